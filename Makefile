@@ -1,0 +1,50 @@
+# Tenderwatch: the two commands a newcomer needs are `make demo` and `make test`.
+# Every target bootstraps .venv when it is missing or older than pyproject.toml.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test run serve lint reliability bench clean help browser-deps
+
+help:
+	@echo "make demo         run the whole chain on recorded pages (SQLite, loopback, outbox)"
+	@echo "make test         run the test suite"
+	@echo "make run          start the scheduler (live sources)"
+	@echo "make serve        start the web site on http://127.0.0.1:8000"
+	@echo "make lint         ruff"
+	@echo "make reliability  fault-injection, fuzz and abuse suite with its figures"
+	@echo "make bench        benchmarks"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tenderwatch demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+run: $(STAMP)
+	$(BIN)/tenderwatch run
+
+serve: $(STAMP)
+	$(BIN)/tenderwatch serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || true
+
+reliability: $(STAMP)
+	$(BIN)/python bench/reliability.py
+
+bench: $(STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf var .pytest_cache

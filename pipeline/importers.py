@@ -1,0 +1,115 @@
+"""``tenderwatch import``: read notices from files, folders or standard input into the store.
+
+A file is dispatched by its content type: JSON lines (the export contract) here; XML and TED
+packages are added by ``pipeline.ted`` through ``IMPORTERS``. Every bad line or file is reported
+with where and why and kept in ``rejects``; the rest of the import goes on. Importing the same
+input twice changes nothing (the store keys notices by source and external id).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from pydantic import ValidationError
+
+from pipeline.export import record_from_export
+from pipeline.records import NoticeRecord
+
+MAX_LINE = 20_000_000
+
+
+@dataclass
+class Problem:
+    location: str
+    reason: str
+    raw: str | bytes | None = None
+
+
+@dataclass
+class ImportReport:
+    counts: Counter[str] = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)
+
+
+Item = NoticeRecord | Problem
+Importer = Callable[[Path], Iterator[Item]]
+
+
+def read_jsonl(stream: IO[str], name: str) -> Iterator[Item]:
+    for lineno, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        where = f"{name}:{lineno}"
+        if len(line) > MAX_LINE:
+            yield Problem(where, f"line longer than {MAX_LINE} characters", line[:1000])
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Problem(where, f"not valid JSON: {exc.msg} at column {exc.colno}", line)
+            continue
+        if not isinstance(obj, dict):
+            yield Problem(where, "expected a JSON object", line)
+            continue
+        try:
+            yield record_from_export(obj)
+        except (ValidationError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0:3]
+            yield Problem(where, f"not a valid notice: {' '.join(reason) if isinstance(reason, list) else reason}",
+                          line)
+
+
+def _jsonl_file(path: Path) -> Iterator[Item]:
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        yield from read_jsonl(fh, str(path))
+
+
+IMPORTERS: dict[str, Importer] = {".jsonl": _jsonl_file, ".json": _jsonl_file, ".ndjson": _jsonl_file}
+"""File suffix -> importer. ``pipeline.ted`` registers .xml, .tar.gz, .tgz."""
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for suffix in sorted(IMPORTERS, key=len, reverse=True):
+        if name.endswith(suffix):
+            return suffix
+    return path.suffix.lower()
+
+
+def iter_paths(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from (p for p in sorted(path.rglob("*")) if p.is_file())
+        else:
+            yield path
+
+
+def iter_items(paths: Iterable[Path]) -> Iterator[Item]:
+    """Every record or problem from the given paths, in order; never raises for bad content."""
+    _register_optional()
+    for path in iter_paths(paths):
+        if not path.exists():
+            yield Problem(str(path), "no such file")
+            continue
+        importer = IMPORTERS.get(_suffix(path))
+        if importer is None:
+            yield Problem(str(path), f"unknown file type {path.suffix!r} (known: {', '.join(sorted(IMPORTERS))})")
+            continue
+        try:
+            yield from importer(path)
+        except OSError as exc:
+            yield Problem(str(path), f"cannot read: {exc}")
+
+
+def _register_optional() -> None:
+    """Let format packages add their importers (imported lazily to keep start-up light)."""
+    try:
+        import pipeline.ted.importer  # noqa: F401  (registers on import)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not exc.name.startswith("pipeline.ted"):
+            raise

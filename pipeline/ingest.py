@@ -1,0 +1,104 @@
+"""Feed records into the store in committed batches, keeping every failure as a reject.
+
+Used by spiders (through ``spiders.pipelines``), ``tenderwatch import`` and the TED source. Each
+record is stored inside a savepoint: a record the database refuses is rolled back alone and kept
+in ``rejects``; the batch and everything stored before it stay intact.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from pipeline.classify import Classifier
+from pipeline.records import NoticeRecord
+from pipeline.rejects import record_reject
+from pipeline.store import Store, StoreResult
+from tenderwatch.config import Config
+from tenderwatch.db.engine import sessionmaker_for
+
+
+@dataclass
+class IngestStats:
+    counts: Counter[str] = field(default_factory=Counter)
+    new_uids: list[str] = field(default_factory=list)
+    changed_uids: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class Ingestor:
+    """Context manager: ``with Ingestor(engine, config) as ing: ing.add(record)``; commits on exit."""
+
+    def __init__(self, engine: Engine, config: Config, *, batch_size: int = 200,
+                 now: datetime | None = None, classifier: Classifier | None = None) -> None:
+        self.engine = engine
+        self.config = config
+        self.batch_size = batch_size
+        self.now = now
+        self.classifier = classifier or Classifier(config.taxonomy)
+        self.stats = IngestStats()
+        self._session: Session | None = None
+        self._store: Store | None = None
+        self._pending = 0
+
+    def __enter__(self) -> Ingestor:
+        self._open()
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        assert self._session is not None
+        if exc_type is None:
+            self._session.commit()
+        else:
+            self._session.rollback()
+        self._session.close()
+        self._session = None
+
+    def _open(self) -> None:
+        self._session = sessionmaker_for(self.engine)()
+        self._store = Store(self._session, self.classifier, now=self.now)
+
+    @property
+    def session(self) -> Session:
+        assert self._session is not None
+        return self._session
+
+    def add(self, record: NoticeRecord) -> StoreResult | None:
+        assert self._store is not None
+        session = self.session
+        try:
+            with session.begin_nested():
+                result = self._store.upsert(record)
+        except (SQLAlchemyError, ValueError, TypeError) as exc:
+            self.stats.counts["rejected"] += 1
+            reason = f"could not store: {type(exc).__name__}: {str(exc).splitlines()[0][:500]}"
+            self.stats.errors.append(f"{record.source}:{record.external_id}: {reason}")
+            record_reject(session, stage="store", location=f"{record.source}:{record.external_id}",
+                          reason=reason, raw=record.model_dump_json(), source_name=record.source)
+            return None
+        self.stats.counts[result.outcome] += 1
+        if result.outcome == "new":
+            self.stats.new_uids.append(result.notice.uid)
+        elif result.outcome == "changed":
+            self.stats.changed_uids.append(result.notice.uid)
+        self._pending += 1
+        if self._pending >= self.batch_size:
+            self.flush()
+        return result
+
+    def reject(self, *, stage: str, location: str, reason: str, raw: str | bytes | None = None,
+               source_name: str | None = None) -> None:
+        self.stats.counts["rejected"] += 1
+        self.stats.errors.append(f"{location}: {reason}")
+        record_reject(self.session, stage=stage, location=location, reason=reason, raw=raw,
+                      source_name=source_name)
+
+    def flush(self) -> None:
+        """Commit what is pending: a crash after this loses nothing already counted."""
+        self.session.commit()
+        self._pending = 0

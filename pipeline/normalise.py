@@ -1,0 +1,134 @@
+"""``RawNotice`` (strings as extracted) -> ``NoticeRecord`` (typed, aware, ISO codes).
+
+Fields a source lacks stay None; nothing is invented. Every problem is a warning on the notice.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from pipeline.dates import parse_date, plausibility
+from pipeline.records import MAX_TEXT, MAX_TITLE, NoticeRecord, RawNotice
+from pipeline.values import parse_value
+from tenderwatch.config import Config, SourceConfig
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_CPV = re.compile(r"\b(\d{8})(?:-\d)?\b")
+
+
+def clean_text(text: str | None, limit: int = MAX_TEXT) -> str | None:
+    """Collapse whitespace, drop control and bidi-override characters, bound the length."""
+    if text is None:
+        return None
+    text = _CONTROL.sub("", text)
+    text = " ".join(text.split())
+    if not text:
+        return None
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def cpv_codes(values: list[str]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        for code in _CPV.findall(value):
+            if code not in out:
+                out.append(code)
+    return out
+
+
+def map_notice_type(label: str | None, source: SourceConfig) -> str:
+    """The organisation's vocabulary -> ours, by the source's table (exact, then case-folded, then prefix)."""
+    if not label:
+        return source.default_notice_type
+    table = source.notice_types
+    if label in table:
+        return table[label]
+    folded = {k.casefold(): v for k, v in table.items()}
+    key = " ".join(label.split()).casefold()
+    if key in folded:
+        return folded[key]
+    for k, v in sorted(folded.items(), key=lambda kv: -len(kv[0])):
+        if key.startswith(k) or re.search(rf"\b{re.escape(k)}\b", key):
+            return v
+    return source.default_notice_type
+
+
+def resolve_organisation(raw: RawNotice, source: SourceConfig, config: Config) -> str | None:
+    """Organisation code from the source, or for aggregators from the row (code, name or official name)."""
+    if raw.organisation:
+        label = raw.organisation.strip()
+        for org in config.organisations:
+            names = {org.code.casefold(), org.name.casefold(), *(n.casefold() for n in org.official_names)}
+            if label.casefold() in names:
+                return org.code
+        aliases = source.options.get("organisation_aliases") or {}
+        if label in aliases:
+            return aliases[label]
+        return None
+    return source.organisation
+
+
+def normalise(raw: RawNotice, config: Config, now: datetime | None = None) -> NoticeRecord:
+    """Raises ValueError when the record cannot be a notice at all (no title)."""
+    now = now or datetime.now(UTC)
+    source = config.source(raw.source)
+    if source is None:
+        raise ValueError(f"unknown source {raw.source!r}")
+    warnings: list[str] = []
+    org_code = resolve_organisation(raw, source, config)
+    if raw.organisation and org_code is None:
+        warnings.append(f"unknown organisation {raw.organisation!r}")
+    org = config.organisation(org_code) if org_code else None
+    tz = source.timezone or (org.timezone if org else config.settings.timezone)
+    langs = [raw.language or source.language] if (raw.language or source.language) else []
+
+    title = clean_text(raw.title, MAX_TITLE)
+    if not title:
+        raise ValueError("no title")
+    published = parse_date(raw.published, tz, languages=None)
+    deadline = parse_date(raw.deadline, tz, end_of_day=True, languages=None)
+    warnings += [p for p in (published.problem, deadline.problem) if p]
+    warnings += plausibility(published.value, deadline.value, now)
+
+    ranges = source.options.get("value_ranges") or {}
+    value, value_note = parse_value(raw.value, raw.currency or source.options.get("currency"), ranges)
+
+    eligible = org.member_states if org and org.member_states else None
+    eligibility_note = clean_text(raw.eligibility, 2000)
+    if eligibility_note and re.search(r"\b(all countries|open to all|no restriction)\b", eligibility_note, re.I):
+        eligible = None
+
+    status = "open"
+    if raw.status and re.search(r"closed|cancel|award", raw.status, re.I):
+        status = "cancelled" if re.search(r"cancel", raw.status, re.I) else "closed"
+    if deadline.value is not None and deadline.value < now:
+        status = "closed"
+    notice_type = map_notice_type(raw.notice_type, source)
+    if notice_type == "contract_award":
+        status = "awarded"
+
+    return NoticeRecord(
+        organisation=org_code,
+        source=raw.source,
+        external_id=raw.reference or raw.url or title,
+        reference=clean_text(raw.reference, 200),
+        notice_type=notice_type,  # type: ignore[arg-type]
+        title=title,
+        description=clean_text(raw.description),
+        url=raw.url,
+        documents_url=raw.documents_url,
+        published_at=published.value,
+        deadline_at=deadline.value,
+        cpv_codes=cpv_codes(raw.cpv_codes),
+        estimated_value=value,
+        value_note=value_note,
+        buyer_name=clean_text(raw.buyer_name, 500) or (org.name if org else None),
+        buyer_country=(raw.buyer_country or (org.country if org else None)),
+        eligible_countries=eligible,
+        eligibility_note=eligibility_note,
+        languages=[lang for lang in langs if lang],
+        status=status,
+        warnings=warnings,
+        raw=raw.model_dump(exclude_defaults=True),
+    )

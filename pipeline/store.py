@@ -1,0 +1,291 @@
+"""Store normalised notices: upsert, record changes, link stages, keep every sighting.
+
+One writer for every entry point (spiders, JSON-lines import, TED import), so that "the same call
+seen twice" and "a deadline moved" are decided in exactly one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline import lifecycle
+from pipeline.classify import Classifier
+from pipeline.records import MAX_TEXT, MAX_TITLE, AreaScore, NoticeRecord
+from tenderwatch.db.models import (
+    Award,
+    Lot,
+    Notice,
+    NoticeArea,
+    NoticeChange,
+    NoticeSource,
+    Organisation,
+    TechnologyArea,
+)
+
+TRACKED_FIELDS = (
+    "notice_type",
+    "title",
+    "description",
+    "url",
+    "documents_url",
+    "published_at",
+    "deadline_at",
+    "cpv_codes",
+    "value",
+    "eligible_countries",
+    "status",
+    "reference",
+)
+"""Fields whose change between two sightings is recorded in ``notice_changes``."""
+
+Outcome = Literal["new", "changed", "unchanged", "merged"]
+
+
+@dataclass
+class StoreResult:
+    outcome: Outcome
+    notice: Notice
+    changes: list[tuple[str, Any, Any]]
+
+
+def new_uid() -> str:
+    return "tw-" + uuid.uuid4().hex[:20]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _bound(text: str | None, limit: int) -> str | None:
+    if text is None:
+        return None
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _value_of(notice: Notice) -> Any:
+    if notice.value_amount is None:
+        return None
+    return {"amount": str(Decimal(notice.value_amount).normalize()), "currency": notice.value_currency}
+
+
+def _record_values(rec: NoticeRecord) -> dict[str, Any]:
+    value = None
+    if rec.estimated_value is not None:
+        value = {"amount": str(rec.estimated_value.amount.normalize()), "currency": rec.estimated_value.currency}
+    return {
+        "notice_type": rec.notice_type,
+        "title": _bound(rec.title, MAX_TITLE),
+        "description": _bound(rec.description, MAX_TEXT),
+        "url": rec.url,
+        "documents_url": rec.documents_url,
+        "published_at": rec.published_at,
+        "deadline_at": rec.deadline_at,
+        "cpv_codes": sorted(set(rec.cpv_codes)),
+        "value": value,
+        "eligible_countries": sorted(rec.eligible_countries) if rec.eligible_countries is not None else None,
+        "status": rec.status,
+        "reference": rec.reference,
+    }
+
+
+def _notice_values(n: Notice) -> dict[str, Any]:
+    return {
+        "notice_type": n.notice_type,
+        "title": n.title,
+        "description": n.description,
+        "url": n.url,
+        "documents_url": n.documents_url,
+        "published_at": n.published_at,
+        "deadline_at": n.deadline_at,
+        "cpv_codes": list(n.cpv_codes or []),
+        "value": _value_of(n),
+        "eligible_countries": n.eligible_countries,
+        "status": n.status,
+        "reference": n.reference,
+    }
+
+
+def content_hash(rec: NoticeRecord) -> str:
+    payload = json.dumps({k: _jsonable(v) for k, v in _record_values(rec).items()}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class Store:
+    """Upserts ``NoticeRecord``s into one session. Caches organisation ids and known areas."""
+
+    def __init__(self, session: Session, classifier: Classifier | None = None,
+                 now: datetime | None = None) -> None:
+        self.session = session
+        self.classifier = classifier
+        self.now = now
+        self._org_ids: dict[str, int] = {
+            code: oid for oid, code in session.execute(select(Organisation.id, Organisation.code))
+        }
+        self._areas: set[str] = set(session.scalars(select(TechnologyArea.id)))
+
+    def _now(self) -> datetime:
+        return self.now or datetime.now(UTC)
+
+    def organisation_id(self, code: str | None) -> int | None:
+        return self._org_ids.get(code) if code else None
+
+    # ------------------------------------------------------------------ public
+
+    def upsert(self, rec: NoticeRecord) -> StoreResult:
+        now = self._now()
+        org_id = self.organisation_id(rec.organisation)
+        ref_key = lifecycle.reference_key(rec.organisation, rec.reference)
+        sighting = self.session.scalars(
+            select(NoticeSource).where(
+                NoticeSource.source_name == rec.source, NoticeSource.external_id == rec.external_id
+            )
+        ).first()
+        if sighting is not None:
+            notice = sighting.notice
+            sighting.last_seen_at = now
+            if rec.url:
+                sighting.url = rec.url
+            return self._update(notice, rec, now, outcome_if_same="unchanged")
+
+        same = lifecycle.find_same_notice(self.session, org_id, ref_key, rec.notice_type, rec.source)
+        if same is not None:
+            self._add_sighting(same, rec, now)
+            result = self._update(same, rec, now, outcome_if_same="merged", fill_only=True)
+            return StoreResult("merged", result.notice, result.changes)
+
+        return self._insert(rec, org_id, ref_key, now)
+
+    # ------------------------------------------------------------------ internals
+
+    def _add_sighting(self, notice: Notice, rec: NoticeRecord, now: datetime) -> None:
+        notice.sightings.append(
+            NoticeSource(source_name=rec.source, external_id=rec.external_id, url=rec.url,
+                         first_seen_at=now, last_seen_at=now)
+        )
+
+    def _insert(self, rec: NoticeRecord, org_id: int | None, ref_key: str | None, now: datetime) -> StoreResult:
+        uid = rec.id or new_uid()
+        call_uid = rec.call_id or lifecycle.find_call_uid(self.session, org_id, ref_key) or uid
+        values = _record_values(rec)
+        notice = Notice(
+            uid=uid,
+            call_uid=call_uid,
+            organisation_id=org_id,
+            reference_key=ref_key,
+            buyer_name=_bound(rec.buyer_name, 1000),
+            buyer_country=rec.buyer_country,
+            eligibility_note=_bound(rec.eligibility_note, 5000),
+            value_note=_bound(rec.value_note, 200),
+            languages=list(rec.languages),
+            first_seen_at=rec.first_seen_at or now,
+            last_seen_at=now,
+            last_changed_at=rec.last_changed_at or rec.first_seen_at or now,
+            content_hash=content_hash(rec),
+            raw=rec.raw,
+            warnings=list(rec.warnings),
+            extra=dict(rec.extra, previous_notice=rec.previous_notice) if rec.previous_notice else dict(rec.extra),
+        )
+        self._assign(notice, values)
+        self.session.add(notice)
+        self._add_sighting(notice, rec, now)
+        for extra_src in rec.sources:
+            if extra_src.name != rec.source and extra_src.external_id:
+                notice.sightings.append(NoticeSource(source_name=extra_src.name, external_id=extra_src.external_id,
+                                                     url=extra_src.url, first_seen_at=now, last_seen_at=now))
+        self._set_details(notice, rec)
+        self._set_areas(notice, rec)
+        self.session.flush()
+        return StoreResult("new", notice, [])
+
+    @staticmethod
+    def _assign(notice: Notice, values: dict[str, Any]) -> None:
+        for key, val in values.items():
+            if key == "value":
+                notice.value_amount = Decimal(val["amount"]) if val else None
+                notice.value_currency = val["currency"] if val else None
+            else:
+                setattr(notice, key, val)
+
+    def _update(self, notice: Notice, rec: NoticeRecord, now: datetime, outcome_if_same: Outcome,
+                fill_only: bool = False) -> StoreResult:
+        notice.last_seen_at = now
+        digest = content_hash(rec)
+        if not fill_only and notice.content_hash == digest:
+            return StoreResult(outcome_if_same, notice, [])
+        old = _notice_values(notice)
+        new = _record_values(rec)
+        changes: list[tuple[str, Any, Any]] = []
+        for field in TRACKED_FIELDS:
+            before, after = old[field], new[field]
+            if fill_only and before not in (None, [], "") and field != "deadline_at":
+                continue  # a second source completes a notice; it does not overwrite the first's text
+            if after in (None, [], "") and before not in (None, [], ""):
+                continue  # a source that lacks a field does not erase it
+            if _jsonable(before) != _jsonable(after):
+                changes.append((field, before, after))
+        for field, before, after in changes:
+            self._assign(notice, {field: after})
+            self.session.add(NoticeChange(notice=notice, field=field, old_value=_jsonable(before),
+                                          new_value=_jsonable(after), changed_at=now, source_name=rec.source))
+        if not fill_only:
+            notice.content_hash = digest
+            notice.raw = rec.raw or notice.raw
+            notice.warnings = list(rec.warnings)
+        for lang in rec.languages:
+            if lang not in notice.languages:
+                notice.languages = [*notice.languages, lang]
+        if rec.lots and not notice.lots or rec.awards and not notice.awards:
+            self._set_details(notice, rec)
+        if changes:
+            notice.last_changed_at = now
+            if {"title", "description", "cpv_codes"} & {c[0] for c in changes}:
+                self._set_areas(notice, rec)
+        self.session.flush()
+        return StoreResult("changed" if changes else outcome_if_same, notice, changes)
+
+    def _set_details(self, notice: Notice, rec: NoticeRecord) -> None:
+        if rec.lots:
+            notice.lots = [
+                Lot(lot_number=lot.lot_number, title=_bound(lot.title, MAX_TITLE), cpv_codes=lot.cpv_codes,
+                    value_amount=lot.value.amount if lot.value else None,
+                    value_currency=lot.value.currency if lot.value else None)
+                for lot in rec.lots
+            ]
+        if rec.awards:
+            notice.awards = [
+                Award(lot_number=a.lot_number, winner_name=_bound(a.winner_name, 1000) or "",
+                      winner_country=a.winner_country, awarded_at=a.awarded_at,
+                      value_amount=a.value.amount if a.value else None,
+                      value_currency=a.value.currency if a.value else None)
+                for a in rec.awards
+            ]
+
+    def classify(self, notice: Notice, language: str | None = None) -> list[AreaScore]:
+        if self.classifier is None:
+            return []
+        return self.classifier.classify(notice.title, notice.description, list(notice.cpv_codes or []),
+                                        language or (notice.languages[0] if notice.languages else None))
+
+    def _set_areas(self, notice: Notice, rec: NoticeRecord | None) -> None:
+        areas = rec.technology_areas if rec is not None and rec.technology_areas is not None else None
+        if areas is None or (rec is not None and notice.title != rec.title):
+            areas = self.classify(notice, rec.languages[0] if rec and rec.languages else None)
+        self.set_areas(notice, areas)
+
+    def set_areas(self, notice: Notice, areas: list[AreaScore]) -> None:
+        notice.areas = [
+            NoticeArea(area_id=a.id, score=a.score, evidence=a.evidence) for a in areas if a.id in self._areas
+        ]

@@ -1,0 +1,79 @@
+"""Record one crawl run and update the source's run counters (read by the health rules)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from tenderwatch.config import Config
+from tenderwatch.db.engine import session_scope
+from tenderwatch.db.models import CrawlRun, Source
+
+FAILED_REASONS = {"shutdown", "cancelled", "closespider_timeout", "killed"}
+
+
+def run_status(finish_reason: str, stats: dict[str, Any], problems: list[str]) -> str:
+    """ok | empty | failed. A crawl that logged errors or fetched no page is failed, not just empty."""
+    errors = stats.get("log_count/ERROR", 0)
+    responses = stats.get("response_received_count", 0)
+    if finish_reason != "finished" or finish_reason in FAILED_REASONS:
+        return "failed"
+    if responses == 0 or stats.get("tenderwatch/listing_failed", 0):
+        return "failed"
+    if errors and not stats.get("tenderwatch/notices", 0):
+        return "failed"
+    if not stats.get("tenderwatch/notices", 0):
+        return "empty"
+    return "ok"
+
+
+def _jsonable_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in stats.items():
+        out[k] = v.isoformat() if isinstance(v, datetime) else v if isinstance(v, int | float | str) else str(v)
+    return out
+
+
+def record_run(engine: Engine, config: Config, source_name: str, started_at: datetime, finish_reason: str,
+               stats: dict[str, Any], problems: list[str]) -> CrawlRun:
+    now = datetime.now(UTC)
+    status = run_status(finish_reason, stats, problems)
+    errors = [p for p in problems]
+    if stats.get("log_count/ERROR"):
+        errors.append(f"{stats['log_count/ERROR']} error(s) logged")
+    found = int(stats.get("tenderwatch/notices", 0))
+    with session_scope(engine) as session:
+        source = session.scalars(select(Source).where(Source.name == source_name)).one()
+        run = CrawlRun(
+            source_id=source.id,
+            started_at=started_at,
+            finished_at=now,
+            status=status,
+            finish_reason=finish_reason,
+            notices_found=found,
+            notices_new=int(stats.get("tenderwatch/new", 0)),
+            notices_changed=int(stats.get("tenderwatch/changed", 0)),
+            notices_missing_fields=int(stats.get("tenderwatch/notices_missing_fields", 0)),
+            problems=errors[:50],
+            stats=_jsonable_stats(stats),
+        )
+        session.add(run)
+        source.last_run_at = now
+        source.runs_total += 1
+        source.last_run_notices = found
+        source.notices_seen_total += found
+        if status == "failed":
+            source.consecutive_failures += 1
+            source.last_error = "; ".join(errors)[:2000] or f"finish reason {finish_reason}"
+        else:
+            source.consecutive_failures = 0
+            source.last_success_at = now
+            source.successful_runs_total += 1
+        if status == "empty":
+            source.consecutive_empty_runs += 1
+        elif status == "ok":
+            source.consecutive_empty_runs = 0
+        session.flush()
+        return run

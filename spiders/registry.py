@@ -1,0 +1,29 @@
+"""Spider kinds: name -> (options model, spider class), imported lazily.
+
+The option models must not import Scrapy, so that ``config check`` stays light. A new kind is one
+line here plus its module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from pydantic import BaseModel
+
+KINDS: dict[str, tuple[str, str]] = {
+    # kind: ("module:OptionsModel", "module:SpiderClass")
+}
+
+
+def _load(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def options_model(kind: str) -> type[BaseModel]:
+    return _load(KINDS[kind][0])
+
+
+def spider_class(kind: str) -> type:
+    return _load(KINDS[kind][1])

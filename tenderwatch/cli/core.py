@@ -1,0 +1,188 @@
+"""Core commands: database, config check, import/export, classification."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tenderwatch.cli import app, fail
+from tenderwatch.config import ConfigError
+from tenderwatch.context import AppContext
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration files.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or upgrade the database schema (Alembic) and load the config into it."""
+    app_ctx: AppContext = ctx.obj
+    app_ctx.prepare_database()
+    from tenderwatch.db.migrate import current_revision
+
+    app_ctx.console.print(
+        f"[green]✓[/] database {app_ctx.engine.url.render_as_string(hide_password=True)} "
+        f"at revision {current_revision(app_ctx.engine)}"
+    )
+
+
+@config_app.command("check")
+def config_check(ctx: typer.Context) -> None:
+    """Validate every config file; exit non-zero on any error, naming file, entry and field."""
+    app_ctx: AppContext = ctx.obj
+    try:
+        cfg = app_ctx.config
+    except ConfigError as exc:
+        app_ctx.err.print(f"[bold red]✗ {len(exc.problems)} problem(s) in the config[/]")
+        for line in exc.problems:
+            app_ctx.err.print(f"  • {line}", markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    enabled = sum(1 for s in cfg.sources if s.enabled)
+    app_ctx.console.print(
+        f"[green]✓[/] {cfg.directory}: {len(cfg.organisations)} organisations, {len(cfg.sources)} sources "
+        f"({enabled} enabled), {len(cfg.taxonomy.areas)} technology areas, {len(cfg.companies)} companies"
+    )
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl (the export contract), csv or ocds.")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    open_only: Annotated[bool, typer.Option("--open-only", help="Only notices still open.")] = False,
+) -> None:
+    """Write stored notices in an open format."""
+    app_ctx: AppContext = ctx.obj
+    from pipeline.exporters import EXPORTERS
+
+    if fmt not in EXPORTERS:
+        fail(f"unknown format {fmt!r} (known: {', '.join(sorted(EXPORTERS))})", 2)
+    engine = app_ctx.prepare_database()
+    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        count = EXPORTERS[fmt](engine, app_ctx.config, out, open_only=open_only)
+    finally:
+        if output:
+            out.close()
+    app_ctx.err.print(f"[green]✓[/] exported {count} notice(s) as {fmt}" + (f" to {output}" if output else ""))
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help="Files or folders (JSON lines, TED XML, TED .tar.gz), or - for stdin.")],
+) -> None:
+    """Import notices; bad lines or files are reported and kept as rejects, the rest goes on."""
+    app_ctx: AppContext = ctx.obj
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipeline.importers import Problem, iter_items, read_jsonl
+    from pipeline.ingest import Ingestor
+
+    engine = app_ctx.prepare_database()
+    if paths == ["-"]:
+        items = read_jsonl(sys.stdin, "<stdin>")
+    else:
+        items = iter_items(Path(p) for p in paths)
+    problems: list[Problem] = []
+    with Ingestor(engine, app_ctx.config) as ing, Progress(
+        TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=app_ctx.err, transient=True, disable=not app_ctx.err.is_terminal,
+    ) as progress:
+        task = progress.add_task("import", total=None)
+        for item in items:
+            if isinstance(item, Problem):
+                problems.append(item)
+                ing.reject(stage="import", location=item.location, reason=item.reason, raw=item.raw)
+            else:
+                ing.add(item)
+            progress.advance(task)
+    counts: Counter[str] = ing.stats.counts
+    for p in problems[:50]:
+        app_ctx.err.print(f"[red]rejected[/] {p.location}: {p.reason}", markup=True, highlight=False)
+    if len(problems) > 50:
+        app_ctx.err.print(f"... and {len(problems) - 50} more (see the rejects table)")
+    app_ctx.console.print(
+        f"[green]✓[/] imported: {counts['new']} new, {counts['changed']} changed, "
+        f"{counts['unchanged']} unchanged, {counts['merged']} merged, {counts['rejected']} rejected"
+    )
+    if counts["rejected"]:
+        raise typer.Exit(1)
+
+
+@app.command("classify")
+def classify(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="JSON lines with title, description, cpv_codes, language; - = stdin.")] = "-",
+) -> None:
+    """Add technology_areas (id, score, evidence) to each JSON line and write it to stdout."""
+    app_ctx: AppContext = ctx.obj
+    from pipeline.classify import Classifier
+
+    classifier = Classifier(app_ctx.config.taxonomy)
+    stream = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
+    bad = 0
+    with stream:
+        for lineno, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict) or not isinstance(obj.get("title"), str):
+                    raise ValueError("needs an object with a string 'title'")
+            except ValueError as exc:
+                bad += 1
+                app_ctx.err.print(f"[red]line {lineno}[/]: {exc}")
+                continue
+            areas = classifier.classify(obj["title"], obj.get("description"), obj.get("cpv_codes") or [],
+                                        obj.get("language"))
+            obj["technology_areas"] = [a.model_dump() for a in areas]
+            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command("reclassify")
+def reclassify(ctx: typer.Context) -> None:
+    """Re-run classification on every stored notice (after a taxonomy change)."""
+    app_ctx: AppContext = ctx.obj
+    from sqlalchemy import select
+
+    from pipeline.classify import Classifier
+    from pipeline.store import Store
+    from tenderwatch.db.engine import session_scope
+    from tenderwatch.db.models import Notice
+
+    engine = app_ctx.prepare_database()
+    changed = total = 0
+    with session_scope(engine) as session:
+        store = Store(session, Classifier(app_ctx.config.taxonomy))
+        for notice in session.scalars(select(Notice)):
+            total += 1
+            before = {(a.area_id, a.score) for a in notice.areas}
+            store.set_areas(notice, store.classify(notice))
+            session.flush()
+            if before != {(a.area_id, a.score) for a in notice.areas}:
+                changed += 1
+    app_ctx.console.print(f"[green]✓[/] reclassified {total} notice(s); {changed} changed areas")
+
+
+@app.command("sources")
+def sources_list(ctx: typer.Context) -> None:
+    """Placeholder replaced by the sources commands."""
+    app_ctx: AppContext = ctx.obj
+    cfg = app_ctx.config
+    table = Table(title="Sources")
+    for col in ("name", "kind", "organisation", "enabled"):
+        table.add_column(col)
+    for s in cfg.sources:
+        table.add_row(s.name, s.kind, s.organisation or "(per row)", "yes" if s.enabled else "no")
+    app_ctx.console.print(table)

@@ -1,0 +1,52 @@
+"""``tenderwatch crawl``: one-shot crawl of some or all sources (the scheduler runs it in a child process)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tenderwatch.cli import app, fail
+from tenderwatch.context import AppContext
+
+
+@app.command("crawl")
+def crawl(
+    ctx: typer.Context,
+    sources: Annotated[list[str] | None, typer.Argument(help="Source names (default: every enabled source).")] = None,
+    rewrite: Annotated[
+        str | None,
+        typer.Option("--rewrite", help="JSON map of real URL prefix -> loopback prefix (tests and demo only).",
+                     envvar="TENDERWATCH_URL_REWRITE"),
+    ] = None,
+    http_cache: Annotated[
+        str | None, typer.Option("--http-cache", help="Folder for the HTTP cache (conditional requests).")
+    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="Scrapy log level.")] = "WARNING",
+) -> None:
+    """Crawl sources, store their notices and record a run per source; exit 1 if any source failed."""
+    app_ctx: AppContext = ctx.obj
+    from spiders.runner import UnknownSourceError, crawl_sources
+
+    engine = app_ctx.prepare_database()
+    try:
+        url_rewrite = json.loads(rewrite) if rewrite else None
+    except json.JSONDecodeError as exc:
+        fail(f"--rewrite is not JSON: {exc}", 2)
+    try:
+        summaries = crawl_sources(app_ctx.config, engine, sources or None, url_rewrite=url_rewrite,
+                                  http_cache_dir=http_cache, log_level=log_level)
+    except UnknownSourceError as exc:
+        fail(str(exc), 2)
+    table = Table(title="Crawl")
+    for col in ("source", "status", "notices", "new", "changed", "problems"):
+        table.add_column(col)
+    colours = {"ok": "green", "empty": "yellow", "failed": "red"}
+    for s in summaries:
+        table.add_row(s.source, f"[{colours.get(s.status, 'red')}]{s.status}[/]", str(s.notices), str(s.new),
+                      str(s.changed), "; ".join(s.problems)[:200])
+    app_ctx.console.print(table)
+    if any(s.status not in ("ok", "empty") for s in summaries):
+        raise typer.Exit(1)

@@ -1,0 +1,356 @@
+"""Typed models of the files in ``config/``.
+
+Models forbid unknown keys, so a typo is an error that names the field rather than a setting
+silently ignored. Spider-kind options are validated by the option model each kind registers in
+``spiders.registry`` (see ``SourceConfig.options``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from decimal import Decimal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pycountry
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NOTICE_TYPES = (
+    "forthcoming",
+    "prior_information",
+    "market_survey",
+    "invitation_to_tender",
+    "price_enquiry",
+    "expression_of_interest",
+    "contract_award",
+    "corrigendum",
+    "other",
+)
+NoticeType = Literal[
+    "forthcoming",
+    "prior_information",
+    "market_survey",
+    "invitation_to_tender",
+    "price_enquiry",
+    "expression_of_interest",
+    "contract_award",
+    "corrigendum",
+    "other",
+]
+
+EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+def check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Amsterdam)") from exc
+    return value
+
+
+def check_country(value: str) -> str:
+    code = value.strip().upper()
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"unknown country code {value!r} (use ISO 3166 alpha-2, e.g. NL)")
+    return code
+
+
+def check_email(value: str) -> str:
+    if not EMAIL_RE.match(value.strip()):
+        raise ValueError(f"not an email address: {value!r}")
+    return value.strip()
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+class Schedule(Strict):
+    """When a job runs: a cron expression (5 fields, in the settings' time zone) or an interval."""
+
+    cron: str | None = None
+    interval_minutes: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Schedule:
+        if (self.cron is None) == (self.interval_minutes is None):
+            raise ValueError("give exactly one of 'cron' or 'interval_minutes'")
+        if self.cron is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(self.cron)
+            except ValueError as exc:
+                raise ValueError(f"bad cron expression {self.cron!r}: {exc}") from exc
+        return self
+
+
+# --------------------------------------------------------------------------- settings.yaml
+
+
+class SmtpSettings(Strict):
+    host: str = "localhost"
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password_env: str = "TENDERWATCH_SMTP_PASSWORD"
+    """Name of the environment variable holding the password: secrets never live in config files."""
+    timeout_seconds: float = 30
+
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env)
+
+
+class MailSettings(Strict):
+    backend: Literal["outbox", "smtp"] = "outbox"
+    from_address: str = "Tenderwatch <tenderwatch@example.org>"
+    admin_address: str = "admin@example.org"
+    outbox: str = "var/outbox"
+    smtp: SmtpSettings = SmtpSettings()
+    max_attempts: int = Field(default=5, ge=1)
+    retry_backoff_seconds: int = Field(default=300, ge=1)
+    send_empty_digests: bool = False
+
+    @field_validator("admin_address")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        return check_email(v)
+
+
+class CrawlSettings(Strict):
+    default_schedule: Schedule = Schedule(cron="0 6 * * *")
+    politeness_floor_seconds: float = Field(default=2.0, ge=0)
+    """Minimum delay between two requests to one domain, and the shortest allowed crawl interval is 60x it."""
+    min_interval_minutes: int = Field(default=60, ge=1)
+    download_maxsize_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    download_timeout_seconds: int = Field(default=60, ge=1)
+    crawl_time_limit_seconds: int = Field(default=1800, ge=10)
+    contact: str = "ilo-net@example.org"
+    """Contact address put in the User-Agent so site owners can reach us."""
+
+
+class HealthSettings(Strict):
+    empty_runs_threshold: int = Field(default=3, ge=1)
+    failed_runs_threshold: int = Field(default=1, ge=1)
+    missing_fields_share: float = Field(default=0.5, gt=0, le=1)
+    check_schedule: Schedule = Schedule(cron="30 8 * * *")
+
+
+class DigestSettings(Strict):
+    schedule: Schedule = Schedule(cron="0 7 * * mon")
+    daily_schedule: Schedule = Schedule(cron="0 7 * * *")
+    closing_soon_days: int = Field(default=14, ge=1)
+
+
+class Settings(Strict):
+    timezone: str = "Europe/Amsterdam"
+    site_base_url: str = "https://tenderwatch.example.org"
+    secret_key_env: str = "TENDERWATCH_SECRET_KEY"
+    token_max_age_days: int = Field(default=60, ge=1)
+    mail: MailSettings = MailSettings()
+    crawl: CrawlSettings = CrawlSettings()
+    health: HealthSettings = HealthSettings()
+    digest: DigestSettings = DigestSettings()
+    scheduler_misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: check_timezone(v)))
+
+    @field_validator("site_base_url")
+    @classmethod
+    def _https(cls, v: str) -> str:
+        if not v.startswith(("https://", "http://")):
+            raise ValueError("site_base_url must be an http(s) URL")
+        return v.rstrip("/")
+
+    def secret_key(self) -> str | None:
+        return os.environ.get(self.secret_key_env)
+
+
+# --------------------------------------------------------------------------- organisations.yaml
+
+
+class IloConfig(Strict):
+    name: str
+    email: str
+    country: str = "NL"
+    language: Literal["en", "nl"] = "en"
+
+    _e = field_validator("email")(classmethod(lambda cls, v: check_email(v)))
+    _c = field_validator("country")(classmethod(lambda cls, v: check_country(v)))
+
+
+class OrganisationConfig(Strict):
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+    name: str
+    country: str | None = None
+    """Host country (ISO alpha-2) of the organisation's headquarters or site."""
+    timezone: str = "UTC"
+    member_states: list[str] | None = None
+    """Countries whose firms may bid by default; None means open to all."""
+    official_names: list[str] = []
+    """Buyer names as they appear on TED and elsewhere (for matching by name, not acronym)."""
+    ilos: list[IloConfig] = []
+    website: str | None = None
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: check_timezone(v)))
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        return None if v is None else check_country(v)
+
+    @field_validator("member_states")
+    @classmethod
+    def _members(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else [check_country(c) for c in v]
+
+
+# --------------------------------------------------------------------------- sources.yaml
+
+
+class SourceConfig(Strict):
+    """One source: a spider kind plus its options. Kind-specific options are checked by the kind's model."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")
+    kind: str
+    organisation: str | None = None
+    """Organisation code; None for an aggregator whose rows name their organisation."""
+    enabled: bool = True
+    start_urls: list[str] = []
+    allowed_domains: list[str] = []
+    schedule: Schedule | None = None
+    language: str | None = None
+    timezone: str | None = None
+    """Time zone of dates the pages give without one; default: the organisation's."""
+    notice_types: dict[str, NoticeType] = {}
+    """The organisation's own vocabulary -> Tenderwatch notice type (e.g. 'MS': market_survey)."""
+    default_notice_type: NoticeType = "other"
+    required_fields: list[str] = ["title", "reference", "url"]
+    options: dict[str, Any] = {}
+    description: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str | None) -> str | None:
+        return None if v is None else check_timezone(v)
+
+    @field_validator("start_urls")
+    @classmethod
+    def _urls(cls, v: list[str]) -> list[str]:
+        for url in v:
+            if not re.match(r"^https?://[^\s/]+", url):
+                raise ValueError(f"bad URL {url!r}: must be http(s)://host/...")
+        return v
+
+
+# --------------------------------------------------------------------------- taxonomy.yaml
+
+
+class AreaConfig(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    label_nl: str | None = None
+    description: str | None = None
+    keywords: dict[str, list[str]] = {}
+    """Language code -> words or phrases; matched on whole words, accents and case folded."""
+    negative: dict[str, list[str]] = {}
+    """Language code -> words that, when present, veto this area's keyword evidence."""
+
+
+class TaxonomyConfig(Strict):
+    areas: list[AreaConfig]
+    cpv: dict[str, list[str]] = {}
+    """CPV prefix (2-8 digits) -> area ids; the most specific prefix wins."""
+    fallback_area: str = "services"
+    threshold: float = Field(default=0.3, ge=0, le=1)
+    title_weight: float = 1.0
+    description_weight: float = 0.5
+    cpv_weight: float = 0.8
+
+    @model_validator(mode="after")
+    def _refs(self) -> TaxonomyConfig:
+        ids = {a.id for a in self.areas}
+        if len(ids) != len(self.areas):
+            raise ValueError("duplicate area id")
+        for prefix, areas in self.cpv.items():
+            if not re.fullmatch(r"\d{2,8}", prefix):
+                raise ValueError(f"cpv prefix {prefix!r} must be 2 to 8 digits")
+            for a in areas:
+                if a not in ids:
+                    raise ValueError(f"cpv prefix {prefix!r} names unknown area {a!r}")
+        if self.fallback_area not in ids:
+            raise ValueError(f"fallback_area {self.fallback_area!r} is not an area")
+        return self
+
+
+# --------------------------------------------------------------------------- companies.yaml
+
+
+class CompanyConfig(Strict):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")
+    name: str
+    recipients: list[str] = Field(min_length=1)
+    country: str
+    language: Literal["en", "nl"] = "en"
+    timezone: str = "Europe/Amsterdam"
+    areas: list[str] = []
+    keywords: list[str] = []
+    cpv_prefixes: list[str] = []
+    organisations: list[str] = []
+    value_min: Decimal | None = None
+    value_max: Decimal | None = None
+    frequency: Literal["weekly", "daily"] = "weekly"
+
+    _c = field_validator("country")(classmethod(lambda cls, v: check_country(v)))
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: check_timezone(v)))
+
+    @field_validator("recipients")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        return [check_email(e) for e in v]
+
+    @field_validator("cpv_prefixes")
+    @classmethod
+    def _cpv(cls, v: list[str]) -> list[str]:
+        for p in v:
+            if not re.fullmatch(r"\d{2,8}", p):
+                raise ValueError(f"CPV prefix {p!r} must be 2 to 8 digits")
+        return v
+
+
+class Config(BaseModel):
+    """Everything in the config folder, cross-checked (sources name known organisations, etc.)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    directory: str
+    settings: Settings
+    organisations: list[OrganisationConfig]
+    sources: list[SourceConfig]
+    taxonomy: TaxonomyConfig
+    companies: list[CompanyConfig]
+
+    def organisation(self, code: str) -> OrganisationConfig | None:
+        for org in self.organisations:
+            if org.code == code:
+                return org
+        return None
+
+    def source(self, name: str) -> SourceConfig | None:
+        for src in self.sources:
+            if src.name == name:
+                return src
+        return None
+
+    def ilos(self) -> list[tuple[IloConfig, list[str]]]:
+        """Each ILO once, with the organisation codes they cover."""
+        seen: dict[str, tuple[IloConfig, list[str]]] = {}
+        for org in self.organisations:
+            for ilo in org.ilos:
+                entry = seen.setdefault(ilo.email.lower(), (ilo, []))
+                entry[1].append(org.code)
+        return list(seen.values())

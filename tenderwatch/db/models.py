@@ -1,0 +1,386 @@
+"""The whole data model in one metadata.
+
+Every datetime column is ``DateTime(timezone=True)`` and holds UTC: SQLite keeps no offset, so
+``UTCDateTime`` re-attaches UTC on the way out and converts aware values on the way in. Lists and
+small records (CPV codes, evidence, raw extracted fields) are JSON columns: they are read whole,
+never queried by element in SQL, and this keeps SQLite and PostgreSQL on one schema.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetime stored as UTC on every backend; naive values are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Tenderwatch stores only time-zone aware datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# --------------------------------------------------------------------------- organisations, sources
+
+
+class Organisation(Base):
+    """A Big Science organisation (synced from ``config/organisations.yaml``)."""
+
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    country: Mapped[str | None] = mapped_column(String(2))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    member_states: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class Source(Base):
+    """A configured source and its run health (written after every crawl)."""
+
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    organisation_code: Mapped[str | None] = mapped_column(String(32))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_run_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_run_notices: Mapped[int | None] = mapped_column(Integer)
+    notices_seen_total: Mapped[int] = mapped_column(Integer, default=0)
+    runs_total: Mapped[int] = mapped_column(Integer, default=0)
+    successful_runs_total: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_empty_runs: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    healthy: Mapped[bool] = mapped_column(Boolean, default=True)
+    health_reason: Mapped[str | None] = mapped_column(Text)
+    health_reported_at: Mapped[datetime | None]
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Incremental state a spider keeps between runs (e.g. the TED publication-date window)."""
+
+
+class CrawlRun(Base):
+    """One crawl of one source: counts, finish reason and problems, for health rules and audit."""
+
+    __tablename__ = "crawl_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|ok|empty|failed
+    finish_reason: Mapped[str | None] = mapped_column(String(100))
+    notices_found: Mapped[int] = mapped_column(Integer, default=0)
+    notices_new: Mapped[int] = mapped_column(Integer, default=0)
+    notices_changed: Mapped[int] = mapped_column(Integer, default=0)
+    notices_missing_fields: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source: Mapped[Source] = relationship()
+
+
+# --------------------------------------------------------------------------- notices
+
+
+class Notice(Base):
+    """One stage of a call (forthcoming entry, market survey, ITT, award...), possibly seen on several sources."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        Index("ix_notices_org_refkey", "organisation_id", "reference_key"),
+        Index("ix_notices_deadline", "deadline_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(40), unique=True)
+    """Stable public id (exported as ``id``); survives export/import between databases."""
+    call_uid: Mapped[str] = mapped_column(String(40), index=True)
+    """Groups the stages of one call; the notice's own uid until lifecycle linking joins it to others."""
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    reference_key: Mapped[str | None] = mapped_column(String(200))
+    notice_type: Mapped[str] = mapped_column(String(40), default="other")
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    documents_url: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    deadline_at: Mapped[datetime | None]
+    cpv_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    value_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    value_currency: Mapped[str | None] = mapped_column(String(3))
+    value_note: Mapped[str | None] = mapped_column(String(200))
+    buyer_name: Mapped[str | None] = mapped_column(Text)
+    buyer_country: Mapped[str | None] = mapped_column(String(2))
+    eligible_countries: Mapped[list[Any] | None] = mapped_column(JSON)
+    """ISO alpha-2 codes of countries whose firms may bid; None means open to all."""
+    eligibility_note: Mapped[str | None] = mapped_column(Text)
+    languages: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open|closed|cancelled|awarded
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The record as extracted, before normalisation, so normalise/classify can re-run without a crawl."""
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Normalisation problems (ambiguous or implausible dates...), reported per notice."""
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Format-specific extras (TED publication number, previous-notice link, procedure id...)."""
+
+    organisation: Mapped[Organisation | None] = relationship()
+    source: Mapped[Source | None] = relationship()
+    sightings: Mapped[list[NoticeSource]] = relationship(
+        back_populates="notice", cascade="all, delete-orphan", order_by="NoticeSource.id"
+    )
+    areas: Mapped[list[NoticeArea]] = relationship(
+        back_populates="notice", cascade="all, delete-orphan", order_by="NoticeArea.area_id"
+    )
+    changes: Mapped[list[NoticeChange]] = relationship(
+        back_populates="notice", cascade="all, delete-orphan", order_by="NoticeChange.id"
+    )
+    lots: Mapped[list[Lot]] = relationship(
+        back_populates="notice", cascade="all, delete-orphan", order_by="Lot.id"
+    )
+    awards: Mapped[list[Award]] = relationship(
+        back_populates="notice", cascade="all, delete-orphan", order_by="Award.id"
+    )
+
+
+class NoticeSource(Base):
+    """Where a notice was seen: one row per (source, external id). Two rows = one call seen twice."""
+
+    __tablename__ = "notice_sources"
+    __table_args__ = (UniqueConstraint("source_name", "external_id", name="uq_notice_sources_source_ext"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    source_name: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(300))
+    """The source's own identity for the record (TED publication number, reference, or URL)."""
+    url: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notice: Mapped[Notice] = relationship(back_populates="sightings")
+
+
+class NoticeChange(Base):
+    """A field that changed between two sightings: what alerts use to say 'deadline extended'."""
+
+    __tablename__ = "notice_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(60))
+    old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    source_name: Mapped[str | None] = mapped_column(String(100))
+    notice: Mapped[Notice] = relationship(back_populates="changes")
+
+
+class TechnologyArea(Base):
+    """A technology area of ``config/taxonomy.yaml`` (ids are a public contract)."""
+
+    __tablename__ = "technology_areas"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class NoticeArea(Base):
+    """A notice's membership of a technology area, with score in [0, 1] and the evidence for it."""
+
+    __tablename__ = "notice_areas"
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True)
+    area_id: Mapped[str] = mapped_column(ForeignKey("technology_areas.id"), primary_key=True, index=True)
+    score: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    notice: Mapped[Notice] = relationship(back_populates="areas")
+
+
+class Lot(Base):
+    __tablename__ = "lots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    lot_number: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str | None] = mapped_column(Text)
+    cpv_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    value_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    value_currency: Mapped[str | None] = mapped_column(String(3))
+    notice: Mapped[Notice] = relationship(back_populates="lots")
+
+
+class Award(Base):
+    """A winner of an award notice (TED CAN/F03...): the raw material of georeturn."""
+
+    __tablename__ = "awards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    lot_number: Mapped[str | None] = mapped_column(String(40))
+    winner_name: Mapped[str] = mapped_column(Text)
+    winner_country: Mapped[str | None] = mapped_column(String(2), index=True)
+    value_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    value_currency: Mapped[str | None] = mapped_column(String(3))
+    awarded_at: Mapped[datetime | None]
+    notice: Mapped[Notice] = relationship(back_populates="awards")
+
+
+class Reject(Base):
+    """An input record or file that could not be processed, kept with the reason for re-processing."""
+
+    __tablename__ = "rejects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage: Mapped[str] = mapped_column(String(40))  # crawl|import|normalise|config...
+    source_name: Mapped[str | None] = mapped_column(String(100), index=True)
+    location: Mapped[str] = mapped_column(Text)  # URL, file path, "file.jsonl:17"
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reprocessed_at: Mapped[datetime | None]
+
+
+# --------------------------------------------------------------------------- people
+
+
+class Company(Base):
+    """A company and its alert profile (from ``config/companies.yaml`` or a CSV import)."""
+
+    __tablename__ = "companies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    """Stable identifier (slug) so re-imports update instead of duplicating."""
+    name: Mapped[str] = mapped_column(String(300))
+    recipients: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    country: Mapped[str] = mapped_column(String(2))
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+    areas: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    cpv_prefixes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    organisations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Organisation codes of interest; empty means all."""
+    value_min: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    value_max: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    frequency: Mapped[str] = mapped_column(String(10), default="weekly")  # weekly|daily
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    unsubscribed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Ilo(Base):
+    """An Industrial Liaison Officer and the organisations they cover."""
+
+    __tablename__ = "ilos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    organisations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(2), default="en")
+
+
+class Delivery(Base):
+    """The exactly-once ledger: one row per (recipient, kind, period or batch), written before sending.
+
+    ``status``: pending -> sent, or failed (temporary, retried after ``next_attempt_at``), or
+    rejected (permanent 5xx, never retried).
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("recipient", "kind", "period_key", name="uq_deliveries_once"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(30))  # digest|ilo-notification|health
+    period_key: Mapped[str] = mapped_column(String(100))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
+    ilo_id: Mapped[int | None] = mapped_column(ForeignKey("ilos.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    subject: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """What the message holds (notice uids, match reasons), so a retry sends the same content."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class User(Base):
+    """A web user (ILO or administrator); passwords hashed with argon2."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20), default="ilo")  # ilo|admin
+    ilo_id: Mapped[int | None] = mapped_column(ForeignKey("ilos.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SavedSearch(Base):
+    """A named filter of the calls page, published as an Atom feed."""
+
+    __tablename__ = "saved_searches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    query: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SchedulerLock(Base):
+    """Only one scheduler per database: the holder refreshes ``heartbeat_at``; a stale lock may be taken over."""
+
+    __tablename__ = "scheduler_locks"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
