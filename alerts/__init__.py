@@ -1,0 +1,1 @@
+"""Alerts: company digests, ILO notifications and health mails, delivered exactly once."""
