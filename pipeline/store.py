@@ -247,7 +247,7 @@ class Store:
         for lang in rec.languages:
             if lang not in notice.languages:
                 notice.languages = [*notice.languages, lang]
-        if rec.lots and not notice.lots or rec.awards and not notice.awards:
+        if (rec.lots and not notice.lots) or (rec.awards and not notice.awards):
             self._set_details(notice, rec)
         if changes:
             notice.last_changed_at = now

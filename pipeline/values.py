@@ -39,7 +39,7 @@ def parse_amount(text: str) -> Decimal | None:
         else:
             digits = digits.replace(",", "")
     elif "," in digits:
-        head, _, tail = digits.rpartition(",")
+        _, _, tail = digits.rpartition(",")
         digits = digits.replace(",", ".") if len(tail) != 3 else digits.replace(",", "")
     elif digits.count(".") > 1 or (digits.count(".") == 1 and len(digits.rpartition(".")[2]) == 3):
         digits = digits.replace(".", "")

@@ -35,8 +35,10 @@ class UrlRewriteMiddleware:
         for real, local in self.rewrite:
             if request.url.startswith(real):
                 new_url = local + request.url[len(real):]
-                return request.replace(url=new_url, meta={**request.meta, "tw_original_url": request.url},
-                                       dont_filter=True)
+                # robots.txt and the offsite rule were already applied to the real URL
+                meta = {**request.meta, "tw_original_url": request.url, "dont_obey_robotstxt": True,
+                        "allow_offsite": True}
+                return request.replace(url=new_url, meta=meta, dont_filter=True)
         return None
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Response | Request:

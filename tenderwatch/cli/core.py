@@ -78,7 +78,9 @@ def export(
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    paths: Annotated[list[str], typer.Argument(help="Files or folders (JSON lines, TED XML, TED .tar.gz), or - for stdin.")],
+    paths: Annotated[
+        list[str], typer.Argument(help="Files or folders (JSON lines, TED XML, TED .tar.gz), or - for stdin.")
+    ],
 ) -> None:
     """Import notices; bad lines or files are reported and kept as rejects, the rest goes on."""
     app_ctx: AppContext = ctx.obj
@@ -88,10 +90,7 @@ def import_(
     from pipeline.ingest import Ingestor
 
     engine = app_ctx.prepare_database()
-    if paths == ["-"]:
-        items = read_jsonl(sys.stdin, "<stdin>")
-    else:
-        items = iter_items(Path(p) for p in paths)
+    items = read_jsonl(sys.stdin, "<stdin>") if paths == ["-"] else iter_items(Path(p) for p in paths)
     problems: list[Problem] = []
     with Ingestor(engine, app_ctx.config) as ing, Progress(
         TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -121,7 +120,9 @@ def import_(
 @app.command("classify")
 def classify(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(help="JSON lines with title, description, cpv_codes, language; - = stdin.")] = "-",
+    file: Annotated[
+        str, typer.Argument(help="JSON lines with title, description, cpv_codes, language; - = stdin.")
+    ] = "-",
 ) -> None:
     """Add technology_areas (id, score, evidence) to each JSON line and write it to stdout."""
     app_ctx: AppContext = ctx.obj
