@@ -20,7 +20,7 @@ from tenderwatch.config import Config, load_config
 from tenderwatch.db.engine import make_engine, session_scope
 from tenderwatch.db.migrate import upgrade
 from tenderwatch.sync import sync_config
-from tests.support.server import FixtureServer
+from tenderwatch.loopback import FixtureServer
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"

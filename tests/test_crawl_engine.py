@@ -21,7 +21,7 @@ from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import CrawlRun, Notice, Source
 from tenderwatch.sync import sync_config
 from tests.conftest import deferred_test
-from tests.support.server import FixtureServer
+from tenderwatch.loopback import FixtureServer
 
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
 

@@ -1,4 +1,4 @@
-"""A loopback HTTP server for fixture pages, with routes that fail on purpose.
+"""A loopback HTTP server for recorded fixture pages (tests and ``make demo``), with routes that fail on purpose.
 
 Fixture pages live in ``tests/fixtures/<host>/<path>``; a spider's real URL
 ``https://found.cern.ch/x.do`` is rewritten (``spiders.middlewares.UrlRewriteMiddleware``) to
@@ -20,7 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+"""Recorded and reconstructed pages, by host: the demo serves them too."""
 
 
 @dataclass
