@@ -58,10 +58,15 @@ def read_jsonl(stream: IO[str], name: str) -> Iterator[Item]:
             continue
         try:
             yield record_from_export(obj)
-        except (ValidationError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
-            reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0:3]
-            yield Problem(where, f"not a valid notice: {' '.join(reason) if isinstance(reason, list) else reason}",
-                          line)
+        except ValidationError as exc:
+            fields = "; ".join(
+                f"field '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors()[:3]
+            )
+            yield Problem(where, f"not a valid notice: {fields}", line)
+        except KeyError as exc:
+            yield Problem(where, f"not a valid notice: missing field {exc}", line)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            yield Problem(where, f"not a valid notice: {exc}", line)
 
 
 def _jsonl_file(path: Path) -> Iterator[Item]:
