@@ -70,10 +70,12 @@ def latest_runs(engine: Engine, names: list[str]) -> list[RunSummary]:
 
 def crawl_sources(config: Config, engine: Engine, names: list[str] | None = None, *,
                   url_rewrite: dict[str, str] | None = None, http_cache_dir: str | None = None,
-                  log_level: str = "WARNING") -> list[RunSummary]:
+                  log_level: str = "WARNING", extra_settings: dict | None = None) -> list[RunSummary]:
     sources = select_sources(config, names)
     settings = Settings(scrapy_settings(config, url_rewrite=url_rewrite, http_cache_dir=http_cache_dir))
     settings.set("LOG_LEVEL", log_level)
+    for key, value in (extra_settings or {}).items():
+        settings.set(key, value)
     process = AsyncCrawlerProcess(settings, install_root_handler=True)
     for source in sources:
         process.crawl(spider_class(source.kind), **_kwargs(source, config, engine))
