@@ -29,6 +29,7 @@ app = typer.Typer(
 COMMAND_MODULES = (
     "tenderwatch.cli.core",
     "tenderwatch.cli.crawl",
+    "tenderwatch.cli.demo",
     "tenderwatch.cli.later",
 )
 

@@ -28,9 +28,3 @@ def notify(ctx: typer.Context) -> None:
 def run(ctx: typer.Context) -> None:
     """Start the scheduler (not yet implemented)."""
     not_yet("run")
-
-
-@app.command("demo", context_settings=CONTEXT)
-def demo(ctx: typer.Context) -> None:
-    """Run the whole chain on recorded pages (not yet implemented)."""
-    not_yet("demo")
