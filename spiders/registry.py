@@ -13,6 +13,11 @@ from pydantic import BaseModel
 
 KINDS: dict[str, tuple[str, str]] = {
     # kind: ("module:OptionsModel", "module:SpiderClass")
+    "html_table": ("spiders.kinds.options:HtmlTableOptions", "spiders.kinds.html_table:HtmlTableSpider"),
+    "html_list": ("spiders.kinds.options:HtmlListOptions", "spiders.kinds.html_list:HtmlListSpider"),
+    "feed": ("spiders.kinds.options:FeedOptions", "spiders.kinds.feed:FeedSpider"),
+    "json": ("spiders.kinds.options:JsonOptions", "spiders.kinds.json_api:JsonSpider"),
+    "document": ("spiders.kinds.options:DocumentOptions", "spiders.kinds.document:DocumentSpider"),
 }
 
 

@@ -1,0 +1,366 @@
+"""Declarative options of every spider kind, validated when the config is loaded.
+
+No Scrapy here (only lxml/parsel for selector syntax), so ``tenderwatch config check`` stays
+light. Each model forbids unknown keys: a typo in ``config/sources.yaml`` is an error naming the
+entry and the field, never a silently ignored setting. Selectors are compiled at load time, so a
+bad CSS or XPath expression is reported by ``config check`` rather than by the first crawl.
+
+A *field* (what goes into one ``RawNotice`` attribute) is written either as a plain string or as
+a mapping. The plain string means, by kind: a CSS selector (``html_table``, ``html_list``; an
+expression starting with ``/``, ``./`` or ``(`` is XPath), a JMESPath/dotted path (``json``,
+``feed``), or a column header (``document``).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any, Literal
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+from lxml import etree
+from parsel.csstranslator import HTMLTranslator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+RAW_FIELDS = (
+    "url",
+    "reference",
+    "notice_type",
+    "title",
+    "description",
+    "published",
+    "deadline",
+    "cpv_codes",
+    "value",
+    "currency",
+    "buyer_name",
+    "buyer_country",
+    "eligibility",
+    "language",
+    "documents_url",
+    "status",
+    "is_new",
+    "organisation",
+)
+"""The ``RawNotice`` attributes a field spec may fill."""
+
+URL_FIELDS = ("url", "documents_url")
+"""Fields made absolute against the page URL."""
+
+_TRANSLATOR = HTMLTranslator()
+
+
+def looks_like_xpath(expr: str) -> bool:
+    return expr.startswith(("/", "./", "(", "..")) or expr.startswith("string(")
+
+
+def check_css(expr: str) -> str:
+    try:
+        _TRANSLATOR.css_to_xpath(expr)
+    except Exception as exc:  # cssselect raises several types; every one means "bad syntax"
+        raise ValueError(f"bad CSS selector {expr!r}: {exc}") from exc
+    return expr
+
+
+def check_xpath(expr: str) -> str:
+    try:
+        etree.XPath(expr)
+    except etree.XPathSyntaxError as exc:
+        raise ValueError(f"bad XPath {expr!r}: {exc}") from exc
+    return expr
+
+
+def check_selector(expr: str) -> str:
+    """A CSS selector, or an XPath expression when it starts like one."""
+    return check_xpath(expr) if looks_like_xpath(expr) else check_css(expr)
+
+
+def check_path(expr: str) -> str:
+    try:
+        jmespath.compile(expr)
+    except JMESPathError as exc:
+        raise ValueError(f"bad JMESPath {expr!r}: {exc}") from exc
+    return expr
+
+
+def check_regex(expr: str) -> str:
+    try:
+        re.compile(expr)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression {expr!r}: {exc}") from exc
+    return expr
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldSpec(Strict):
+    """Where one value comes from, and how to clean it. Exactly one of css, xpath, path, column, label."""
+
+    css: str | None = None
+    xpath: str | None = None
+    path: str | None = None
+    """JMESPath (a dotted path is valid JMESPath) into a JSON item or feed entry."""
+    column: str | None = None
+    """A column header (``html_table`` with ``header_row``, ``document``); case and spaces folded."""
+    label: str | None = None
+    """A label of a labelled block ("Closing Date" in "Closing Date: 09/06/2020")."""
+    regex: str | None = None
+    """Keep the first group (or the whole match) of this pattern; no match means the field is absent."""
+    join: str = " "
+    """How several matched text nodes are joined."""
+    many: bool = False
+    """Keep every match as a list (for ``cpv_codes``)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldSpec:
+        given = [k for k in ("css", "xpath", "path", "column", "label") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of css, xpath, path, column or label")
+        if self.css is not None:
+            check_css(self.css)
+        if self.xpath is not None:
+            check_xpath(self.xpath)
+        if self.path is not None:
+            check_path(self.path)
+        if self.regex is not None:
+            check_regex(self.regex)
+        return self
+
+
+FieldValue = str | FieldSpec
+
+
+def _fields_check(fields: dict[str, Any], shorthand: str) -> dict[str, FieldSpec]:
+    """Turn shorthand strings into FieldSpecs (meaning depends on the kind) and check field names."""
+    out: dict[str, FieldSpec] = {}
+    for name, given in fields.items():
+        if name not in RAW_FIELDS:
+            raise ValueError(f"unknown field {name!r} (known: {', '.join(RAW_FIELDS)})")
+        if isinstance(given, str):
+            if shorthand == "selector":
+                spec = FieldSpec(xpath=given) if looks_like_xpath(given) else FieldSpec(css=given)
+            else:
+                spec = FieldSpec(**{shorthand: given})
+        else:
+            spec = FieldSpec.model_validate(given)
+        out[name] = spec
+    return out
+
+
+def _labels_check(labels: dict[str, str]) -> dict[str, str]:
+    for label, field in labels.items():
+        if field not in RAW_FIELDS:
+            raise ValueError(f"label {label!r} maps to unknown field {field!r} (known: {', '.join(RAW_FIELDS)})")
+    return labels
+
+
+class ValueRange(Strict):
+    """An organisation's cost-range code (CERN's letters A-D): read by ``pipeline.values.parse_value``."""
+
+    min: Decimal | None = None
+    max: Decimal | None = None
+    currency: str
+    label: str
+
+    @field_validator("currency")
+    @classmethod
+    def _cur(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", v):
+            raise ValueError(f"currency {v!r} must be an ISO 4217 code such as CHF")
+        return v
+
+
+class CommonOptions(Strict):
+    """Options every kind accepts."""
+
+    value_ranges: dict[str, ValueRange] = {}
+    """Cost-range codes -> bounds: ``{A: {max: 750000, currency: CHF, label: "< 750 kCHF"}}``."""
+    currency: str | None = None
+    """Currency of amounts the pages show without one."""
+    organisation_aliases: dict[str, str] = {}
+    """Aggregators: a row's organisation label -> organisation code, for names not in organisations.yaml."""
+    listing_url_as_url: bool = False
+    """Rows without a page of their own link to the listing they were read on (CERN's list has none)."""
+    max_pages: int = Field(default=20, ge=1, le=1000)
+    """Pagination stops after this many listing pages (a loop in a site's 'next' link cannot run away)."""
+
+    @model_validator(mode="after")
+    def _ranges_upper(self) -> CommonOptions:
+        self.value_ranges = {k.strip().upper(): v for k, v in self.value_ranges.items()}
+        return self
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:  # value_ranges must stay plain numbers for YAML/JSON
+        data = super().model_dump(**kwargs)
+        for spec in data.get("value_ranges", {}).values():
+            for key in ("min", "max"):
+                if isinstance(spec.get(key), Decimal):
+                    spec[key] = str(spec[key])
+        return data
+
+
+class DetailOptions(Strict):
+    """A detail page per row: its fields override or complete the row's."""
+
+    url_field: str = "url"
+    """The row field holding the detail page's URL."""
+    fields: dict[str, FieldValue] = {}
+    labels: dict[str, str] = {}
+    block: str | None = None
+    """Selector of the element holding the labelled lines (default: the whole body)."""
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _fields(cls, v: dict[str, Any]) -> dict[str, FieldSpec]:
+        return _fields_check(v or {}, "selector")
+
+    _labels = field_validator("labels")(classmethod(lambda cls, v: _labels_check(v)))
+
+    @field_validator("block")
+    @classmethod
+    def _block(cls, v: str | None) -> str | None:
+        return None if v is None else check_selector(v)
+
+
+class HtmlOptions(CommonOptions):
+    """Shared by html_table and html_list: rows, fields, labelled lines, pagination, detail pages."""
+
+    rows: str
+    """Selector of one row (``table.cft tbody tr``) or card (``div.tender``)."""
+    fields: dict[str, FieldValue] = {}
+    labels: dict[str, str] = {}
+    """Labelled lines inside each row -> fields: ``{"Closing Date": deadline, "Price Range": value}``."""
+    next_page: str | None = None
+    """Selector of the 'next page' link (its href); pages are followed up to ``max_pages``."""
+    detail: DetailOptions | None = None
+    skip_if: str | None = None
+    """Regex on a row's text: matching rows are not notices (sub-headers, 'no results' lines)."""
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _fields(cls, v: dict[str, Any]) -> dict[str, FieldSpec]:
+        return _fields_check(v or {}, "selector")
+
+    _labels = field_validator("labels")(classmethod(lambda cls, v: _labels_check(v)))
+
+    @field_validator("rows", "next_page")
+    @classmethod
+    def _sel(cls, v: str | None) -> str | None:
+        return None if v is None else check_selector(v)
+
+    @field_validator("skip_if")
+    @classmethod
+    def _re(cls, v: str | None) -> str | None:
+        return None if v is None else check_regex(v)
+
+    @model_validator(mode="after")
+    def _something(self) -> HtmlOptions:
+        if not self.fields and not self.labels and not getattr(self, "columns", None):
+            raise ValueError("give 'fields', 'labels' or 'columns': otherwise no row yields anything")
+        return self
+
+
+class HtmlTableOptions(HtmlOptions):
+    rows: str = "table tbody tr"
+    columns: dict[str, str] = {}
+    """Header text -> field (``{"Reference": reference, "Cost Range": value}``): survives column reordering."""
+    header: str = "table thead tr th, table tr th"
+    """Selector of the header cells, read when ``columns`` is used."""
+    cells: str = "td"
+    """Selector of a row's cells, aligned with the header cells."""
+
+    @field_validator("columns")
+    @classmethod
+    def _cols(cls, v: dict[str, str]) -> dict[str, str]:
+        return _labels_check(v)
+
+    @field_validator("header", "cells")
+    @classmethod
+    def _sel2(cls, v: str) -> str:
+        return check_selector(v)
+
+
+class HtmlListOptions(HtmlOptions):
+    pass
+
+
+class FeedOptions(CommonOptions):
+    """RSS 2.0 / Atom: entries are feedparser dicts (title, link, id, summary, published, tags...)."""
+
+    fields: dict[str, FieldValue] = {
+        "title": "title",
+        "url": "link",
+        "description": "summary",
+        "published": "published",
+    }
+    labels: dict[str, str] = {}
+    """Labelled lines in the entry's summary (``Closing Date: ...``) -> fields."""
+    detail: DetailOptions | None = None
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _fields(cls, v: dict[str, Any]) -> dict[str, FieldSpec]:
+        return _fields_check(v or {}, "path")
+
+    _labels = field_validator("labels")(classmethod(lambda cls, v: _labels_check(v)))
+
+
+class JsonOptions(CommonOptions):
+    """A JSON endpoint: ``items`` selects the list, ``fields`` map paths of one item to notice fields."""
+
+    items: str = "@"
+    fields: dict[str, FieldValue]
+    page_param: str | None = None
+    """Query parameter holding the page number (``page``); pages go on while they return items."""
+    first_page: int = 0
+    next_url: str | None = None
+    """Path of the next page's URL in the response (``links.next``); used instead of ``page_param``."""
+    detail: DetailOptions | None = None
+    url_template: str | None = None
+    """Notice URL built from item fields when the item has none: ``https://x.org/tender/{id}``."""
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _fields(cls, v: dict[str, Any]) -> dict[str, FieldSpec]:
+        return _fields_check(v or {}, "path")
+
+    @field_validator("items", "next_url")
+    @classmethod
+    def _path(cls, v: str | None) -> str | None:
+        return None if v is None else check_path(v)
+
+    @model_validator(mode="after")
+    def _paging(self) -> JsonOptions:
+        if self.page_param and self.next_url:
+            raise ValueError("give 'page_param' or 'next_url', not both")
+        return self
+
+
+class DocumentOptions(CommonOptions):
+    """A PDF, XLSX or CSV list: a header row names the columns, each later row is a notice."""
+
+    format: Literal["auto", "pdf", "xlsx", "csv"] = "auto"
+    links: str | None = None
+    """When the start URL is an HTML page: selector of the links to the documents to read."""
+    columns: dict[str, str]
+    """Header text -> field; the header row is the first row holding all of these headers' texts."""
+    fields: dict[str, FieldValue] = {}
+    """Extra per-row fields, e.g. ``reference: {column: Title, regex: "..."}``."""
+    sheet: str | None = None
+    """XLSX: the sheet to read (default: every sheet)."""
+    table_strategy: Literal["lines", "text"] = "lines"
+    """PDF: tables drawn with ruling lines, or aligned text only (pdfplumber strategies)."""
+
+    _cols = field_validator("columns")(classmethod(lambda cls, v: _labels_check(v)))
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _fields(cls, v: dict[str, Any]) -> dict[str, FieldSpec]:
+        return _fields_check(v or {}, "column")
+
+    @field_validator("links")
+    @classmethod
+    def _sel(cls, v: str | None) -> str | None:
+        return None if v is None else check_selector(v)
