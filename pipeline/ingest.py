@@ -45,6 +45,10 @@ class Ingestor:
         self._session: Session | None = None
         self._store: Store | None = None
         self._pending = 0
+        from pipeline.ted.buyers import OrganisationMatcher
+
+        self._buyers = OrganisationMatcher(config)
+        """Records that name a buyer but no organisation (TED, imports) get one by official name."""
 
     def __enter__(self) -> Ingestor:
         self._open()
@@ -71,6 +75,8 @@ class Ingestor:
     def add(self, record: NoticeRecord) -> StoreResult | None:
         assert self._store is not None
         session = self.session
+        if record.organisation is None and record.buyer_name:
+            record.organisation = self._buyers.match(record.buyer_name)
         try:
             with session.begin_nested():
                 result = self._store.upsert(record)

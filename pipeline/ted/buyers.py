@@ -1,0 +1,39 @@
+"""Which Big Science organisation a buyer is: by its official name, never by an acronym alone.
+
+"ESS ERIC" is both the European Spallation Source and the European Social Survey, so a buyer is
+matched only against the names listed in ``organisations.yaml`` (``name`` and ``official_names``),
+after folding case, accents, quotes and spacing; an official name that is just the organisation's
+code is skipped. An unknown buyer gets no organisation rather than a guess.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from tenderwatch.config import Config
+
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+
+
+def fold_name(name: str) -> str:
+    """'The European Joint Undertaking … (‘Fusion for Energy’)' and its ASCII spelling fold alike."""
+    text = unicodedata.normalize("NFKD", name.translate(_QUOTES).casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[\s\-–—_,.]+", " ", text).strip()
+    return re.sub(r"^the ", "", text)
+
+
+class OrganisationMatcher:
+    def __init__(self, config: Config) -> None:
+        self._names: dict[str, str] = {}
+        for org in config.organisations:
+            for name in (org.name, *org.official_names):
+                if name.strip().casefold() == org.code.casefold():
+                    continue  # an acronym alone is no identification
+                self._names.setdefault(fold_name(name), org.code)
+
+    def match(self, buyer_name: str | None) -> str | None:
+        if not buyer_name:
+            return None
+        return self._names.get(fold_name(buyer_name))

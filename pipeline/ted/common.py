@@ -1,0 +1,220 @@
+"""Helpers the two TED formats share: text, money, dates with offsets, and the record they build."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from pipeline.normalise import clean_text
+from pipeline.records import MAX_TITLE, AwardRecord, LotRecord, Money, NoticeRecord
+from pipeline.ted import codelists
+
+SOURCE = "ted"
+"""Every TED record, imported or crawled by any TED query, is one sighting source: a notice found by
+two saved queries (or imported and then crawled) is one notice, keyed by its publication number."""
+
+NOTICE_URL = "https://ted.europa.eu/en/notice/{}/html"
+_OFFSET = re.compile(r"(Z|[+-]\d{2}:\d{2})$")
+_CPV = re.compile(r"^(\d{8})")
+_C1 = re.compile(r"[\x80-\x9f]")
+
+
+class TedParseError(ValueError):
+    """The document is XML but not a TED notice we can read; the message says where and why."""
+
+
+def text_of(el: etree._Element | None) -> str | None:
+    """All text under an element (``<P>`` paragraphs joined), cleaned of control characters."""
+    if el is None:
+        return None
+    return clean_text(_C1.sub("", " ".join(el.itertext())))
+
+
+def money(amount: str | None, currency: str | None) -> Money | None:
+    """A Money from TED's decimal text and currency attribute; None when either is missing or bad."""
+    cur = codelists.currency(currency)
+    if not amount or cur is None:
+        return None
+    try:
+        value = Decimal(amount.strip().replace(" ", ""))
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value < 0 or value >= Decimal("1e16"):
+        return None
+    return Money(amount=value, currency=cur)
+
+
+def cpv(code: str | None) -> str | None:
+    m = _CPV.match(code.strip()) if code else None
+    return m.group(1) if m else None
+
+
+def split_offset(text: str) -> tuple[str, tzinfo | None]:
+    """``2019-11-15+01:00`` -> (``2019-11-15``, UTC+1); no offset -> (text, None)."""
+    m = _OFFSET.search(text)
+    if not m:
+        return text, None
+    raw = m.group(1)
+    body = text[: m.start()]
+    if raw == "Z":
+        return body, UTC
+    sign = 1 if raw[0] == "+" else -1
+    hours, minutes = int(raw[1:3]), int(raw[4:6])
+    return body, timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+
+def eforms_datetime(date_text: str | None, time_text: str | None = None, *, end_of_day: bool = False,
+                    fallback_tz: str = "UTC") -> datetime | None:
+    """eForms dates carry their offset (``2019-11-15+01:00``, time ``12:00:00+01:00``); keep it."""
+    if not date_text:
+        return None
+    day_text, day_tz = split_offset(date_text.strip())
+    try:
+        day = date.fromisoformat(day_text[:10])
+    except ValueError:
+        return None
+    tz = day_tz
+    at = time(23, 59) if end_of_day else time(0, 0)
+    if time_text:
+        t_text, t_tz = split_offset(time_text.strip())
+        try:
+            at = time.fromisoformat(t_text[:8])
+        except ValueError:
+            pass
+        tz = t_tz or tz
+    return datetime.combine(day, at, tzinfo=tz or ZoneInfo(fallback_tz))
+
+
+def local_datetime(date_text: str | None, time_text: str | None, tz_name: str, *,
+                   end_of_day: bool = False) -> datetime | None:
+    """Legacy TED dates are local time without offset (``2021-03-10`` + ``16:00``): read them in ``tz_name``."""
+    if not date_text:
+        return None
+    text = date_text.strip()
+    try:
+        day = date.fromisoformat(text) if "-" in text else datetime.strptime(text[:8], "%Y%m%d").date()
+    except ValueError:
+        return None
+    at = time(23, 59) if end_of_day else time(0, 0)
+    if time_text:
+        m = re.match(r"^\s*(\d{1,2})[:.h](\d{2})", time_text)
+        if m and int(m[1]) < 24 and int(m[2]) < 60:
+            at = time(int(m[1]), int(m[2]))
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz_name))
+
+
+@dataclass
+class Extracted:
+    """What a format parser found, before it becomes a ``NoticeRecord`` (one builder for both formats)."""
+
+    format: str
+    publication_number: str | None
+    notice_id: str | None
+    notice_type: str
+    type_code: str | None
+    title: str | None
+    description: str | None = None
+    reference: str | None = None
+    buyer_name: str | None = None
+    buyer_country: str | None = None
+    buyer_identifier: str | None = None
+    published_at: datetime | None = None
+    deadline_at: datetime | None = None
+    cpv_codes: list[str] = field(default_factory=list)
+    value: Money | None = None
+    value_note: str | None = None
+    languages: list[str] = field(default_factory=list)
+    lots: list[LotRecord] = field(default_factory=list)
+    awards: list[AwardRecord] = field(default_factory=list)
+    previous_notice: str | None = None
+    procedure_id: str | None = None
+    url: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in items:
+        if item:
+            seen.setdefault(item, None)
+    return list(seen)
+
+
+def build_record(ex: Extracted, *, now: datetime | None = None) -> NoticeRecord:
+    """One place where a TED extraction becomes a record: identity, status, raw and extras."""
+    now = now or datetime.now(UTC)
+    title = clean_text(ex.title, MAX_TITLE)
+    if not title:
+        raise TedParseError(f"{ex.format} notice {ex.publication_number or ex.notice_id}: no title")
+    if ex.publication_number:
+        external_id = ex.publication_number
+    elif ex.notice_id:
+        external_id = f"notice:{ex.notice_id}"
+    else:
+        raise TedParseError(f"{ex.format} notice: neither a publication number nor a notice identifier")
+    status = "open"
+    if ex.notice_type == "contract_award":
+        status = "awarded"
+    elif ex.deadline_at is not None and ex.deadline_at < now:
+        status = "closed"
+    url = ex.url or (NOTICE_URL.format(ex.publication_number) if ex.publication_number else None)
+    extra: dict[str, Any] = {"ted_publication_number": ex.publication_number, "ted_notice_id": ex.notice_id,
+                             "ted_format": ex.format, "ted_type_code": ex.type_code}
+    if ex.procedure_id:
+        extra["ted_procedure_id"] = ex.procedure_id
+    if ex.buyer_identifier:
+        extra["buyer_identifier"] = ex.buyer_identifier
+    if ex.deadline_at is not None:
+        extra["deadline_local"] = ex.deadline_at.isoformat()
+    extra.update(ex.extra)
+    cpvs = _unique(ex.cpv_codes + [c for lot in ex.lots for c in lot.cpv_codes])
+    raw = {
+        "format": ex.format,
+        "type_code": ex.type_code,
+        "publication_number": ex.publication_number,
+        "notice_id": ex.notice_id,
+        "title": title,
+        "reference": ex.reference,
+        "buyer": {"name": ex.buyer_name, "country": ex.buyer_country, "identifier": ex.buyer_identifier},
+        "published": ex.published_at.isoformat() if ex.published_at else None,
+        "deadline": ex.deadline_at.isoformat() if ex.deadline_at else None,
+        "cpv": cpvs,
+        "value": ex.value.export() if ex.value else None,
+        "languages": ex.languages,
+        "lots": len(ex.lots),
+        "winners": len(ex.awards),
+        "previous_notice": ex.previous_notice,
+    }
+    return NoticeRecord(
+        source=SOURCE,
+        external_id=external_id,
+        reference=clean_text(ex.reference, 200),
+        notice_type=ex.notice_type,  # type: ignore[arg-type]
+        title=title,
+        description=clean_text(ex.description),
+        url=url,
+        published_at=ex.published_at,
+        deadline_at=ex.deadline_at,
+        cpv_codes=cpvs,
+        estimated_value=ex.value,
+        value_note=ex.value_note,
+        buyer_name=clean_text(ex.buyer_name, 500),
+        buyer_country=ex.buyer_country,
+        eligible_countries=None,  # EU procurement law: open to economic operators of every GPA/EEA country
+        languages=_unique(ex.languages),
+        status=status,
+        lots=ex.lots,
+        awards=ex.awards,
+        previous_notice=ex.previous_notice,
+        extra=extra,
+        warnings=ex.warnings,
+        raw=raw,
+    )

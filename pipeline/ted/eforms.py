@@ -1,0 +1,234 @@
+"""eForms (UBL 2.3 with the efext/efac/efbc extensions): every notice subtype, one reader.
+
+PIN, CN, PMC/CEI, CAN/VEAT/result and change notices share the UBL skeleton: the procedure in
+``cac:ProcurementProject``, lots in ``cac:ProcurementProjectLot``, organisations in the
+extension's ``efac:Organizations`` referenced by id (ORG-xxxx), results in ``efac:NoticeResult``
+(lot result -> lot tender -> tendering party -> organisation). A change notice carries
+``efac:Changes`` with the identifier of the notice it changes. Texts repeat per language: the
+notice's own language (``cbc:NoticeLanguageCode``) is kept.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from lxml import etree
+
+from pipeline.records import AwardRecord, LotRecord, Money
+from pipeline.ted import codelists
+from pipeline.ted.common import Extracted, TedParseError, cpv, eforms_datetime, money, text_of
+
+NS = {
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "ext": "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2",
+    "efext": "http://data.europa.eu/p27/eforms-ubl-extensions/1",
+    "efac": "http://data.europa.eu/p27/eforms-ubl-extension-aggregate-components/1",
+    "efbc": "http://data.europa.eu/p27/eforms-ubl-extension-basic-components/1",
+}
+UBL_PREFIX = "urn:oasis:names:specification:ubl:schema:xsd:"
+EXTENSION = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/efext:EformsExtension"
+
+
+def is_eforms(root: etree._Element) -> bool:
+    return etree.QName(root).namespace.startswith(UBL_PREFIX) if isinstance(root.tag, str) else False
+
+
+def _t(el: etree._Element | None, path: str) -> str | None:
+    if el is None:
+        return None
+    found = el.find(path, NS)
+    if found is None or found.text is None:
+        return None
+    return found.text.strip() or None
+
+
+class _Lang:
+    """Picks, among an element's per-language children, the one in the notice's language."""
+
+    def __init__(self, lang3: str | None) -> None:
+        self.lang3 = (lang3 or "").upper()
+
+    def pick(self, el: etree._Element | None, path: str) -> str | None:
+        if el is None:
+            return None
+        items = el.findall(path, NS)
+        if not items:
+            return None
+        for item in items:
+            if (item.get("languageID") or "").upper() == self.lang3:
+                return text_of(item)
+        return text_of(items[0])
+
+
+def _organisations(ext: etree._Element | None) -> dict[str, dict[str, str | None]]:
+    out: dict[str, dict[str, str | None]] = {}
+    if ext is None:
+        return out
+    for company in ext.iterfind("efac:Organizations/efac:Organization/efac:Company", NS):
+        oid = _t(company, "cac:PartyIdentification/cbc:ID")
+        if not oid:
+            continue
+        out[oid] = {
+            "name": text_of(company.find("cac:PartyName/cbc:Name", NS)),
+            "country": codelists.country_alpha2(_t(company, "cac:PostalAddress/cac:Country/cbc:IdentificationCode")),
+            "identifier": _t(company, "cac:PartyLegalEntity/cbc:CompanyID"),
+        }
+    return out
+
+
+def _cpvs(project: etree._Element | None) -> list[str]:
+    if project is None:
+        return []
+    codes = [cpv(_t(project, "cac:MainCommodityClassification/cbc:ItemClassificationCode"))]
+    codes += [cpv(c.text) for c in project.iterfind("cac:AdditionalCommodityClassification/cbc:ItemClassificationCode",
+                                                     NS)]
+    return [c for c in codes if c]
+
+
+def _amount(el: etree._Element | None, path: str) -> Money | None:
+    if el is None:
+        return None
+    found = el.find(path, NS)
+    return None if found is None else money(found.text, found.get("currencyID"))
+
+
+def parse_eforms(root: etree._Element, where: str) -> Extracted:
+    """Extract the export contract's fields from an eForms notice (any subtype)."""
+    ext = root.find(EXTENSION, NS)
+    type_code = _t(root, "cbc:NoticeTypeCode")
+    subtype = _t(ext, "efac:NoticeSubType/cbc:SubTypeCode")
+    if type_code is None and subtype is None:
+        raise TedParseError(f"{where}: eForms document without cbc:NoticeTypeCode or notice subtype")
+    lang3 = _t(root, "cbc:NoticeLanguageCode")
+    lang = _Lang(lang3)
+    languages = [codelists.language_alpha2(lang3)]
+    languages += [codelists.language_alpha2(e.text) for e in root.iterfind("cac:AdditionalNoticeLanguage/cbc:ID", NS)]
+
+    changes = ext.find("efac:Changes", NS) if ext is not None else None
+    notice_type = codelists.EFORMS_SUBTYPES.get(subtype or "") or codelists.EFORMS_NOTICE_TYPES.get(
+        type_code or "", "other")
+    previous = None
+    if changes is not None:
+        notice_type = "corrigendum"
+        previous = _t(changes, "efbc:ChangedNoticeIdentifier")
+    modification = ext.find("efac:ContractModification", NS) if ext is not None else None
+    if modification is not None and previous is None:
+        previous = _t(modification, "efbc:ChangedNoticeIdentifier")
+
+    orgs = _organisations(ext)
+    buyer_ref = _t(root, "cac:ContractingParty/cac:Party/cac:PartyIdentification/cbc:ID")
+    buyer = orgs.get(buyer_ref or "", {})
+
+    project = root.find("cac:ProcurementProject", NS)
+    notice_id = _t(root, "cbc:ID")
+    version = _t(root, "cbc:VersionID")
+    pub_number = codelists.publication_number(_t(ext, "efac:Publication/efbc:NoticePublicationID"))
+    published = eforms_datetime(_t(ext, "efac:Publication/efbc:PublicationDate")) or eforms_datetime(
+        _t(root, "cbc:IssueDate"), _t(root, "cbc:IssueTime"))
+    buyer_tz = codelists.country_timezone(buyer.get("country"))
+
+    lots: list[LotRecord] = []
+    deadlines: list[datetime] = []
+    for lot_el in root.iterfind("cac:ProcurementProjectLot", NS):
+        lot_id = _t(lot_el, "cbc:ID")
+        if not lot_id:
+            continue
+        lot_project = lot_el.find("cac:ProcurementProject", NS)
+        lots.append(LotRecord(lot_number=lot_id, title=lang.pick(lot_project, "cbc:Name"), cpv_codes=_cpvs(lot_project),
+                              value=_amount(lot_project, "cac:RequestedTenderTotal/cbc:EstimatedOverallContractAmount")))
+        period = lot_el.find("cac:TenderingProcess/cac:TenderSubmissionDeadlinePeriod", NS)
+        if period is not None:
+            deadline = eforms_datetime(_t(period, "cbc:EndDate"), _t(period, "cbc:EndTime"), end_of_day=True,
+                                       fallback_tz=buyer_tz)
+            if deadline is not None:
+                deadlines.append(deadline)
+
+    value = _amount(project, "cac:RequestedTenderTotal/cbc:EstimatedOverallContractAmount")
+    value_note = None
+    if value is None:
+        lot_values = [lot.value for lot in lots if lot.value is not None]
+        if lot_values and len({v.currency for v in lot_values}) == 1:
+            value = Money(amount=sum((v.amount for v in lot_values), Decimal(0)), currency=lot_values[0].currency)
+            value_note = "sum of the lots' estimated values"
+
+    awards = _awards(ext, orgs) if ext is not None else []
+    title = lang.pick(project, "cbc:Name")
+    if title is None and lots:
+        title = lots[0].title
+    return Extracted(
+        format="eforms",
+        publication_number=pub_number,
+        notice_id=f"{notice_id}-{version}" if notice_id and version else notice_id,
+        notice_type=notice_type,
+        type_code=f"{type_code}/{subtype}" if subtype else type_code,
+        title=title,
+        description=lang.pick(project, "cbc:Description"),
+        reference=_t(project, "cbc:ID"),
+        buyer_name=buyer.get("name"),
+        buyer_country=buyer.get("country"),
+        buyer_identifier=buyer.get("identifier"),
+        published_at=published,
+        deadline_at=min(deadlines) if deadlines else None,
+        cpv_codes=_cpvs(project),
+        value=value,
+        value_note=value_note,
+        languages=[x for x in languages if x],
+        lots=lots,
+        awards=awards,
+        previous_notice=previous,
+        procedure_id=_t(root, "cbc:ContractFolderID"),
+    )
+
+
+def _awards(ext: etree._Element, orgs: dict[str, dict[str, str | None]]) -> list[AwardRecord]:
+    """Winners: selected lot results -> their tenders -> tendering parties -> organisations.
+
+    A tender by a group yields one row per member; the tender's value goes on the group leader
+    (or the first member) only, so totals per country never count one contract twice.
+    """
+    result = ext.find("efac:NoticeResult", NS)
+    if result is None:
+        return []
+    tenders = {}
+    for tender in result.iterfind("efac:LotTender", NS):
+        tid = _t(tender, "cbc:ID")
+        if tid:
+            tenders[tid] = tender
+    parties = {}
+    for party in result.iterfind("efac:TenderingParty", NS):
+        pid = _t(party, "cbc:ID")
+        if pid:
+            parties[pid] = party
+    signed: dict[str, datetime | None] = {}
+    for contract in result.iterfind("efac:SettledContract", NS):
+        issued = eforms_datetime(_t(contract, "cbc:IssueDate"))
+        for ref in contract.iterfind("efac:LotTender/cbc:ID", NS):
+            if ref.text:
+                signed[ref.text.strip()] = issued
+    awards: list[AwardRecord] = []
+    seen: set[tuple[str, str | None]] = set()
+    for lot_result in result.iterfind("efac:LotResult", NS):
+        code = _t(lot_result, "cbc:TenderResultCode")
+        if code is not None and code != "selec-w":
+            continue  # no winner chosen (closed, or still open)
+        lot_number = _t(lot_result, "efac:TenderLot/cbc:ID")
+        for ref in lot_result.iterfind("efac:LotTender/cbc:ID", NS):
+            tid = (ref.text or "").strip()
+            tender = tenders.get(tid)
+            if tender is None or (tid, lot_number) in seen:
+                continue
+            seen.add((tid, lot_number))
+            value = _amount(tender, "cac:LegalMonetaryTotal/cbc:PayableAmount")
+            party = parties.get(_t(tender, "efac:TenderingParty/cbc:ID") or "")
+            members = [] if party is None else list(party.iterfind("efac:Tenderer", NS))
+            members.sort(key=lambda m: _t(m, "efbc:GroupLeadIndicator") != "true")
+            for i, member in enumerate(members):
+                org = orgs.get(_t(member, "cbc:ID") or "", {})
+                if not org.get("name"):
+                    continue
+                awards.append(AwardRecord(winner_name=org["name"] or "", winner_country=org.get("country"),
+                                          lot_number=_t(tender, "efac:TenderLot/cbc:ID") or lot_number,
+                                          value=value if i == 0 else None, awarded_at=signed.get(tid)))
+    return awards
