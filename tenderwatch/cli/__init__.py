@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "tenderwatch.cli.crawl",
     "tenderwatch.cli.demo",
     "tenderwatch.cli.later",
+    "tenderwatch.cli.run",
 )
 
 

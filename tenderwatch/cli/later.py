@@ -22,9 +22,3 @@ def digest(ctx: typer.Context) -> None:
 def notify(ctx: typer.Context) -> None:
     """Send ILO notifications (not yet implemented)."""
     not_yet("notify")
-
-
-@app.command("run", context_settings=CONTEXT)
-def run(ctx: typer.Context) -> None:
-    """Start the scheduler (not yet implemented)."""
-    not_yet("run")

@@ -139,6 +139,20 @@ def _check_source_options(path: Path, sources: list[SourceConfig], raw: Any, pro
             problems.extend(_validation_lines(path, name, exc, prefix="options"))
 
 
+def _schedule_problems(schedule: Any, floor: int, where: str) -> list[str]:
+    """A crawl schedule must not run more often than the politeness floor (cron expressions included)."""
+    from scheduler import shortest_gap_minutes
+
+    gap = shortest_gap_minutes(schedule)
+    if gap >= floor:
+        return []
+    if schedule.interval_minutes is not None:
+        return [f"{where}.interval_minutes': {schedule.interval_minutes} is below the politeness floor of {floor} "
+                "minutes (settings crawl.min_interval_minutes)"]
+    return [f"{where}.cron': {schedule.cron!r} runs every {gap:g} minutes, below the politeness floor of {floor} "
+            "minutes (settings crawl.min_interval_minutes)"]
+
+
 def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
     """Read every file of the config folder; raise ``ConfigError`` listing all problems at once."""
     root = config_dir(directory)
@@ -176,13 +190,11 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
                 f"{sources_path}: entry '{src.name}' (#{i + 1}): field 'organisation': "
                 f"unknown organisation {src.organisation!r} (not in organisations.yaml)"
             )
-        schedule = src.schedule
-        floor = settings.crawl.min_interval_minutes
-        if schedule is not None and schedule.interval_minutes is not None and schedule.interval_minutes < floor:
-            problems.append(
-                f"{sources_path}: entry '{src.name}' (#{i + 1}): field 'schedule.interval_minutes': "
-                f"{schedule.interval_minutes} is below the politeness floor of {floor} minutes"
-            )
+        if src.schedule is not None:
+            problems.extend(_schedule_problems(src.schedule, settings.crawl.min_interval_minutes,
+                                               f"{sources_path}: entry '{src.name}' (#{i + 1}): field 'schedule"))
+    problems.extend(_schedule_problems(settings.crawl.default_schedule, settings.crawl.min_interval_minutes,
+                                       f"{root / 'settings.yaml'}: settings: field 'crawl.default_schedule"))
 
     taxonomy = None
     tax_path = root / "taxonomy.yaml"

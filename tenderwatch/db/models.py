@@ -15,16 +15,20 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     TypeDecorator,
+    Unicode,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -384,3 +388,14 @@ class SchedulerLock(Base):
     holder: Mapped[str] = mapped_column(String(200))
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+scheduler_jobs = Table(
+    "scheduler_jobs",
+    Base.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
+"""APScheduler's SQLAlchemy job store (``scheduler.JOBSTORE_TABLE``): the store defines and fills it; it is
+declared here too so that Alembic creates it with the rest and autogenerate never proposes to drop it."""
