@@ -47,7 +47,7 @@ class Ingestor:
         self._pending = 0
         from pipeline.ted.buyers import OrganisationMatcher
 
-        self._buyers = OrganisationMatcher(config)
+        self.buyers = OrganisationMatcher(config)
         """Records that name a buyer but no organisation (TED, imports) get one by official name."""
 
     def __enter__(self) -> Ingestor:
@@ -76,7 +76,7 @@ class Ingestor:
         assert self._store is not None
         session = self.session
         if record.organisation is None and record.buyer_name:
-            record.organisation = self._buyers.match(record.buyer_name)
+            record.organisation = self.buyers.match(record.buyer_name)
         try:
             with session.begin_nested():
                 result = self._store.upsert(record)

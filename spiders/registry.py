@@ -18,6 +18,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "feed": ("spiders.kinds.options:FeedOptions", "spiders.kinds.feed:FeedSpider"),
     "json": ("spiders.kinds.options:JsonOptions", "spiders.kinds.json_api:JsonSpider"),
     "document": ("spiders.kinds.options:DocumentOptions", "spiders.kinds.document:DocumentSpider"),
+    "ted": ("pipeline.ted.api:TedOptions", "spiders.kinds.ted:TedSpider"),
 }
 
 

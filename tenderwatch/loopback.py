@@ -15,6 +15,7 @@ import mimetypes
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,10 +39,15 @@ class Override:
     """Close the connection without answering."""
 
 
+Route = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
+"""A path answered by code: fn(method, path with query, headers, body) -> (status, headers, body)."""
+
+
 class FixtureServer:
     def __init__(self, root: Path = FIXTURES) -> None:
         self.root = root
         self.overrides: dict[str, Override] = {}
+        self.routes: dict[str, Route] = {}
         self.requests: Counter[str] = Counter()
         self.bytes_sent: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
@@ -66,9 +72,14 @@ class FixtureServer:
     def override(self, path: str, **kwargs: object) -> None:
         self.overrides[path] = Override(**kwargs)  # type: ignore[arg-type]
 
+    def route(self, path: str, fn: Route) -> None:
+        """Answer ``path`` (any method) with ``fn``: for APIs whose answers depend on the request body."""
+        self.routes[path] = fn
+
     def reset(self) -> None:
         with self.lock:
             self.overrides.clear()
+            self.routes.clear()
             self.requests.clear()
             self.bytes_sent.clear()
             self.statuses.clear()
@@ -130,6 +141,11 @@ class FixtureServer:
                 with server.lock:
                     server.requests[path] += 1
                     server.log.append((self.command, self.path, dict(self.headers), body))
+                fn = server.routes.get(path)
+                if fn is not None:
+                    status, headers, answer = fn(self.command, self.path, dict(self.headers), body)
+                    self._send(status, answer, {"Content-Type": "application/json", **headers}, head_only)
+                    return
                 ov = server.overrides.get(path) or server.overrides.get(self.path)
                 if ov is not None and (ov.times is None or ov.times > 0):
                     if ov.times is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
@@ -84,10 +85,8 @@ def eforms_datetime(date_text: str | None, time_text: str | None = None, *, end_
     at = time(23, 59) if end_of_day else time(0, 0)
     if time_text:
         t_text, t_tz = split_offset(time_text.strip())
-        try:
+        with contextlib.suppress(ValueError):
             at = time.fromisoformat(t_text[:8])
-        except ValueError:
-            pass
         tz = t_tz or tz
     return datetime.combine(day, at, tzinfo=tz or ZoneInfo(fallback_tz))
 

@@ -136,8 +136,9 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
         if not lot_id:
             continue
         lot_project = lot_el.find("cac:ProcurementProject", NS)
-        lots.append(LotRecord(lot_number=lot_id, title=lang.pick(lot_project, "cbc:Name"), cpv_codes=_cpvs(lot_project),
-                              value=_amount(lot_project, "cac:RequestedTenderTotal/cbc:EstimatedOverallContractAmount")))
+        lots.append(LotRecord(
+            lot_number=lot_id, title=lang.pick(lot_project, "cbc:Name"), cpv_codes=_cpvs(lot_project),
+            value=_amount(lot_project, "cac:RequestedTenderTotal/cbc:EstimatedOverallContractAmount")))
         period = lot_el.find("cac:TenderingProcess/cac:TenderSubmissionDeadlinePeriod", NS)
         if period is not None:
             deadline = eforms_datetime(_t(period, "cbc:EndDate"), _t(period, "cbc:EndTime"), end_of_day=True,
