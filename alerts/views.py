@@ -1,0 +1,113 @@
+"""Notices and match reasons turned into what a mail shows: cleaned, bounded, localised strings.
+
+Scraped text is hostile: every string a template receives from a notice passes through
+``display_text`` (control and bidi characters removed, whitespace collapsed, length bounded), and
+links are kept only when they are plain http(s) URLs, so a ``javascript:`` URL never becomes an
+``href``. Autoescaping in the HTML templates does the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from alerts.facts import NoticeFacts
+from alerts.i18n import Texts, days_left, format_deadline, format_money
+from alerts.matching import Reason
+from pipeline.normalise import clean_text
+
+TITLE_LIMIT = 300
+"""Characters of a title shown in a mail; the call's page has the rest."""
+_SAFE_URL = re.compile(r"^https?://[^\s<>\"'\x00-\x1f]+$", re.IGNORECASE)
+SHOWN_CHANGES = {"deadline_at", "notice_type", "status", "title", "value", "documents_url"}
+
+
+def display_text(value: str | None, limit: int = TITLE_LIMIT) -> str:
+    return clean_text(value, limit) or ""
+
+
+def safe_url(value: str | None) -> str | None:
+    """The URL if it is a plain http(s) URL of sane length, else None."""
+    if not value or len(value) > 2000 or not _SAFE_URL.match(value.strip()):
+        return None
+    return value.strip()
+
+
+def reason_label(reason: Reason, t: Texts, area_labels: dict[str, str]) -> str:
+    if reason.kind == "area":
+        return t("area_label", label=area_labels.get(reason.value, reason.value))
+    if reason.kind == "keyword":
+        return t("keyword_label", value=display_text(reason.value, 100))
+    if reason.detail:
+        return t("cpv_label", value=reason.value, detail=reason.detail)
+    return t("cpv_label_plain", value=reason.value)
+
+
+@dataclass(slots=True)
+class NoticeView:
+    """One call as a mail shows it."""
+
+    uid: str
+    title: str
+    organisation: str
+    organisation_name: str
+    reference: str
+    type_text: str
+    deadline_at: datetime | None
+    deadline_text: str
+    days_text: str
+    value_text: str
+    link: str | None
+    reasons: list[str] = field(default_factory=list)
+    status: str | None = None
+    """'new', 'changed' or None (closing-soon repeats)."""
+    change_notes: list[str] = field(default_factory=list)
+
+
+def notice_view(notice: NoticeFacts, *, t: Texts, timezone: str, at: datetime, reasons: list[Reason],
+                area_labels: dict[str, str], status: str | None = None, since: datetime | None = None) -> NoticeView:
+    """Render-ready view of a notice for a reader in ``timezone`` reading at ``at``."""
+    lang = t.language
+    if notice.deadline_at is not None:
+        deadline_text = format_deadline(notice.deadline_at, timezone, lang)
+        left = days_left(notice.deadline_at, at, timezone)
+        days_text = t.today if left <= 0 else t("days_left", days=left)
+    else:
+        deadline_text, days_text = t.no_deadline, ""
+    value_text = ""
+    if notice.value_amount is not None:
+        value_text = format_money(notice.value_amount, notice.value_currency, lang)
+    elif notice.value_note:
+        value_text = display_text(notice.value_note, 100)
+    notes: list[str] = []
+    if since is not None:
+        for change in notice.changes:
+            if change.changed_at < since or change.field not in SHOWN_CHANGES:
+                continue
+            if change.field == "deadline_at":
+                old = change.old_value
+                old_text = format_deadline(datetime.fromisoformat(old), timezone, lang) if old else t.no_deadline
+                note = t("deadline_moved", old=old_text)
+            elif change.field == "notice_type" and change.new_value == "corrigendum":
+                note = t.corrigendum
+            else:
+                note = t("field_changed", field=change.field.removesuffix("_at").replace("_", " "))
+            if note not in notes:
+                notes.append(note)
+    return NoticeView(
+        uid=notice.uid,
+        title=display_text(notice.title),
+        organisation=notice.organisation or "",
+        organisation_name=display_text(notice.organisation_name, 200),
+        reference=display_text(notice.reference, 100),
+        type_text=t.notice_type(notice.notice_type),
+        deadline_at=notice.deadline_at,
+        deadline_text=deadline_text,
+        days_text=days_text,
+        value_text=value_text,
+        link=safe_url(notice.url),
+        reasons=[reason_label(r, t, area_labels) for r in reasons],
+        status=status,
+        change_notes=notes,
+    )
