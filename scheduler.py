@@ -32,12 +32,14 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -506,6 +508,17 @@ def run_cycle(ops: Operations, *, now: datetime | None = None,
 # --------------------------------------------------------------------------- the long-running scheduler
 
 
+@dataclass(frozen=True)
+class JobEvent:
+    """One job outcome: what ran (or was missed), for which scheduled time, and how it ended."""
+
+    job_id: str
+    scheduled: datetime
+    outcome: str
+    """executed | error | missed | skipped (still running)"""
+    error: str | None = None
+
+
 class Scheduler:
     """The long-running scheduler behind ``tenderwatch run``: APScheduler in the background, signals in front."""
 
@@ -518,6 +531,8 @@ class Scheduler:
         self.stop_requested = False
         self.reload_requested = False
         self.aps: Any = None
+        self.history: deque[JobEvent] = deque(maxlen=1000)
+        """Recent job outcomes (logged as they happen; tests read them)."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -538,6 +553,8 @@ class Scheduler:
                               "misfire_grace_time": settings.scheduler_misfire_grace_seconds},
                 timezone=ZoneInfo(settings.timezone),
             )
+            self.aps.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
+                                  | EVENT_JOB_MAX_INSTANCES)
             self.aps.start(paused=True)
             self.sync_jobs()
             self.aps.resume()
@@ -545,6 +562,18 @@ class Scheduler:
             self._teardown(wait=False)
             raise
         log.info("scheduler started (%s) with %d job(s)", self.holder, len(self.aps.get_jobs()))
+
+    def _on_event(self, event: Any) -> None:
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            for moment in event.scheduled_run_times:
+                self.history.append(JobEvent(event.job_id, moment, "skipped"))
+            log.warning("job %s skipped: its previous run is still going", event.job_id)
+            return
+        outcome = {EVENT_JOB_EXECUTED: "executed", EVENT_JOB_ERROR: "error", EVENT_JOB_MISSED: "missed"}[event.code]
+        error = f"{type(event.exception).__name__}: {event.exception}" if event.exception else None
+        self.history.append(JobEvent(event.job_id, event.scheduled_run_time, outcome, error))
+        if outcome == "missed":
+            log.warning("job %s missed its run of %s (beyond the grace time)", event.job_id, event.scheduled_run_time)
 
     def sync_jobs(self) -> dict[str, list[str]]:
         """Make the stored jobs match the plan, keeping the next run time of every unchanged job."""

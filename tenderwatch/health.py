@@ -151,25 +151,22 @@ def check_health(engine: Engine, config: Config, *, sources: Iterable[str] | Non
 
 
 def health_message(config: Config, change: HealthChange) -> EmailMessage:
-    """The administrator's mail for one change (plain text; source names and reasons are single-line)."""
-    msg = EmailMessage()
+    """The administrator's mail for one change (``X-Tenderwatch-Kind: health``); built by the one mail builder."""
+    from alerts.message import address, build_message
+
     state = "recovered" if change.healthy else "is unhealthy"
-    subject = f"[Tenderwatch] source {change.source} {state}"
-    msg["Subject"] = subject.replace("\n", " ")
-    msg["From"] = config.settings.mail.from_address
-    msg["To"] = config.settings.mail.admin_address
-    msg["X-Tenderwatch-Kind"] = "health"
-    lines = [
+    text = "\n".join([
         f"Source: {change.source}",
         f"State: {'healthy' if change.healthy else 'UNHEALTHY'}",
         f"Why: {change.reason}",
         "",
-        "See 'tenderwatch sources list' for every source's last runs, and 'tenderwatch crawl "
-        f"{change.source}' to try it by hand.",
+        "See 'tenderwatch sources list' for every source's last runs, and "
+        f"'tenderwatch crawl {change.source}' to try it by hand.",
         "You get one message when a source turns unhealthy and one when it recovers, not one per run.",
-    ]
-    msg.set_content("\n".join(lines))
-    return msg
+    ])
+    return build_message(kind="health", from_address=config.settings.mail.from_address,
+                         to=[address(None, config.settings.mail.admin_address)],
+                         subject=f"[Tenderwatch] source {change.source} {state}", text=text)
 
 
 def report_change(engine: Engine, config: Config, change: HealthChange) -> Any:
