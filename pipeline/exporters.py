@@ -36,4 +36,7 @@ def export_jsonl(engine: Engine, config: Config, out: IO[str], *, open_only: boo
     return count
 
 
-EXPORTERS: dict[str, Exporter] = {"jsonl": export_jsonl}
+from pipeline.csv_export import export_csv  # noqa: E402  (these import iter_notices lazily)
+from pipeline.ocds import export_ocds  # noqa: E402
+
+EXPORTERS: dict[str, Exporter] = {"jsonl": export_jsonl, "csv": export_csv, "ocds": export_ocds}

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "tenderwatch.cli.demo",
     "tenderwatch.cli.later",
     "tenderwatch.cli.run",
+    "tenderwatch.cli.web",
 )
 
 

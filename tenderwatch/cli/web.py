@@ -1,0 +1,125 @@
+"""Web commands: ``serve`` (the site, on loopback by default), ``users`` (sign-in accounts) and
+``links`` (a company's signed preferences, unsubscribe and calendar URLs)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tenderwatch.cli import app, fail
+from tenderwatch.context import AppContext
+
+users_app = typer.Typer(help="Web users (ILOs and administrators).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+PASSWORD_ENV = "TENDERWATCH_NEW_PASSWORD"
+
+
+@app.command("serve")
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.", min=0, max=65535)] = 8000,
+    proxy: Annotated[bool, typer.Option("--behind-proxy", help="Trust X-Forwarded-* from 127.0.0.1.")] = False,
+) -> None:
+    """Start the web site (Starlette + uvicorn); needs the secret key in the environment."""
+    app_ctx: AppContext = ctx.obj
+    settings = app_ctx.config.settings
+    if not settings.secret_key():
+        fail(f"no secret key: set the environment variable {settings.secret_key_env} to a long random value, "
+             f"e.g.  export {settings.secret_key_env}=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    import uvicorn
+
+    from tenderwatch.web.app import NoSecretKeyError, create_app
+
+    engine = app_ctx.prepare_database()
+    try:
+        web = create_app(app_ctx.config, engine)
+    except NoSecretKeyError as exc:
+        fail(str(exc))
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        app_ctx.err.print(f"[yellow]listening on {host}: the site is reachable from other machines[/]")
+    app_ctx.console.print(f"[green]✓[/] Tenderwatch on [bold]http://{host}:{port}/[/] "
+                          f"(public address {settings.site_base_url}); Ctrl-C stops")
+    uvicorn.run(web, host=host, port=port, proxy_headers=proxy, forwarded_allow_ips="127.0.0.1" if proxy else None,
+                server_header=False, log_level="info")
+
+
+def _password(prompt: bool) -> str:
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env:
+        return from_env
+    if not prompt:
+        fail(f"no password: set {PASSWORD_ENV} or run in a terminal to be asked")
+    first = getpass.getpass("Password (10+ characters): ")
+    if first != getpass.getpass("Again: "):
+        fail("the two passwords differ")
+    return first
+
+
+def _add(ctx: typer.Context, username: str, role: str, ilo_email: str | None, replace: bool) -> None:
+    from tenderwatch.web.users import UserError, add_user
+
+    app_ctx: AppContext = ctx.obj
+    engine = app_ctx.prepare_database()
+    password = _password(prompt=app_ctx.err.is_terminal)
+    try:
+        add_user(engine, username, password, role, ilo_email=ilo_email, replace_password=replace)
+    except UserError as exc:
+        fail(str(exc))
+    app_ctx.console.print(f"[green]✓[/] {role} {username!r} {'updated' if replace else 'created'}")
+
+
+@users_app.command("create-admin")
+def create_admin(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="User name of the administrator.")] = "admin",
+) -> None:
+    """Create the first administrator (password asked, or from $TENDERWATCH_NEW_PASSWORD)."""
+    _add(ctx, username, "admin", None, replace=False)
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Option("--role", help="ilo or admin.")] = "ilo",
+    ilo_email: Annotated[str | None, typer.Option("--ilo", help="E-mail of the ILO in config this user is.")] = None,
+    reset: Annotated[bool, typer.Option("--reset-password", help="Set a new password for an existing user.")] = False,
+) -> None:
+    """Add a web user (or reset a password)."""
+    _add(ctx, username, role, ilo_email, replace=reset)
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context) -> None:
+    """List web users."""
+    from tenderwatch.web.users import list_users
+
+    app_ctx: AppContext = ctx.obj
+    table = Table(title="Web users")
+    for col in ("user", "role", "created"):
+        table.add_column(col)
+    for u in list_users(app_ctx.prepare_database()):
+        table.add_row(u.username, u.role, u.created_at.date().isoformat())
+    app_ctx.console.print(table)
+
+
+@app.command("links")
+def links(ctx: typer.Context, company: Annotated[str, typer.Argument(help="Company key.")]) -> None:
+    """Print a company's signed links: preferences, one-click unsubscribe, deadline calendar."""
+    from tenderwatch.web.links import company_links
+
+    app_ctx: AppContext = ctx.obj
+    settings = app_ctx.config.settings
+    secret = settings.secret_key()
+    if not secret:
+        fail(f"no secret key: set the environment variable {settings.secret_key_env}")
+    if app_ctx.config.companies and company not in {c.key for c in app_ctx.config.companies}:
+        app_ctx.err.print(f"[yellow]{company!r} is not in config/companies.yaml (it may come from a CSV import)[/]")
+    for name, url in company_links(settings, secret, company).items():
+        app_ctx.console.print(f"{name:12} {url}", markup=False, soft_wrap=True)

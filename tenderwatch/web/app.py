@@ -1,0 +1,177 @@
+"""Build the Starlette application: state, templates, middleware, routes, error pages.
+
+Database work runs in Starlette's thread pool (sync endpoints, or ``run_in_threadpool`` after an
+async form read) so a slow query never blocks the event loop; templates render while the session
+is open, because they walk relationships (stages, areas, changes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from sqlalchemy import Engine, select
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from tenderwatch.config import Config
+from tenderwatch.db.engine import session_scope
+from tenderwatch.db.models import Organisation, TechnologyArea
+from tenderwatch.web import i18n
+from tenderwatch.web.security import LoginThrottle, SecurityHeaders, csrf_token, current_user
+
+HERE = Path(__file__).resolve().parent
+SESSION_MAX_AGE = 8 * 3600
+
+
+class NoSecretKeyError(RuntimeError):
+    """Raised when the site would start without a secret key (sessions and links need one)."""
+
+
+@dataclass
+class WebState:
+    config: Config
+    engine: Engine
+    secret: str
+    templates: Jinja2Templates
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    clock: Any = None
+    """Optional callable returning the current aware datetime (tests pin time through it)."""
+
+    def now(self) -> datetime:
+        return self.clock() if self.clock else datetime.now(UTC)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.config.settings.timezone)
+
+    @property
+    def site_url(self) -> str:
+        return self.config.settings.site_base_url
+
+    def vocabulary(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Organisation code -> name and area id -> label, as stored (config mirrored into the DB)."""
+        with session_scope(self.engine) as session:
+            orgs = {o.code: o.name for o in session.scalars(select(Organisation).order_by(Organisation.code))}
+            areas = {a.id: a.label for a in session.scalars(select(TechnologyArea).order_by(TechnologyArea.id))}
+        return orgs, areas
+
+    def area_label(self, area_id: str, lang: str) -> str:
+        for a in self.config.taxonomy.areas:
+            if a.id == area_id:
+                return (a.label_nl or a.label) if lang == "nl" else a.label
+        return area_id
+
+
+def state(request: Request) -> WebState:
+    return request.app.state.web
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200,
+           headers: dict[str, str] | None = None) -> Response:
+    """Render a template with the language, helpers and CSRF token every page needs."""
+    web = state(request)
+    lang = i18n.pick_language(request)
+    tz = web.config.settings.timezone
+
+    def t(text: str, **values: object) -> str:
+        return i18n.translate(lang, text, **values)
+
+    ctx = {
+        "lang": lang,
+        "t": t,
+        "when": lambda dt, with_time=True: i18n.format_when(dt, lang, tz, with_time=with_time),
+        "csrf": lambda: csrf_token(request),
+        "user": current_user(request),
+        "area_label": lambda area_id: web.area_label(area_id, lang),
+        "site_url": web.site_url,
+        "lang_url": lambda code: str(request.url.include_query_params(lang=code)),
+        "link": http_link,
+        **(context or {}),
+    }
+    response = web.templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
+    if request.query_params.get("lang") in i18n.LANGUAGES:
+        response.set_cookie(i18n.LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
+                            secure=request.url.scheme == "https")
+    return response
+
+
+def http_link(url: str | None) -> str:
+    """Only http(s) URLs from scraped data become links (no javascript:, data: ...)."""
+    if url and url.strip().lower().startswith(("https://", "http://")):
+        return url.strip()
+    return "#"
+
+
+def make_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,  # every template is HTML: scraped text is hostile
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return Jinja2Templates(env=env)
+
+
+async def _error(request: Request, exc: Exception) -> Response:
+    code = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) else "Something went wrong"
+    if code == 404:
+        detail = "Page not found."
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(render, request, "message.html",
+                                   {"title": str(code), "message": str(detail), "tone": "error"}, code)
+
+
+def routes() -> list[Route | Mount]:
+    from tenderwatch.web import views_company, views_feeds, views_private, views_public
+
+    return [
+        *views_public.ROUTES,
+        *views_private.ROUTES,
+        *views_company.ROUTES,
+        *views_feeds.ROUTES,
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+
+
+def create_app(config: Config, engine: Engine, *, secret: str | None = None, https_only: bool | None = None,
+               clock: Any = None) -> Starlette:
+    """The site. ``secret`` defaults to the environment variable named by ``settings.secret_key_env``;
+    without one the site refuses to start (``NoSecretKeyError``). Cookies are Secure when the public
+    base URL is https, unless ``https_only`` says otherwise."""
+    settings = config.settings
+    secret = secret or settings.secret_key()
+    if not secret:
+        raise NoSecretKeyError(
+            f"no secret key: set the environment variable {settings.secret_key_env} to a long random value "
+            f"(for example: export {settings.secret_key_env}="
+            "$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))'))"
+        )
+    if len(secret) < 16:
+        raise NoSecretKeyError(f"the secret key in {settings.secret_key_env} is too short: use at least 16 characters")
+    secure = settings.site_base_url.startswith("https://") if https_only is None else https_only
+    app = Starlette(
+        routes=routes(),
+        middleware=[
+            Middleware(SecurityHeaders, hsts=secure),
+            Middleware(SessionMiddleware, secret_key=secret, session_cookie="tw_session", max_age=SESSION_MAX_AGE,
+                       same_site="lax", https_only=secure),
+        ],
+        exception_handlers={HTTPException: _error, Exception: _error},
+    )
+    app.state.web = WebState(config=config, engine=engine, secret=secret, templates=make_templates(), clock=clock)
+    return app

@@ -1,0 +1,196 @@
+"""English and Dutch: the language a visitor reads, and the Dutch wording of every English text.
+
+The English text is the key (templates call ``t("Open calls")``), so a missing Dutch entry shows
+English rather than a bare key; ``tests/web/test_i18n.py`` checks every text used in a template
+has its Dutch entry. The language comes from ``?lang=`` (remembered in a cookie), then the cookie,
+then ``Accept-Language``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from starlette.requests import Request
+
+LANGUAGES = ("en", "nl")
+LANG_COOKIE = "lang"
+
+NL: dict[str, str] = {
+    "Open calls": "Open oproepen",
+    "Calls": "Oproepen",
+    "Georeturn": "Georendement",
+    "Sign in": "Inloggen",
+    "Sign out": "Uitloggen",
+    "For ILOs": "Voor ILO's",
+    "Administration": "Beheer",
+    "Search title and description": "Zoek in titel en beschrijving",
+    "Search": "Zoeken",
+    "Organisation": "Organisatie",
+    "Technology area": "Technologiegebied",
+    "Notice type": "Soort aankondiging",
+    "Deadline from": "Deadline vanaf",
+    "Deadline until": "Deadline tot",
+    "Open to firms from": "Open voor bedrijven uit",
+    "Any": "Alle",
+    "Include closed calls": "Ook gesloten oproepen",
+    "Filter": "Filteren",
+    "Reset": "Wissen",
+    "Deadline": "Deadline",
+    "Published": "Gepubliceerd",
+    "Title": "Titel",
+    "Reference": "Referentie",
+    "Status": "Status",
+    "No calls match these filters.": "Geen oproepen voldoen aan deze filters.",
+    "Previous": "Vorige",
+    "Next": "Volgende",
+    "Page {page} of {pages}": "Pagina {page} van {pages}",
+    "{count} calls": "{count} oproepen",
+    "Stages": "Fasen",
+    "Sources": "Bronnen",
+    "Changes": "Wijzigingen",
+    "No changes recorded.": "Geen wijzigingen vastgelegd.",
+    "Technology areas": "Technologiegebieden",
+    "Evidence": "Onderbouwing",
+    "Score": "Score",
+    "Documents": "Documenten",
+    "Tender documents": "Aanbestedingsdocumenten",
+    "Original notice": "Oorspronkelijke aankondiging",
+    "Estimated value": "Geschatte waarde",
+    "Eligible countries": "Toegelaten landen",
+    "open to all": "open voor iedereen",
+    "Buyer": "Aanbestedende dienst",
+    "Description": "Beschrijving",
+    "Awards": "Gunningen",
+    "Winner": "Winnaar",
+    "Country": "Land",
+    "Value": "Waarde",
+    "Lot": "Perceel",
+    "Feeds": "Feeds",
+    "Atom feed": "Atom-feed",
+    "Calendar of deadlines": "Agenda met deadlines",
+    "Matching companies": "Passende bedrijven",
+    "Matching companies (CSV)": "Passende bedrijven (CSV)",
+    "Company": "Bedrijf",
+    "Reasons": "Redenen",
+    "Contacts": "Contactpersonen",
+    "No company matches this call.": "Geen bedrijf past bij deze oproep.",
+    "Source health": "Status van de bronnen",
+    "Source": "Bron",
+    "Last run": "Laatste run",
+    "Last success": "Laatste succes",
+    "Last error": "Laatste fout",
+    "Runs": "Runs",
+    "Healthy": "Gezond",
+    "yes": "ja",
+    "no": "nee",
+    "never": "nooit",
+    "User name": "Gebruikersnaam",
+    "Password": "Wachtwoord",
+    "Wrong user name or password.": "Onjuiste gebruikersnaam of wachtwoord.",
+    "Too many failed attempts; try again later.": "Te veel mislukte pogingen; probeer het later opnieuw.",
+    "Users": "Gebruikers",
+    "Role": "Rol",
+    "Add user": "Gebruiker toevoegen",
+    "Created": "Aangemaakt",
+    "Contracts awarded per winner country": "Gegunde opdrachten per land van de winnaar",
+    "From": "Van",
+    "Until": "Tot",
+    "Contracts": "Opdrachten",
+    "Total value": "Totale waarde",
+    "Download CSV": "CSV downloaden",
+    "No awards in this period.": "Geen gunningen in deze periode.",
+    "Your alert preferences": "Uw attenderingsvoorkeuren",
+    "Keywords (one per line)": "Trefwoorden (één per regel)",
+    "Organisations (none ticked: all)": "Organisaties (niets aangevinkt: alle)",
+    "Frequency": "Frequentie",
+    "weekly": "wekelijks",
+    "daily": "dagelijks",
+    "Language": "Taal",
+    "Save preferences": "Voorkeuren opslaan",
+    "Your preferences are saved.": "Uw voorkeuren zijn opgeslagen.",
+    "Unsubscribe": "Afmelden",
+    "Subscribe again": "Opnieuw aanmelden",
+    "Unsubscribe from all Tenderwatch mail": "Afmelden voor alle Tenderwatch-mail",
+    "You are unsubscribed. No more digests will be sent.":
+        "U bent afgemeld. Er worden geen overzichten meer verstuurd.",
+    "Unsubscribe {name} from Tenderwatch digests?": "{name} afmelden voor Tenderwatch-overzichten?",
+    "This link is not valid.": "Deze link is niet geldig.",
+    "This link has expired. The next digest contains a fresh one.":
+        "Deze link is verlopen. Het volgende overzicht bevat een nieuwe.",
+    "Your calendar of matching deadlines": "Uw agenda met passende deadlines",
+    "Save this search": "Deze zoekopdracht bewaren",
+    "Name of the search": "Naam van de zoekopdracht",
+    "Saved searches": "Bewaarde zoekopdrachten",
+    "Page not found.": "Pagina niet gevonden.",
+    "Something went wrong": "Er ging iets mis",
+    "Skip to content": "Naar de inhoud",
+    "Open data": "Open data",
+    "changed from {old} to {new}": "gewijzigd van {old} in {new}",
+    "deadline moved from {old} to {new}": "deadline verschoven van {old} naar {new}",
+    "status changed from {old} to {new}": "status gewijzigd van {old} in {new}",
+    "title changed": "titel gewijzigd",
+    "description changed": "beschrijving gewijzigd",
+    "seen on": "gezien op",
+    "first seen": "eerst gezien",
+    "last seen": "laatst gezien",
+    "Matching needs the alerts matcher, which is not installed.":
+        "Voor passende bedrijven is de matcher van de attenderingen nodig; die is niet geïnstalleerd.",
+    "(unknown)": "(onbekend)",
+    "Companies with Dutch firms in mind": "Oproepen voor Nederlandse bedrijven",
+    "Readable without JavaScript; data also as feeds and open data.":
+        "Leesbaar zonder JavaScript; gegevens ook als feeds en open data.",
+    "status": "status",
+    "deadline_at": "deadline",
+    "published_at": "publicatiedatum",
+    "forthcoming": "aangekondigd",
+    "prior_information": "vooraankondiging",
+    "market_survey": "marktverkenning",
+    "invitation_to_tender": "uitnodiging tot inschrijving",
+    "price_enquiry": "prijsaanvraag",
+    "expression_of_interest": "belangstellingsregistratie",
+    "contract_award": "gunning",
+    "corrigendum": "rectificatie",
+    "other": "overig",
+    "open": "open",
+    "closed": "gesloten",
+    "cancelled": "geannuleerd",
+    "awarded": "gegund",
+}
+
+NOTICE_TYPE_LABELS_EN = {
+    "forthcoming": "forthcoming", "prior_information": "prior information", "market_survey": "market survey",
+    "invitation_to_tender": "invitation to tender", "price_enquiry": "price enquiry",
+    "expression_of_interest": "expression of interest", "contract_award": "contract award",
+    "corrigendum": "corrigendum", "other": "other",
+}
+
+
+def translate(lang: str, text: str, **values: object) -> str:
+    template = NL.get(text, text) if lang == "nl" else NOTICE_TYPE_LABELS_EN.get(text, text)
+    return template.format(**values) if values else template
+
+
+def pick_language(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in LANGUAGES:
+        return cookie
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "en"
+
+
+def format_when(value: datetime | None, lang: str, tz: str, *, with_time: bool = True) -> str:
+    """A datetime in the site's time zone, written the way the reader's language writes it."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(tz))
+    if with_time:
+        return format_datetime(local, "d MMM y, HH:mm zzz", locale=lang, tzinfo=ZoneInfo(tz))
+    return format_date(local.date(), "d MMM y", locale=lang)

@@ -1,0 +1,208 @@
+"""What the pages and feeds read from the database: one filter for calls (page, feeds, saved
+searches share it), a call with its stages, georeturn aggregation, source health.
+
+Filters arrive from query strings, which are hostile: ``CallFilter.parse`` keeps only known keys
+with valid values (unknown organisation or a bad date is dropped, not an error page), and every
+value reaches SQL as a bound parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, String, and_, cast, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from tenderwatch.config.models import NOTICE_TYPES
+from tenderwatch.db.models import Award, Notice, NoticeArea, Organisation, Source
+
+PAGE_SIZE = 25
+MAX_QUERY = 200
+COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class CallFilter:
+    """The calls page's filters; also the stored form of a saved search (``as_query``)."""
+
+    q: str = ""
+    organisation: str = ""
+    area: str = ""
+    notice_type: str = ""
+    deadline_from: date | None = None
+    deadline_to: date | None = None
+    country: str = ""
+    include_closed: bool = False
+    page: int = 1
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any], *, organisations: set[str], areas: set[str]) -> CallFilter:
+        f = cls()
+        f.q = " ".join(str(params.get("q") or "").split())[:MAX_QUERY]
+        org = str(params.get("organisation") or "")
+        f.organisation = org if org in organisations else ""
+        area = str(params.get("area") or "")
+        f.area = area if area in areas else ""
+        nt = str(params.get("notice_type") or "")
+        f.notice_type = nt if nt in NOTICE_TYPES else ""
+        f.deadline_from = _date(str(params.get("deadline_from") or ""))
+        f.deadline_to = _date(str(params.get("deadline_to") or ""))
+        country = str(params.get("country") or "").strip().upper()
+        f.country = country if COUNTRY_RE.match(country) else ""
+        f.include_closed = str(params.get("include_closed") or "") in ("1", "on", "true")
+        page = str(params.get("page") or "1")
+        f.page = min(int(page), 10_000) if page.isdigit() and int(page) >= 1 else 1
+        for key, kept in (("organisation", f.organisation), ("area", f.area), ("notice_type", f.notice_type),
+                          ("country", f.country)):
+            if params.get(key) and not kept:
+                f.problems.append(key)
+        return f
+
+    def as_query(self, **override: Any) -> dict[str, str]:
+        """Non-empty filters as query parameters (for links, pagination and saved searches)."""
+        values = {k: v for k, v in asdict(self).items() if k != "problems"}
+        values.update(override)
+        out: dict[str, str] = {}
+        for key, val in values.items():
+            if val in ("", None, False) or (key == "page" and val == 1):
+                continue
+            out[key] = "1" if val is True else (val.isoformat() if isinstance(val, date) else str(val))
+        return out
+
+
+def _day_start(d: date, tz: Any) -> datetime:
+    return datetime.combine(d, time.min, tzinfo=tz).astimezone(UTC)
+
+
+def calls_statement(f: CallFilter, *, now: datetime, tz: Any = UTC) -> Select[tuple[Notice]]:
+    stmt = select(Notice)
+    if not f.include_closed:
+        stmt = stmt.where(Notice.status == "open",
+                          or_(Notice.deadline_at.is_(None), Notice.deadline_at >= now))
+    if f.organisation:
+        stmt = stmt.join(Organisation, Notice.organisation_id == Organisation.id).where(
+            Organisation.code == f.organisation)
+    if f.area:
+        stmt = stmt.where(exists().where(and_(NoticeArea.notice_id == Notice.id, NoticeArea.area_id == f.area)))
+    if f.notice_type:
+        stmt = stmt.where(Notice.notice_type == f.notice_type)
+    if f.deadline_from:
+        stmt = stmt.where(Notice.deadline_at >= _day_start(f.deadline_from, tz))
+    if f.deadline_to:
+        stmt = stmt.where(Notice.deadline_at < _day_start(f.deadline_to + timedelta(days=1), tz))
+    if f.country:
+        as_text = cast(Notice.eligible_countries, String)
+        stmt = stmt.where(or_(Notice.eligible_countries.is_(None), as_text == "null",
+                              as_text.like(f'%"{f.country}"%')))
+    for word in f.q.split()[:10]:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Notice.title.ilike(pattern, escape="\\"),
+                              Notice.description.ilike(pattern, escape="\\")))
+    return stmt
+
+
+@dataclass
+class Page:
+    items: list[Notice]
+    total: int
+    page: int
+    pages: int
+
+
+def search_calls(session: Session, f: CallFilter, *, now: datetime, tz: Any = UTC,
+                 page_size: int = PAGE_SIZE) -> Page:
+    base = calls_statement(f, now=now, tz=tz)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    pages = max(1, -(-total // page_size))
+    page = min(f.page, pages)
+    stmt = base.options(selectinload(Notice.organisation), selectinload(Notice.areas)).order_by(
+        Notice.deadline_at.is_(None), Notice.deadline_at, Notice.id
+    ).offset((page - 1) * page_size).limit(page_size)
+    return Page(list(session.scalars(stmt)), total, page, pages)
+
+
+def recent_notices(session: Session, f: CallFilter, *, now: datetime, limit: int = 50) -> list[Notice]:
+    """Newest first (for feeds): the same filter, ordered by when Tenderwatch last saw a change."""
+    stmt = calls_statement(f, now=now).options(selectinload(Notice.organisation), selectinload(Notice.areas))
+    return list(session.scalars(stmt.order_by(Notice.last_changed_at.desc(), Notice.id.desc()).limit(limit)))
+
+
+def call_stages(session: Session, call_uid: str) -> list[Notice]:
+    """Every stage of one call, oldest first, with sightings, changes, areas, lots and awards."""
+    stmt = select(Notice).where(Notice.call_uid == call_uid).options(
+        selectinload(Notice.sightings), selectinload(Notice.changes), selectinload(Notice.areas),
+        selectinload(Notice.lots), selectinload(Notice.awards), selectinload(Notice.organisation),
+    ).order_by(func.coalesce(Notice.published_at, Notice.first_seen_at), Notice.id)
+    return list(session.scalars(stmt))
+
+
+# --------------------------------------------------------------------------- georeturn
+
+
+@dataclass
+class GeoRow:
+    country: str
+    organisation: str
+    contracts: int
+    values: dict[str, Decimal]
+    """Total awarded value per currency (currencies are never converted or added together)."""
+
+
+def georeturn(session: Session, *, start: date | None, end: date | None, organisation: str = "") -> list[GeoRow]:
+    """Contracts awarded per winner country and organisation in [start, end] (award or publication date)."""
+    when = func.coalesce(Award.awarded_at, Notice.published_at, Notice.first_seen_at)
+    stmt = (select(Award.winner_country, Organisation.code, Award.value_currency, func.count(Award.id),
+                   func.sum(Award.value_amount))
+            .join(Notice, Award.notice_id == Notice.id)
+            .outerjoin(Organisation, Notice.organisation_id == Organisation.id)
+            .group_by(Award.winner_country, Organisation.code, Award.value_currency))
+    if start:
+        stmt = stmt.where(when >= _day_start(start, UTC))
+    if end:
+        stmt = stmt.where(when < _day_start(end + timedelta(days=1), UTC))
+    if organisation:
+        stmt = stmt.where(Organisation.code == organisation)
+    rows: dict[tuple[str, str], GeoRow] = {}
+    for country, org, currency, count, total in session.execute(stmt):
+        key = (country or "", org or "")
+        row = rows.setdefault(key, GeoRow(key[0], key[1], 0, {}))
+        row.contracts += count
+        if total is not None and currency:
+            row.values[currency] = row.values.get(currency, Decimal(0)) + Decimal(total)
+    return sorted(rows.values(), key=lambda r: (-r.contracts, r.country, r.organisation))
+
+
+def per_country(rows: list[GeoRow]) -> list[tuple[str, int]]:
+    totals: dict[str, int] = defaultdict(int)
+    for r in rows:
+        totals[r.country] += r.contracts
+    return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def sources_health(session: Session) -> list[Source]:
+    return list(session.scalars(select(Source).order_by(Source.healthy, Source.name)))
+
+
+def call_stages_many(session: Session, call_uids: list[str]) -> dict[str, list[Notice]]:
+    """``call_stages`` for many calls in one query (calendars)."""
+    stmt = select(Notice).where(Notice.call_uid.in_(call_uids)).options(
+        selectinload(Notice.changes), selectinload(Notice.areas), selectinload(Notice.organisation),
+    ).order_by(func.coalesce(Notice.published_at, Notice.first_seen_at), Notice.id)
+    out: dict[str, list[Notice]] = defaultdict(list)
+    for n in session.scalars(stmt):
+        out[n.call_uid].append(n)
+    return out

@@ -1,0 +1,193 @@
+"""Signed-in pages: sign-in, ILO pages under /ilo/ (matching companies, source health, saved
+searches), administration under /admin/ (users)."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from pipeline.csv_export import csv_safe, write_csv
+from tenderwatch.db.engine import session_scope
+from tenderwatch.db.models import Company, SavedSearch, User
+from tenderwatch.web import queries, users
+from tenderwatch.web.app import render, state
+from tenderwatch.web.security import read_form, require_role, safe_next
+
+ILO_ROLES = ("ilo", "admin")
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+def login_page(request: Request) -> Response:
+    return render(request, "login.html", {"next": safe_next(request.query_params.get("next")), "error": None})
+
+
+async def login(request: Request) -> Response:
+    form = await read_form(request)
+    username = str(form.get("username") or "")[:200].strip()
+    password = str(form.get("password") or "")[:1000]
+    target = safe_next(str(form.get("next") or ""))
+    web = state(request)
+    if web.throttle.blocked(username):
+        return await run_in_threadpool(render, request, "login.html",
+                                       {"next": target, "error": "Too many failed attempts; try again later."}, 429)
+    user = await run_in_threadpool(users.authenticate, web.engine, username, password)
+    if user is None:
+        web.throttle.failed(username)
+        return await run_in_threadpool(render, request, "login.html",
+                                       {"next": target, "error": "Wrong user name or password."}, 400)
+    web.throttle.succeeded(username)
+    request.session.clear()  # a fresh session on sign-in: no fixation
+    request.session["user"] = {"id": user.id, "name": user.username, "role": user.role}
+    return RedirectResponse(target if user.role == "admin" or not target.startswith("/admin") else "/ilo/",
+                            status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    await read_form(request)
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+# --------------------------------------------------------------------------- ILO
+
+
+@require_role(*ILO_ROLES)
+def ilo_home(request: Request) -> Response:
+    web = state(request)
+    with session_scope(web.engine) as session:
+        searches = list(session.scalars(select(SavedSearch).order_by(SavedSearch.title)))
+        return render(request, "ilo_home.html", {"searches": searches})
+
+
+def matching_companies(request: Request) -> tuple[Any, list[tuple[Company, list[Any]]]]:
+    """The call's current stage and the companies matching it, with reasons (alerts.matching decides)."""
+    from alerts.facts import load_companies, load_notices
+    from alerts.matching import CompanyIndex
+
+    web = state(request)
+    call_uid = request.path_params["call_uid"]
+    with session_scope(web.engine) as session:
+        stages = queries.call_stages(session, call_uid)
+        if not stages:
+            raise HTTPException(404)
+        current = next((n for n in reversed(stages) if n.status == "open"), stages[-1])
+        facts = load_notices(session, [current.id])[0]
+        index = CompanyIndex(load_companies(session))
+        matches = index.companies_for(facts)
+        rows = {c.id: c for c in session.scalars(select(Company).where(
+            Company.id.in_([m.company.id for m in matches])))}
+        return current, [(rows[m.company.id], m.reasons) for m in matches if m.company.id in rows]
+
+
+def _reason_text(reason: Any) -> str:
+    return f"{reason.kind}: {reason.value}" + (f" ({reason.detail})" if getattr(reason, "detail", None) else "")
+
+
+@require_role(*ILO_ROLES)
+def call_companies(request: Request) -> Response:
+    current, matches = matching_companies(request)
+    return render(request, "ilo_call.html", {"current": current, "matches": matches, "reason_text": _reason_text})
+
+
+@require_role(*ILO_ROLES)
+def call_companies_csv(request: Request) -> Response:
+    current, matches = matching_companies(request)
+    out = io.StringIO()
+    write_csv(out, ["company_key", "company", "country", "language", "contacts", "reasons", "call", "title"],
+              ([c.key, c.name, c.country, c.language, "; ".join(c.recipients or []),
+                "; ".join(_reason_text(r) for r in reasons), current.call_uid, current.title]
+               for c, reasons in matches))
+    filename = csv_safe(f"matching-companies-{current.call_uid}.csv")
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+
+
+@require_role(*ILO_ROLES)
+def source_health(request: Request) -> Response:
+    web = state(request)
+    with session_scope(web.engine) as session:
+        return render(request, "sources.html", {"sources": queries.sources_health(session)})
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:80] or "search"
+
+
+@require_role(*ILO_ROLES)
+async def save_search(request: Request) -> Response:
+    """Keep the calls page's current filters under a name; it then has an Atom feed."""
+    form = await read_form(request)
+    web = state(request)
+    orgs, areas = await run_in_threadpool(web.vocabulary)
+    f = queries.CallFilter.parse(form, organisations=set(orgs), areas=set(areas))
+    title = " ".join(str(form.get("title") or "").split())[:200]
+    if not title:
+        raise HTTPException(400, "A saved search needs a name.")
+
+    def store() -> str:
+        with session_scope(web.engine) as session:
+            slug, n = _slug(title), 1
+            while session.scalar(select(SavedSearch.id).where(SavedSearch.slug == slug)):
+                n += 1
+                slug = f"{_slug(title)}-{n}"
+            session.add(SavedSearch(slug=slug, title=title, query=f.as_query(page=1)))
+            return slug
+
+    await run_in_threadpool(store)
+    return RedirectResponse("/ilo/", status_code=303)
+
+
+# --------------------------------------------------------------------------- admin
+
+
+@require_role("admin")
+def admin_home(request: Request) -> Response:
+    web = state(request)
+    with session_scope(web.engine) as session:
+        return render(request, "admin.html", {"users": list(session.scalars(select(User).order_by(User.username))),
+                                              "error": None})
+
+
+@require_role("admin")
+async def admin_add_user(request: Request) -> Response:
+    form = await read_form(request)
+    web = state(request)
+    username = str(form.get("username") or "").strip()
+    role = str(form.get("role") or "ilo")
+    try:
+        await run_in_threadpool(users.add_user, web.engine, username, str(form.get("password") or ""), role)
+    except users.UserError as exc:
+        message = str(exc)
+
+        def page() -> Response:
+            with session_scope(web.engine) as session:
+                return render(request, "admin.html", {
+                    "users": list(session.scalars(select(User).order_by(User.username))), "error": message}, 400)
+        return await run_in_threadpool(page)
+    return RedirectResponse("/admin/", status_code=303)
+
+
+
+ROUTES = [
+    Route("/login", login_page, methods=["GET"], name="login"),
+    Route("/login", login, methods=["POST"], name="login_post"),
+    Route("/logout", logout, methods=["POST"], name="logout"),
+    Route("/ilo/", ilo_home, name="ilo_home"),
+    Route("/ilo/calls/{call_uid:str}/companies", call_companies, name="call_companies"),
+    Route("/ilo/calls/{call_uid:str}/companies.csv", call_companies_csv, name="call_companies_csv"),
+    Route("/ilo/sources", source_health, name="source_health"),
+    Route("/ilo/searches", save_search, methods=["POST"], name="save_search"),
+    Route("/admin/", admin_home, name="admin_home"),
+    Route("/admin/users", admin_add_user, methods=["POST"], name="admin_add_user"),
+]
+

@@ -1,0 +1,175 @@
+"""Pages for everyone: open calls (filters, pagination), a call with its stages, georeturn, open data."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from pipeline.csv_export import NOTICE_COLUMNS, csv_safe, notice_row, write_csv
+from tenderwatch.config.models import NOTICE_TYPES
+from tenderwatch.db.engine import session_scope
+from tenderwatch.db.models import NoticeChange, SavedSearch
+from tenderwatch.web import queries
+from tenderwatch.web.app import render, state
+from tenderwatch.web.charts import bar_chart
+from tenderwatch.web.i18n import translate
+
+CSV_TYPE = "text/csv; charset=utf-8"
+GEORETURN_DEFAULT_DAYS = 365
+
+
+def _filter(request: Request) -> tuple[queries.CallFilter, dict[str, str], dict[str, str]]:
+    orgs, areas = state(request).vocabulary()
+    f = queries.CallFilter.parse(request.query_params, organisations=set(orgs), areas=set(areas))
+    return f, orgs, areas
+
+
+def calls(request: Request) -> Response:
+    """The open calls, filtered, sorted by deadline, 25 a page."""
+    web = state(request)
+    f, orgs, areas = _filter(request)
+    with session_scope(web.engine) as session:
+        page = queries.search_calls(session, f, now=web.now(), tz=web.tz)
+        searches = list(session.query(SavedSearch).order_by(SavedSearch.title))
+        return render(request, "calls.html", {
+            "f": f, "page": page, "organisations": orgs, "areas": areas, "notice_types": NOTICE_TYPES,
+            "query": f.as_query(), "prev_query": f.as_query(page=page.page - 1),
+            "next_query": f.as_query(page=page.page + 1), "searches": searches,
+        })
+
+
+def calls_csv(request: Request) -> Response:
+    """The filtered calls (all pages) as CSV."""
+    web = state(request)
+    f, _, _ = _filter(request)
+    out = io.StringIO()
+    with session_scope(web.engine) as session:
+        stmt = queries.calls_statement(f, now=web.now(), tz=web.tz).order_by(
+            queries.Notice.deadline_at.is_(None), queries.Notice.deadline_at, queries.Notice.id)
+        write_csv(out, NOTICE_COLUMNS, (notice_row(n) for n in session.scalars(stmt.limit(10_000))))
+    return Response(out.getvalue(), media_type=CSV_TYPE,
+                    headers={"content-disposition": 'attachment; filename="tenderwatch-calls.csv"'})
+
+
+def change_sentence(change: NoticeChange, lang: str, when: Any) -> str:
+    """'deadline moved from ... to ...' in the reader's language; long texts are not quoted."""
+    def show(value: Any) -> str:
+        if change.field in ("deadline_at", "published_at") and isinstance(value, str):
+            from datetime import datetime
+
+            try:
+                return when(datetime.fromisoformat(value))
+            except ValueError:
+                return value
+        if value is None or value == []:
+            return translate(lang, "(unknown)")
+        if isinstance(value, dict) and "amount" in value:
+            return f"{value['amount']} {value.get('currency') or ''}".strip()
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return translate(lang, str(value))
+
+    if change.field == "deadline_at":
+        return translate(lang, "deadline moved from {old} to {new}", old=show(change.old_value),
+                         new=show(change.new_value))
+    if change.field == "status":
+        return translate(lang, "status changed from {old} to {new}", old=show(change.old_value),
+                         new=show(change.new_value))
+    if change.field in ("title", "description"):
+        return translate(lang, f"{change.field} changed")
+    return f"{translate(lang, change.field).replace('_', ' ')}: " + translate(
+        lang, "changed from {old} to {new}", old=show(change.old_value), new=show(change.new_value))
+
+
+def call_page(request: Request) -> Response:
+    """One call: every stage with its sources, change history, areas with evidence, documents."""
+    web = state(request)
+    call_uid = request.path_params["call_uid"]
+    with session_scope(web.engine) as session:
+        stages = queries.call_stages(session, call_uid)
+        if not stages:
+            from sqlalchemy import select
+
+            from tenderwatch.db.models import Notice
+
+            other = session.scalar(select(Notice.call_uid).where(Notice.uid == call_uid))
+            if other:  # a stage's own uid: send to its call
+                return RedirectResponse(request.url_for("call", call_uid=other), status_code=301)
+            raise HTTPException(404)
+        from tenderwatch.web.i18n import format_when, pick_language
+
+        lang = pick_language(request)
+
+        def when(dt: Any) -> str:
+            return format_when(dt, lang, web.config.settings.timezone)
+
+        history = sorted(((c, n, change_sentence(c, lang, when)) for n in stages for c in n.changes),
+                         key=lambda item: (item[0].changed_at, item[0].id), reverse=True)
+        current = next((n for n in reversed(stages) if n.status == "open"), stages[-1])
+        return render(request, "call.html", {"stages": stages, "current": current, "history": history})
+
+
+def georeturn(request: Request) -> Response:
+    """Contracts awarded per winner country and organisation, as a table and a bar chart."""
+    web = state(request)
+    orgs, _ = web.vocabulary()
+    start, end, org = _period(request, orgs)
+    with session_scope(web.engine) as session:
+        rows = queries.georeturn(session, start=start, end=end, organisation=org)
+    totals = queries.per_country(rows)
+    chart = bar_chart(totals, title="Contracts awarded per winner country") if totals else None
+    query = {"start": start.isoformat(), "end": end.isoformat(), **({"organisation": org} if org else {})}
+    return render(request, "georeturn.html", {"rows": rows, "totals": totals, "chart": chart, "start": start,
+                                               "end": end, "organisation": org, "organisations": orgs,
+                                               "query": query})
+
+
+def _period(request: Request, orgs: dict[str, str]) -> tuple[date, date, str]:
+    today = state(request).now().date()
+    end = queries._date(request.query_params.get("end")) or today
+    start = queries._date(request.query_params.get("start")) or end - timedelta(days=GEORETURN_DEFAULT_DAYS)
+    if start > end:
+        start, end = end, start
+    org = request.query_params.get("organisation") or ""
+    return start, end, org if org in orgs else ""
+
+
+def georeturn_csv(request: Request) -> Response:
+    web = state(request)
+    orgs, _ = web.vocabulary()
+    start, end, org = _period(request, orgs)
+    with session_scope(web.engine) as session:
+        rows = queries.georeturn(session, start=start, end=end, organisation=org)
+    out = io.StringIO()
+    currencies = sorted({c for r in rows for c in r.values})
+    write_csv(out, ["winner_country", "organisation", "contracts", *[f"value_{c}" for c in currencies]],
+              ([r.country, r.organisation, r.contracts, *[r.values.get(c) for c in currencies]] for r in rows))
+    name = f"georeturn-{start.isoformat()}-{end.isoformat()}.csv"
+    return Response(out.getvalue(), media_type=CSV_TYPE,
+                    headers={"content-disposition": f'attachment; filename="{csv_safe(name)}"'})
+
+
+def ocds_package(request: Request) -> Response:
+    """The open calls as an OCDS release package (``tenderwatch export --format ocds`` for everything)."""
+    from pipeline.ocds import export_ocds
+
+    out = io.StringIO()
+    export_ocds(state(request).engine, state(request).config, out, open_only=True)
+    return Response(out.getvalue(), media_type="application/json")
+
+
+ROUTES = [
+    Route("/", calls, name="home"),
+    Route("/calls", calls, name="calls"),
+    Route("/calls.csv", calls_csv, name="calls_csv"),
+    Route("/calls/{call_uid:str}", call_page, name="call"),
+    Route("/georeturn", georeturn, name="georeturn"),
+    Route("/georeturn.csv", georeturn_csv, name="georeturn_csv"),
+    Route("/export/ocds.json", ocds_package, name="ocds"),
+]
