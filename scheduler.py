@@ -360,10 +360,20 @@ class Operations:
         if not self.stopping.is_set():
             _guarded("ILO notifications", _notify, self.engine, self.config)
 
-    def digests(self, frequency: str) -> Any:
+    def digests(self, frequency: str, now: datetime | None = None) -> Any:
+        """The digests of the period whose scheduled time last passed (a late run still sends that period's)."""
         from alerts.digest import run_digests
 
-        return run_digests(self.engine, self.config, **_frequency_kwargs(run_digests, frequency))
+        settings = self.config.settings
+        schedule = settings.digest.schedule if frequency == "weekly" else settings.digest.daily_schedule
+        now = now or datetime.now(UTC)
+        lookback = timedelta(days=7 if frequency == "weekly" else 1)
+        fired = last_fire_time(trigger_for(schedule, settings.timezone), now, lookback=lookback) or now
+        local = fired.astimezone(ZoneInfo(settings.timezone)).date()
+        if frequency == "weekly":
+            iso = local.isocalendar()
+            return run_digests(self.engine, self.config, frequency="weekly", week=f"{iso.year}-W{iso.week:02d}")
+        return run_digests(self.engine, self.config, frequency="daily", day=local)
 
     def health(self) -> Any:
         from tenderwatch.health import check_health
@@ -374,18 +384,6 @@ class Operations:
         from alerts.outgoing import deliver_pending
 
         return deliver_pending(self.engine, self.config)
-
-
-def _frequency_kwargs(func: Callable[..., Any], frequency: str) -> dict[str, Any]:
-    """Pass ``frequency`` only where the digest function takes it (weekly is its default)."""
-    import inspect
-
-    params = inspect.signature(func).parameters
-    if "frequency" in params:
-        return {"frequency": frequency}
-    if frequency != "weekly":
-        raise RuntimeError("alerts.digest.run_digests has no 'frequency' parameter: daily digests are not available")
-    return {}
 
 
 def _notify(engine: Engine, config: Config) -> Any:
@@ -500,7 +498,7 @@ def run_cycle(ops: Operations, *, now: datetime | None = None,
         if fired is None:
             report.steps[f"{frequency} digests"] = "not due"
             continue
-        attempt(f"{frequency} digests", lambda f=frequency: ops.digests(f))
+        attempt(f"{frequency} digests", lambda f=frequency: ops.digests(f, now))
     attempt("retry deferred mail", ops.retry_mail)
     return report
 
