@@ -131,7 +131,7 @@ def test_a_second_tenderwatch_run_exits_non_zero_with_a_clear_message(
     start(make_ops(no_sources), started, holder=holder)
     env = {**os.environ, "TENDERWATCH_DATABASE_URL": db_url, "TENDERWATCH_CONFIG_DIR": str(config_dir)}
     proc = subprocess.run([sys.executable, "-m", "tenderwatch", "run"], env=env, capture_output=True, text=True,
-                          timeout=120, cwd=ROOT)
+                          timeout=120, cwd=ROOT, check=False)
     assert proc.returncode == 3
     assert "refusing to start: another scheduler" in " ".join(proc.stderr.split())
     assert lock_status(started[0].ops.engine).holder == holder  # type: ignore[union-attr]
