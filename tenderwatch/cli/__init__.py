@@ -27,6 +27,7 @@ app = typer.Typer(
 )
 
 COMMAND_MODULES = (
+    "tenderwatch.cli.alerts",
     "tenderwatch.cli.core",
     "tenderwatch.cli.crawl",
     "tenderwatch.cli.demo",

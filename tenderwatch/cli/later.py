@@ -5,20 +5,4 @@ Each issue that builds one removes it from here and registers the real command i
 
 from __future__ import annotations
 
-import typer
-
-from tenderwatch.cli import app, not_yet
-
-CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}
-
-
-@app.command("digest", context_settings=CONTEXT)
-def digest(ctx: typer.Context) -> None:
-    """Send the weekly digests (not yet implemented)."""
-    not_yet("digest")
-
-
-@app.command("notify", context_settings=CONTEXT)
-def notify(ctx: typer.Context) -> None:
-    """Send ILO notifications (not yet implemented)."""
-    not_yet("notify")
+# Every stub has been replaced by its real command (digest and notify: tenderwatch/cli/alerts.py).

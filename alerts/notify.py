@@ -1,0 +1,199 @@
+"""ILO notifications: after each crawl, the new calls and significant changes of the organisations an
+ILO covers, one batched mail per ILO per run, with the companies that match each call.
+
+Interface (stable; the scheduler calls it after every crawl, the demo once):
+
+``run_ilo_notifications(engine, config, *, now=None, lookback=LOOKBACK) -> NotifyReport``
+
+Events: a new open notice (not an award) first seen within ``lookback``; a change of its deadline
+(``notice_changes.field == 'deadline_at'``); its cancellation (``status`` -> cancelled). Each event
+has a key (``new:<uid>``, ``change:<id>``) and the ledger row of the batch that reports it keeps
+the keys in ``payload['events']``: an event in any earlier batch of that ILO is never reported
+again, and the batch's ``period_key`` is a hash of its event keys, so two processes that compute
+the same batch at once write one ledger row between them. Calling it after every crawl is cheap
+when nothing happened (no mail, no ledger row).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, or_, select
+
+from alerts.facts import NoticeFacts, attach_changes, load_companies, load_notices
+from alerts.i18n import Texts
+from alerts.matching import CompanyIndex
+from alerts.message import address, build_message
+from alerts.outgoing import DeliveryReport, deliver_pending, enqueue
+from alerts.render import render_pair
+from alerts.views import display_text, notice_view, reason_label
+from tenderwatch.config import Config
+from tenderwatch.db.engine import session_scope
+from tenderwatch.db.models import Delivery, Ilo, Notice, NoticeChange, Organisation
+
+KIND = "ilo-notification"
+LOOKBACK = timedelta(days=14)
+"""How far back a first notification (or one after an outage) reaches."""
+MAX_LISTED = 100
+"""Calls per mail; the rest come in the next batch."""
+PRIORITY = {"cancelled": 0, "new": 1, "deadline": 2}
+
+
+@dataclass
+class NotifyReport:
+    ilos: int = 0
+    """ILOs with something to report in this run."""
+    events: int = 0
+    calls: int = 0
+    queued: int = 0
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+    @property
+    def sent(self) -> int:
+        return self.delivery.sent
+
+    def __str__(self) -> str:
+        d = self.delivery
+        return (f"ILO notifications: {self.ilos} ILO(s), {self.calls} call(s), {self.events} event(s); "
+                f"{self.queued} queued; {d.sent} sent, {d.failed} failed, {d.rejected} rejected, {d.deferred} deferred")
+
+
+@dataclass
+class _Item:
+    notice_id: int
+    organisation: str
+    kind: str
+    keys: list[str] = field(default_factory=list)
+
+
+def _events(session: Any, orgs: set[str], since: datetime, now: datetime) -> dict[str, dict[int, _Item]]:
+    """Per organisation code: notice id -> the events concerning it since ``since``."""
+    out: dict[str, dict[int, _Item]] = defaultdict(dict)
+    rows = session.execute(
+        select(Notice.id, Notice.uid, Organisation.code)
+        .join(Organisation, Organisation.id == Notice.organisation_id)
+        .where(Organisation.code.in_(orgs), Notice.first_seen_at >= since, Notice.status == "open",
+               Notice.notice_type != "contract_award",
+               or_(Notice.deadline_at.is_(None), Notice.deadline_at > now))
+    )
+    for nid, uid, code in rows:
+        out[code][nid] = _Item(nid, code, "new", [f"new:{uid}"])
+    changes = session.execute(
+        select(NoticeChange.id, NoticeChange.notice_id, NoticeChange.field, NoticeChange.new_value, Organisation.code)
+        .join(Notice, Notice.id == NoticeChange.notice_id)
+        .join(Organisation, Organisation.id == Notice.organisation_id)
+        .where(Organisation.code.in_(orgs), NoticeChange.changed_at >= since,
+               NoticeChange.field.in_(("deadline_at", "status")))
+        .order_by(NoticeChange.id)
+    )
+    for cid, nid, fld, new_value, code in changes:
+        if fld == "deadline_at" and new_value is None:
+            continue
+        if fld == "status" and new_value != "cancelled":
+            continue
+        kind = "deadline" if fld == "deadline_at" else "cancelled"
+        item = out[code].get(nid)
+        if item is None:
+            item = out[code][nid] = _Item(nid, code, kind)
+        elif PRIORITY[kind] < PRIORITY[item.kind]:
+            item.kind = kind
+        item.keys.append(f"change:{cid}")
+    return out
+
+
+def _already_notified(session: Any, since: datetime) -> dict[str, set[str]]:
+    done: dict[str, set[str]] = defaultdict(set)
+    for recipient, payload in session.execute(
+        select(Delivery.recipient, Delivery.payload).where(Delivery.kind == KIND, Delivery.created_at >= since)
+    ):
+        done[recipient].update((payload or {}).get("events", []))
+    return done
+
+
+def run_ilo_notifications(engine: Engine, config: Config, *, now: datetime | None = None,
+                          lookback: timedelta = LOOKBACK) -> NotifyReport:
+    """Queue and send this run's ILO notification batches; see the module docstring."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    since = now - lookback
+    report = NotifyReport()
+    with session_scope(engine) as session:
+        ilos = list(session.scalars(select(Ilo).order_by(Ilo.email)))
+        covered = {code for ilo in ilos for code in ilo.organisations or []}
+        if not covered:
+            return report
+        events = _events(session, covered, since, now)
+        notified = _already_notified(session, since - timedelta(days=1))
+        wanted: dict[int, list[_Item]] = {}
+        all_ids: set[int] = set()
+        for ilo in ilos:
+            done = notified.get(ilo.email.lower(), set())
+            items = []
+            for code in ilo.organisations or []:
+                for item in events.get(code, {}).values():
+                    fresh = [k for k in item.keys if k not in done]
+                    if fresh:
+                        items.append(_Item(item.notice_id, code, item.kind, fresh))
+            if items:
+                wanted[ilo.id] = items
+                all_ids.update(i.notice_id for i in items)
+        if not wanted:
+            return report
+        facts = {n.id: n for n in load_notices(session, all_ids)}
+        attach_changes(session, list(facts.values()), since)
+        companies = CompanyIndex(load_companies(session))
+        for ilo in ilos:
+            items = wanted.get(ilo.id)
+            if not items:
+                continue
+            items.sort(key=lambda i: (PRIORITY[i.kind], facts[i.notice_id].deadline_at or now, i.notice_id))
+            listed = items[:MAX_LISTED]
+            msg, payload = _message(config, ilo, listed, facts, companies, now, since, more=len(items) - len(listed))
+            keys = sorted(k for i in listed for k in i.keys)
+            period_key = "batch-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:24]
+            payload["events"] = keys
+            if enqueue(session, recipient=ilo.email, kind=KIND, period_key=period_key, message=msg, ilo_id=ilo.id,
+                       payload=payload, now=now) is not None:
+                report.queued += 1
+                report.ilos += 1
+                report.calls += len(listed)
+                report.events += len(keys)
+    report.delivery = deliver_pending(engine, config, now=now)
+    return report
+
+
+def _message(config: Config, ilo: Ilo, items: list[_Item], facts: dict[int, NoticeFacts], companies: CompanyIndex,
+             now: datetime, since: datetime, *, more: int) -> tuple[Any, dict[str, Any]]:
+    t = Texts(ilo.language or "en")
+    labels = {a.id: (a.label_nl if t.language == "nl" and a.label_nl else a.label) for a in config.taxonomy.areas}
+    tz = config.settings.timezone
+    event_label = {"new": t.event_new, "deadline": t.event_deadline, "cancelled": t.event_cancelled}
+    events = []
+    payload_calls = []
+    for item in items:
+        notice = facts[item.notice_id]
+        view = notice_view(notice, t=t, timezone=tz, at=now, reasons=[], area_labels=labels,
+                           status="new" if item.kind == "new" else "changed", since=since)
+        matches = companies.companies_for(notice)
+        events.append({
+            "label": f"{event_label[item.kind]} · {notice.organisation}",
+            "notice": view,
+            "companies": [{"name": display_text(m.company.name, 200), "country": m.company.country,
+                           "recipients": m.company.recipients,
+                           "reasons": [reason_label(r, t, labels) for r in m.reasons]} for m in matches],
+        })
+        payload_calls.append({"uid": notice.uid, "event": item.kind,
+                              "companies": {m.company.key: [r.as_dict() for r in m.reasons] for m in matches}})
+    organisations = ", ".join(sorted({i.organisation for i in items}))
+    subject = t("ilo_subject", count=len(items), organisations=organisations)
+    text, html = render_pair("ilo_notification", {"t": t, "subject": subject, "events": events,
+                                                  "organisations": organisations, "more": more})
+    msg = build_message(kind=KIND, from_address=config.settings.mail.from_address, to=[address(ilo.name, ilo.email)],
+                        subject=subject, text=text, html=html)
+    return msg, {"calls": payload_calls}
+
+
+__all__ = ["KIND", "LOOKBACK", "NotifyReport", "run_ilo_notifications"]

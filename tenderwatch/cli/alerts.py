@@ -1,0 +1,158 @@
+"""Alert commands: ``digest``, ``notify``, ``deliver``, ``companies import`` and ``unsubscribe``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tenderwatch.cli import app, fail
+from tenderwatch.context import AppContext
+
+companies_app = typer.Typer(help="Company profiles.", no_args_is_help=True)
+app.add_typer(companies_app, name="companies")
+
+
+def _progress(app_ctx: AppContext, label: str):  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=app_ctx.err, transient=True, disable=not app_ctx.err.is_terminal)
+
+
+def _delivery_lines(app_ctx: AppContext, delivery: object) -> None:
+    errors = getattr(delivery, "errors", [])
+    for line in errors[:20]:
+        app_ctx.err.print(f"[red]✗[/] {line}", markup=True, highlight=False)
+    if len(errors) > 20:
+        app_ctx.err.print(f"... and {len(errors) - 20} more")
+
+
+@app.command("digest")
+def digest(
+    ctx: typer.Context,
+    week: Annotated[str | None, typer.Option("--week", help="ISO week YYYY-Www (default: the current week).")] = None,
+    daily: Annotated[bool, typer.Option("--daily", help="Send the daily companies' digest instead.")] = False,
+    day: Annotated[str | None, typer.Option("--day", help="With --daily: the day YYYY-MM-DD (default today).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Render and show, send and record nothing.")] = False,
+) -> None:
+    """Send the company digests of a period, exactly once (a second run sends nothing)."""
+    app_ctx: AppContext = ctx.obj
+    from alerts.digest import AlertsError, run_digests
+
+    if daily and week:
+        fail("--week is for weekly digests; use --day with --daily", 2)
+    the_day = None
+    if day is not None:
+        try:
+            the_day = date.fromisoformat(day)
+        except ValueError:
+            fail(f"bad --day {day!r}: use YYYY-MM-DD", 2)
+    engine = app_ctx.prepare_database()
+    with _progress(app_ctx, "matching and rendering") as progress:
+        task = progress.add_task("digest", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            report = run_digests(engine, app_ctx.config, week=week, dry_run=dry_run, progress=advance,
+                                 frequency="daily" if daily else "weekly", day=the_day)
+        except AlertsError as exc:
+            fail(str(exc))
+            return
+    if dry_run:
+        table = Table(title=f"Digests {report.period} (dry run: nothing sent or recorded)", title_justify="left")
+        for col in ("company", "calls", "closing soon", "subject"):
+            table.add_column(col)
+        for r in report.previews:
+            table.add_row(r.company_key, str(r.listed), str(r.closing_soon), r.subject)
+        app_ctx.console.print(table)
+    _delivery_lines(app_ctx, report.delivery)
+    app_ctx.console.print(f"[green]✓[/] {report}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command("notify")
+def notify(ctx: typer.Context) -> None:
+    """Send each ILO the new and changed calls of its organisations not yet notified (one batch each)."""
+    app_ctx: AppContext = ctx.obj
+    from alerts.notify import run_ilo_notifications
+
+    engine = app_ctx.prepare_database()
+    report = run_ilo_notifications(engine, app_ctx.config)
+    _delivery_lines(app_ctx, report.delivery)
+    app_ctx.console.print(f"[green]✓[/] {report}")
+    if report.delivery.failed or report.delivery.rejected:
+        raise typer.Exit(1)
+
+
+@app.command("deliver")
+def deliver(ctx: typer.Context) -> None:
+    """Retry pending and failed mails of the ledger whose backoff has passed."""
+    app_ctx: AppContext = ctx.obj
+    from alerts.outgoing import deliver_pending
+
+    engine = app_ctx.prepare_database()
+    report = deliver_pending(engine, app_ctx.config)
+    _delivery_lines(app_ctx, report)
+    app_ctx.console.print(f"[green]✓[/] {report.sent} sent, {report.failed} failed, {report.rejected} rejected, "
+                          f"{report.deferred} deferred")
+    if report.failed or report.rejected:
+        raise typer.Exit(1)
+
+
+@companies_app.command("import")
+def companies_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV with a header row: name, recipients, country, areas...",
+                                         exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import company profiles; bad rows are reported with their line number and skipped."""
+    app_ctx: AppContext = ctx.obj
+    from alerts.companies_csv import import_companies_csv
+
+    engine = app_ctx.prepare_database()
+    result = import_companies_csv(engine, app_ctx.config, file)
+    for problem in result.problems:
+        app_ctx.err.print(f"[red]skipped[/] {file}:{problem.line}: {problem.message}", markup=True,
+                          highlight=False, soft_wrap=True)
+    app_ctx.console.print(f"[green]✓[/] {len(result.created)} created, {len(result.updated)} updated, "
+                          f"{len(result.problems)} row(s) skipped")
+    if result.problems:
+        raise typer.Exit(1)
+
+
+@app.command("unsubscribe")
+def unsubscribe(
+    ctx: typer.Context,
+    token: Annotated[str, typer.Argument(help="The token of an unsubscribe link (or the whole link).")],
+) -> None:
+    """Apply an unsubscribe (or preferences) link's token: the company gets no more digests."""
+    app_ctx: AppContext = ctx.obj
+    from alerts.tokens import TokenError, read_token
+    from tenderwatch.db.engine import session_scope
+    from tenderwatch.db.models import Company
+
+    token = token.strip().rsplit("/", 1)[-1]  # a whole pasted URL works too
+    try:
+        claims = read_token(app_ctx.config.settings, token, "unsubscribe")
+    except TokenError as exc:
+        fail(f"{exc}")
+        return
+    engine = app_ctx.prepare_database()
+    with session_scope(engine) as session:
+        company = session.query(Company).filter_by(key=claims.company_key).one_or_none()
+        if company is None:
+            fail(f"no company {claims.company_key!r} (removed since the link was sent)")
+            return
+        if company.unsubscribed_at is not None:
+            app_ctx.console.print(f"{company.name} was already unsubscribed on {company.unsubscribed_at:%Y-%m-%d}")
+            return
+        company.unsubscribed_at = company.updated_at = datetime.now(UTC)
+        name = company.name
+    app_ctx.console.print(f"[green]✓[/] {name} unsubscribed: no more digests")
