@@ -28,6 +28,7 @@ app = typer.Typer(
 
 COMMAND_MODULES = (
     "tenderwatch.cli.alerts",
+    "tenderwatch.cli.awards",
     "tenderwatch.cli.core",
     "tenderwatch.cli.crawl",
     "tenderwatch.cli.demo",
