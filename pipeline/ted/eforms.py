@@ -32,7 +32,7 @@ EXTENSION = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/efext:Eform
 
 
 def is_eforms(root: etree._Element) -> bool:
-    return etree.QName(root).namespace.startswith(UBL_PREFIX) if isinstance(root.tag, str) else False
+    return isinstance(root.tag, str) and (etree.QName(root).namespace or "").startswith(UBL_PREFIX)
 
 
 def _t(el: etree._Element | None, path: str) -> str | None:
@@ -131,6 +131,7 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
 
     lots: list[LotRecord] = []
     deadlines: list[datetime] = []
+    requests: list[datetime] = []  # restricted/negotiated procedures: requests to participate (BT-1311)
     for lot_el in root.iterfind("cac:ProcurementProjectLot", NS):
         lot_id = _t(lot_el, "cbc:ID")
         if not lot_id:
@@ -145,6 +146,12 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
                                        fallback_tz=buyer_tz)
             if deadline is not None:
                 deadlines.append(deadline)
+        period = lot_el.find("cac:TenderingProcess/cac:ParticipationRequestReceptionPeriod", NS)
+        if period is not None:
+            deadline = eforms_datetime(_t(period, "cbc:EndDate"), _t(period, "cbc:EndTime"), end_of_day=True,
+                                       fallback_tz=buyer_tz)
+            if deadline is not None:
+                requests.append(deadline)
 
     value = _amount(project, "cac:RequestedTenderTotal/cbc:EstimatedOverallContractAmount")
     value_note = None
@@ -154,6 +161,10 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
             value = Money(amount=sum((v.amount for v in lot_values), Decimal(0)), currency=lot_values[0].currency)
             value_note = "sum of the lots' estimated values"
 
+    extra: dict[str, str] = {}
+    if not deadlines and requests:
+        deadlines = requests  # what a firm must meet first; said so in the extras
+        extra["deadline_kind"] = "requests to participate"
     awards = _awards(ext, orgs) if ext is not None else []
     title = lang.pick(project, "cbc:Name")
     if title is None and lots:
@@ -180,6 +191,7 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
         awards=awards,
         previous_notice=previous,
         procedure_id=_t(root, "cbc:ContractFolderID"),
+        extra=extra,
     )
 
 
