@@ -257,20 +257,35 @@ class AreaConfig(Strict):
     label_nl: str | None = None
     description: str | None = None
     keywords: dict[str, list[str]] = {}
-    """Language code -> words or phrases; matched on whole words, accents and case folded."""
+    """Language code -> words or phrases; matched on whole words, accents and case folded.
+    Forms: ``word`` (stemmed), ``=word`` (exact), ``word*`` (word starts with), ``*word`` (ends with)."""
+    weak: dict[str, list[str]] = {}
+    """Language code -> words that hint at the area but need a second signal (score x weak_factor)."""
     negative: dict[str, list[str]] = {}
-    """Language code -> words that, when present, veto this area's keyword evidence."""
+    """Language code -> words that, when present in a field, veto this area's keyword evidence there."""
 
 
 class TaxonomyConfig(Strict):
     areas: list[AreaConfig]
     cpv: dict[str, list[str]] = {}
-    """CPV prefix (2-8 digits) -> area ids; the most specific prefix wins."""
+    """CPV prefix (2-8 digits; trailing zeros are not significant) -> area ids; the most specific
+    prefix wins, and an empty list means 'no area' for that branch."""
     fallback_area: str = "services"
     threshold: float = Field(default=0.3, ge=0, le=1)
-    title_weight: float = 1.0
-    description_weight: float = 0.5
-    cpv_weight: float = 0.8
+    title_weight: float = Field(default=1.0, ge=0, le=1)
+    description_weight: float = Field(default=0.5, ge=0, le=1)
+    cpv_weight: float = Field(default=0.8, ge=0, le=1)
+    weak_factor: float = Field(default=0.5, ge=0, le=1)
+    """A weak keyword weighs this fraction of a strong one."""
+    cpv_specificity: list[float] = Field(default=[0.3, 0.5, 0.7, 1.0], min_length=4, max_length=4)
+    """Multiplier of cpv_weight by the length of the matching prefix: 2, 3, 4, 5+ digits."""
+    relative_threshold: float = Field(default=0.0, ge=0, le=1)
+    """Drop areas scoring below this fraction of the best area's score."""
+    context_words: dict[str, list[str]] = {}
+    """Language code -> words that introduce the destination of a supply ("for", "für", "pour"):
+    keywords after the first of them in a title describe where the thing goes, not what it is."""
+    context_factor: float = Field(default=1.0, ge=0, le=1)
+    """Weight multiplier of title keywords that come after a context word."""
 
     @model_validator(mode="after")
     def _refs(self) -> TaxonomyConfig:
