@@ -152,7 +152,9 @@ class Texts:
 def format_deadline(deadline: datetime, timezone: str, language: str) -> str:
     """'Mon 16 Jun 2025, 12:00 CEST' in the reader's zone and language (cached: thousands of readers share it)."""
     local = deadline.astimezone(ZoneInfo(timezone))
-    return format_datetime(local, "EEE d MMM y, HH:mm zzz", tzinfo=ZoneInfo(timezone), locale=LOCALES[language])
+    # The zone's own abbreviation (CEST, EDT) rather than CLDR's, which is a long name outside Europe.
+    shown = format_datetime(local, "EEE d MMM y, HH:mm", tzinfo=ZoneInfo(timezone), locale=LOCALES[language])
+    return f"{shown} {local.tzname()}"
 
 
 @lru_cache(maxsize=20_000)
