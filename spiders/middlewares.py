@@ -7,7 +7,9 @@ from typing import Any
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.http import Response
+from scrapy.utils.request import RequestFingerprinter
 
 
 class UrlRewriteMiddleware:
@@ -52,3 +54,34 @@ class UrlRewriteMiddleware:
                         break
             return response.replace(url=original)
         return response
+
+
+class RewriteAwareFingerprinter(RequestFingerprinter):
+    """Fingerprint a rewritten request by its real URL.
+
+    The HTTP cache and the duplicate filter key requests by fingerprint. Without this, a request
+    rewritten to the loopback server (whose port changes every run) would never find the cached
+    response of the previous run, and the demo and the conditional-request bench would show
+    full downloads where a live crawl sends If-None-Match and gets a 304.
+    """
+
+    def fingerprint(self, request: Request) -> bytes:
+        original = request.meta.get("tw_original_url")
+        if original:
+            request = request.replace(url=original)
+        return super().fingerprint(request)
+
+
+class RevalidatingPolicy(RFC2616Policy):
+    """RFC 2616 caching that revalidates ``no-cache`` responses with a conditional request.
+
+    ``Cache-Control: no-cache`` means "revalidate before reuse" (RFC 9111 5.2.2.4), but Scrapy's
+    RFC2616Policy then skips setting If-None-Match / If-Modified-Since, so every crawl of such a
+    page (many listings send it) would download it in full. Here it costs a 304 when unchanged.
+    """
+
+    def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
+        if b"no-cache" in self._parse_cachecontrol(cachedresponse):
+            self._set_conditional_validators(request, cachedresponse)
+            return False
+        return super().is_cached_response_fresh(cachedresponse, request)

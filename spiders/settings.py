@@ -36,7 +36,7 @@ def scrapy_settings(config: Config, *, url_rewrite: dict[str, str] | None = None
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "HTTPCACHE_ENABLED": http_cache_dir is not None,
         "HTTPCACHE_DIR": http_cache_dir or "httpcache",
-        "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",  # conditional requests (ETag/Last-Modified)
+        "HTTPCACHE_POLICY": "spiders.middlewares.RevalidatingPolicy",  # RFC2616 + revalidates no-cache pages
         "HTTPCACHE_STORAGE": "scrapy.extensions.httpcache.FilesystemCacheStorage",
         "HTTPCACHE_ALWAYS_STORE": True,  # keep validators even for pages sent with no-cache
         "TENDERWATCH_URL_REWRITE": url_rewrite or {},
@@ -47,4 +47,6 @@ def scrapy_settings(config: Config, *, url_rewrite: dict[str, str] | None = None
             "spiders.pipelines.StorePipeline": 300,
         },
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        # default RequestFingerprinter: requests rewritten to loopback keep their real URL's cache key
+        "REQUEST_FINGERPRINTER_CLASS": "spiders.middlewares.RewriteAwareFingerprinter",
     }

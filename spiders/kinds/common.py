@@ -62,15 +62,25 @@ class RowSpider(ConfiguredSpider):
     # ------------------------------------------------------------------ what the database knows
 
     def known_records(self) -> dict[str, dict[str, Any]]:
-        """external id -> the raw record stored from this source's last sighting (read once per crawl)."""
+        """External id and URL -> the raw record stored from this source's last sighting (read once per crawl).
+
+        Indexed by URL too: a listing row often shows only the link, while the reference (the
+        external id) comes from the detail page.
+        """
         if self._known is None:
             with session_scope(self.tw_engine) as session:
                 rows = session.execute(
-                    select(NoticeSource.external_id, Notice.raw)
+                    select(NoticeSource.external_id, NoticeSource.url, Notice.raw)
                     .join(Notice, Notice.id == NoticeSource.notice_id)
                     .where(NoticeSource.source_name == self.name)
                 ).all()
-            self._known = {ext: raw for ext, raw in rows if isinstance(raw, dict) and raw.get("source") == self.name}
+            known: dict[str, dict[str, Any]] = {}
+            for ext, url, raw in rows:
+                if isinstance(raw, dict) and raw.get("source") == self.name:
+                    known[ext] = raw
+                    if url:
+                        known.setdefault(url, raw)
+            self._known = known
         return self._known
 
     def had_rows_before(self) -> int:
@@ -141,6 +151,8 @@ class RowSpider(ConfiguredSpider):
     def emit(self, values: dict[str, Any], detail: DetailOptions | None, listing_url: str) -> Iterator[Any]:
         """Yield the row's notice, or a request for its detail page when the row is new or changed."""
         values = self.finish_values(values)
+        # the row's data, not where it sits: a row moving to page 2 keeps its detail page unfetched
+        digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:16]
         values["fields"]["listing_url"] = listing_url
         if not values.get("url") and self.options.listing_url_as_url:
             values["url"] = listing_url
@@ -148,10 +160,11 @@ class RowSpider(ConfiguredSpider):
         if not detail or not detail_url:
             yield self.notice(**values)
             return
-        digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:16]
         values["fields"]["listing_hash"] = digest
-        external_id = values.get("reference") or values.get("url")
-        known = self.known_records().get(external_id) if external_id else None
+        known = None
+        for key in (values.get("reference"), values.get("url")):
+            if key and known is None:
+                known = self.known_records().get(key)
         if known is not None and (known.get("fields") or {}).get("listing_hash") == digest:
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("tenderwatch/detail_skipped")
