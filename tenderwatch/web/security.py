@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -158,8 +159,7 @@ def require_role(*roles: str) -> Callable[[Callable[[Request], Any]], Callable[[
 
             user = current_user(request)
             if user is None:
-                return RedirectResponse(request.url_for("login").include_query_params(next=request.url.path),
-                                        status_code=303)
+                return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
             if user["role"] not in roles:
                 raise HTTPException(403, "Your account may not open this page.")
             if inspect.iscoroutinefunction(endpoint):
