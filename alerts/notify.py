@@ -68,6 +68,8 @@ class _Item:
     organisation: str
     kind: str
     keys: list[str] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)
+    """Event key -> its kind, so a batch is labelled by its fresh events only."""
 
 
 def _events(session: Any, orgs: set[str], since: datetime, now: datetime) -> dict[str, dict[int, _Item]]:
@@ -81,7 +83,7 @@ def _events(session: Any, orgs: set[str], since: datetime, now: datetime) -> dic
                or_(Notice.deadline_at.is_(None), Notice.deadline_at > now))
     )
     for nid, uid, code in rows:
-        out[code][nid] = _Item(nid, code, "new", [f"new:{uid}"])
+        out[code][nid] = _Item(nid, code, "new", [f"new:{uid}"], {f"new:{uid}": "new"})
     changes = session.execute(
         select(NoticeChange.id, NoticeChange.notice_id, NoticeChange.field, NoticeChange.new_value, Organisation.code)
         .join(Notice, Notice.id == NoticeChange.notice_id)
@@ -102,6 +104,7 @@ def _events(session: Any, orgs: set[str], since: datetime, now: datetime) -> dic
         elif PRIORITY[kind] < PRIORITY[item.kind]:
             item.kind = kind
         item.keys.append(f"change:{cid}")
+        item.kinds[f"change:{cid}"] = kind
     return out
 
 
@@ -136,7 +139,8 @@ def run_ilo_notifications(engine: Engine, config: Config, *, now: datetime | Non
                 for item in events.get(code, {}).values():
                     fresh = [k for k in item.keys if k not in done]
                     if fresh:
-                        items.append(_Item(item.notice_id, code, item.kind, fresh))
+                        kind = min((item.kinds[k] for k in fresh), key=PRIORITY.__getitem__)
+                        items.append(_Item(item.notice_id, code, kind, fresh))
             if items:
                 wanted[ilo.id] = items
                 all_ids.update(i.notice_id for i in items)

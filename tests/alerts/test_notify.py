@@ -1,0 +1,96 @@
+"""ILO notifications: new calls and significant changes, batched per ILO per run, never twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from alerts.notify import run_ilo_notifications
+from tenderwatch.db.engine import session_scope
+from tenderwatch.db.models import Delivery
+from tenderwatch.sync import sync_config
+from tests.alerts.support import NOW, company, notice, set_companies, store
+
+CERN_MEMBERS = ["NL", "DE", "FR", "CH"]
+
+
+@pytest.fixture(autouse=True)
+def english_ilos(engine, smtp_config):
+    """The shipped CERN ILO reads Dutch; these tests assert English words (Dutch is tested in the digests)."""
+    for org in smtp_config.organisations:
+        for ilo in org.ilos:
+            ilo.language = "en"
+    with session_scope(engine) as s:
+        sync_config(s, smtp_config, companies=False)
+
+
+def body(msg) -> str:
+    return msg.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_new_calls_go_to_the_ilos_covering_them_with_matching_companies(engine, smtp_config, smtp):
+    recorder, _ = smtp
+    set_companies(engine, smtp_config, [
+        company("cryo", areas=["cryogenics"], recipients=["a@cryo.example.nl", "b@cryo.example.nl"]),
+        company("us-cryo", areas=["cryogenics"], country="US"),
+        company("optics", areas=["optics"]),
+    ])
+    store(engine, smtp_config, [
+        notice("c1", "Cryostat", eligible=CERN_MEMBERS, areas=["cryogenics"]),
+        notice("c2", "Beam dump", eligible=CERN_MEMBERS, areas=["accelerator"]),
+        notice("e1", "Cryogenic plant", organisation="ESS", areas=["cryogenics"]),
+        notice("a1", "Award of a cryostat", notice_type="contract_award", areas=["cryogenics"]),
+    ])
+    report = run_ilo_notifications(engine, smtp_config, now=NOW + timedelta(minutes=10))
+    assert report.sent == 2 and report.calls == 3
+
+    (cern,) = recorder.to("ilo-cern@example.nl")
+    assert cern["X-Tenderwatch-Kind"] == "ilo-notification"
+    text = body(cern)
+    assert "Cryostat" in text and "Beam dump" in text and "Award of a cryostat" not in text
+    cryostat = text.split("Beam dump")[0] if text.index("Cryostat") < text.index("Beam dump") else text
+    assert "Cryo (NL; contact: a@cryo.example.nl, b@cryo.example.nl): area Cryogenics" in text
+    assert "Us Cryo" not in cryostat  # not eligible at CERN
+    assert "No registered company matches this call." in text  # the beam dump
+
+    (np,) = recorder.to("ilo-np@example.nl")  # ESS is covered by the neutrons-and-photons ILO
+    assert "Cryogenic plant" in body(np) and "Us Cryo (US" in body(np)  # ESS is open to all
+
+    again = run_ilo_notifications(engine, smtp_config, now=NOW + timedelta(minutes=20))
+    assert again.queued == 0 and again.sent == 0 and len(recorder.received) == 2
+
+
+def test_deadline_change_and_cancellation_are_notified_once(engine, smtp_config, smtp):
+    recorder, _ = smtp
+    store(engine, smtp_config, [notice("c1", "Cryostat", eligible=CERN_MEMBERS, areas=["cryogenics"])])
+    run_ilo_notifications(engine, smtp_config, now=NOW + timedelta(minutes=1))
+    assert len(recorder.to("ilo-cern@example.nl")) == 1
+
+    moved = notice("c1", "Cryostat", eligible=CERN_MEMBERS, areas=["cryogenics"], days=35)
+    store(engine, smtp_config, [moved], now=NOW + timedelta(hours=1))
+    report = run_ilo_notifications(engine, smtp_config, now=NOW + timedelta(hours=2))
+    assert report.sent == 1 and report.events == 1
+    second = recorder.to("ilo-cern@example.nl")[1]
+    assert "Deadline changed · CERN" in body(second) and "deadline moved from" in body(second)
+
+    cancelled = notice("c1", "Cryostat", eligible=CERN_MEMBERS, areas=["cryogenics"], days=35, status="cancelled")
+    store(engine, smtp_config, [cancelled], now=NOW + timedelta(hours=3))
+    run_ilo_notifications(engine, smtp_config, now=NOW + timedelta(hours=4))
+    assert "Cancelled · CERN" in body(recorder.to("ilo-cern@example.nl")[2])
+
+    assert run_ilo_notifications(engine, smtp_config, now=NOW + timedelta(hours=5)).queued == 0
+    assert len(recorder.to("ilo-cern@example.nl")) == 3
+    with session_scope(engine) as s:
+        payloads = s.scalars(select(Delivery.payload).where(Delivery.kind == "ilo-notification"))
+        keys = [set(p["events"]) for p in payloads]
+    assert all(not (a & b) for i, a in enumerate(keys) for b in keys[i + 1:]), "an event is in one batch only"
+
+
+def test_nothing_new_means_no_mail_and_no_ledger_row(engine, smtp_config, smtp):
+    recorder, _ = smtp
+    report = run_ilo_notifications(engine, smtp_config, now=NOW)
+    assert report.queued == 0 and recorder.received == []
+    with session_scope(engine) as s:
+        assert s.scalar(select(Delivery.id)) is None
