@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "tenderwatch.cli.demo",
     "tenderwatch.cli.later",
     "tenderwatch.cli.run",
+    "tenderwatch.cli.sources",
     "tenderwatch.cli.web",
 )
 

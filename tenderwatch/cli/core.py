@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from tenderwatch.cli import app, fail
 from tenderwatch.config import ConfigError
@@ -174,16 +173,3 @@ def reclassify(ctx: typer.Context) -> None:
             if before != {(a.area_id, a.score) for a in notice.areas}:
                 changed += 1
     app_ctx.console.print(f"[green]✓[/] reclassified {total} notice(s); {changed} changed areas")
-
-
-@app.command("sources")
-def sources_list(ctx: typer.Context) -> None:
-    """Placeholder replaced by the sources commands."""
-    app_ctx: AppContext = ctx.obj
-    cfg = app_ctx.config
-    table = Table(title="Sources")
-    for col in ("name", "kind", "organisation", "enabled"):
-        table.add_column(col)
-    for s in cfg.sources:
-        table.add_row(s.name, s.kind, s.organisation or "(per row)", "yes" if s.enabled else "no")
-    app_ctx.console.print(table)

@@ -1,0 +1,107 @@
+"""``tenderwatch sources``: list the configured sources with their health, and test one on a page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from tenderwatch.cli import app, fail
+from tenderwatch.context import AppContext
+
+sources_app = typer.Typer(help="Configured sources: list them, test one on a page.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("list")
+def sources_list(ctx: typer.Context) -> None:
+    """Every source in config/sources.yaml with its kind, organisation and run health."""
+    app_ctx: AppContext = ctx.obj
+    from sqlalchemy import select
+
+    from tenderwatch.db.engine import session_scope
+    from tenderwatch.db.models import Source
+
+    cfg = app_ctx.config
+    engine = app_ctx.prepare_database()
+    with session_scope(engine) as session:
+        rows = {s.name: s for s in session.scalars(select(Source))}
+        table = Table(title=f"Sources ({cfg.directory}/sources.yaml)")
+        for col in ("name", "kind", "organisation", "enabled", "last run", "notices", "health", "last error"):
+            table.add_column(col, overflow="fold")
+        for s in cfg.sources:
+            row = rows.get(s.name)
+            last = row.last_run_at.strftime("%Y-%m-%d %H:%M") if row and row.last_run_at else "never"
+            notices = str(row.last_run_notices) if row and row.last_run_notices is not None else ""
+            if row is None or row.last_run_at is None:
+                health = ""
+            elif row.healthy:
+                health = "[green]healthy[/]"
+            else:
+                health = f"[red]unhealthy[/] {row.health_reason or ''}"
+            table.add_row(s.name, s.kind, s.organisation or "(per row)", "yes" if s.enabled else "[dim]no[/]", last,
+                          notices, health, (row.last_error or "")[:120] if row else "")
+    app_ctx.console.print(table)
+
+
+@sources_app.command("test")
+def sources_test(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Source name from config/sources.yaml.")],
+    url: Annotated[str | None, typer.Option("--url", help="Fetch this page (default: the source's first start URL).")]
+    = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Read the page from this file instead of fetching.")]
+    = None,
+    page_url: Annotated[str | None, typer.Option("--as-url", help="With --file: the URL the page was saved from.")]
+    = None,
+) -> None:
+    """Show the notices one page would give, with a warning per missing required field and empty selector."""
+    app_ctx: AppContext = ctx.obj
+    if url and file:
+        fail("give --url or --file, not both", 2)
+    cfg = app_ctx.config
+    source = cfg.source(name)
+    if source is None:
+        fail(f"unknown source {name!r} (see 'tenderwatch sources list')", 2)
+        return
+    if source.kind == "ted":
+        fail("TED sources are tested with the TED tools, not on one page", 2)
+    from spiders.kinds.preview import fetch, preview, read_file
+
+    target = url or page_url or (source.start_urls[0] if source.start_urls else None)
+    if target is None:
+        fail(f"source {name!r} has no start URL: give --url, or --file with --as-url", 2)
+        return
+    content_type = ""
+    try:
+        if file is not None:
+            body = read_file(file)
+        else:
+            body, content_type = fetch(target, cfg, cfg.settings.crawl.download_maxsize_bytes)
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read the page: {exc}")
+        return
+    engine = app_ctx.prepare_database()
+    result = preview(source, cfg, engine, target, body, content_type)
+
+    table = Table(title=f"{name}: {len(result.notices)} notice(s) from {file or target}")
+    for col in ("#", "reference", "type", "title", "published", "deadline", "value", "org", "url"):
+        table.add_column(col, overflow="fold")
+    for i, n in enumerate(result.notices, 1):
+        table.add_row(str(i), n.get("reference") or "", n.get("notice_type") or "", n.get("title") or "",
+                      n.get("published") or "", n.get("deadline") or "", n.get("value") or "",
+                      n.get("organisation") or source.organisation or "", n.get("url") or "")
+    app_ctx.console.print(table)
+    for i, field in result.missing:
+        app_ctx.console.print(f"[yellow]warning:[/] notice {i}: required field '{field}' is missing")
+    for problem in result.problems:
+        app_ctx.console.print(f"[yellow]warning:[/] {escape(problem)}")
+    if result.follow:
+        app_ctx.console.print(f"[dim]would follow {len(result.follow)} link(s) (not fetched):[/]")
+        for link in result.follow[:20]:
+            app_ctx.console.print(f"  [dim]{link}[/]", highlight=False)
+    if not result.notices or result.missing or result.problems:
+        raise typer.Exit(1)
