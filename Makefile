@@ -27,7 +27,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/tenderwatch demo
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium (never a downloaded build). CI runs as root on a fresh
+# Debian machine, so install it there when missing; elsewhere say how, and the browser tests skip.
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: /usr/bin/chromium missing (sudo apt-get install chromium); browser tests will skip"; fi
+
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 run: $(STAMP)
