@@ -183,3 +183,59 @@ def unhealthy_sources(session: Session, organisations: Iterable[str] | None = No
     if organisations is not None:
         query = query.where(Source.organisation_code.in_(list(organisations)))
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class SourceHealthRow:
+    """What ``tenderwatch sources list`` shows of a source's runs and health."""
+
+    name: str
+    enabled: bool
+    healthy: bool
+    reason: str | None
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    last_run_notices: int | None
+    average_notices: float | None
+    """Notices per successful run, over the source's whole history."""
+    consecutive_failures: int
+    consecutive_empty_runs: int
+    last_error: str | None
+
+
+def source_health(session: Session) -> list[SourceHealthRow]:
+    """Every source in the database with its run counters and health verdict, by name."""
+    rows = []
+    for s in session.scalars(select(Source).order_by(Source.name)):
+        average = s.notices_seen_total / s.successful_runs_total if s.successful_runs_total else None
+        rows.append(SourceHealthRow(s.name, s.enabled, s.healthy, s.health_reason, s.last_run_at, s.last_success_at,
+                                    s.last_run_notices, average, s.consecutive_failures, s.consecutive_empty_runs,
+                                    s.last_error))
+    return rows
+
+
+def health_table(rows: list[SourceHealthRow], timezone: str, title: str = "Sources") -> Any:
+    """A rich table of ``source_health`` rows (times in the settings' zone; scraped error text is not markup)."""
+    from zoneinfo import ZoneInfo
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    tz = ZoneInfo(timezone)
+
+    def when(moment: datetime | None) -> str:
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "never"
+
+    table = Table(title=f"{title} (times in {timezone})", title_justify="left")
+    for col, justify in (("source", "left"), ("health", "left"), ("last run", "left"), ("last success", "left"),
+                         ("notices last / avg", "right"), ("failures / empty in a row", "right"),
+                         ("last error or reason", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in rows:
+        state = ("[green]healthy[/]" if r.healthy else "[bold red]UNHEALTHY[/]") if r.enabled else "[dim]disabled[/]"
+        counts = f"{'-' if r.last_run_notices is None else r.last_run_notices} / " \
+                 f"{'-' if r.average_notices is None else f'{r.average_notices:.1f}'}"
+        detail = r.reason if not r.healthy else (r.last_error if r.consecutive_failures else "")
+        table.add_row(escape(r.name), state, when(r.last_run_at), when(r.last_success_at), counts,
+                      f"{r.consecutive_failures} / {r.consecutive_empty_runs}", escape((detail or "")[:160]))
+    return table
