@@ -1,0 +1,105 @@
+"""Company CSV import and the alert commands, run through the real CLI."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from alerts.companies_csv import import_companies_csv
+from alerts.tokens import make_token
+from tenderwatch.cli import COMMAND_MODULES, app
+from tenderwatch.db.engine import session_scope
+from tenderwatch.db.models import Company
+
+CSV = """\ufeffname;recipients;country;language;areas;keywords;cpv;organisations;value_min;frequency
+Delft Cryo B.V.;a@delft.example.nl, b@delft.example.nl;nl;NL;cryogenics|vacuum;cryostat;4212;cern;;weekly
+Bad Country B.V.;x@bad.example.nl;XX;en;optics;;;;;weekly
+Unknown Area B.V.;y@bad.example.nl;NL;en;quantum-foam;;;;;weekly
+No Mail B.V.;;NL;en;optics;;;;;weekly
+"Multi
+Line B.V.";m@ml.example.nl;DE;en;optics;"x-ray mirror; Röntgenspiegel";;;250000;daily
+Delft Cryo B.V.;dup@delft.example.nl;NL;nl;optics;;;;;weekly
+"""
+
+
+def cli(*args: str):
+    for m in COMMAND_MODULES:
+        importlib.import_module(m)
+    return CliRunner().invoke(app, list(args))
+
+
+def test_csv_rows_are_validated_reported_by_line_and_reimport_updates(engine, config, tmp_path: Path):
+    path = tmp_path / "companies.csv"
+    path.write_text(CSV, encoding="utf-8")
+    result = import_companies_csv(engine, config, path)
+    assert sorted(result.created) == ["delft-cryo-b-v", "multi-line-b-v"]
+    problems = {p.line: p.message for p in result.problems}
+    assert set(problems) == {3, 4, 5, 8}
+    assert "country" in problems[3] and "XX" in problems[3]
+    assert "unknown area 'quantum-foam'" in problems[4]
+    assert "recipients" in problems[5]
+    assert "duplicate key 'delft-cryo-b-v' (first on line 2)" in problems[8]
+    with session_scope(engine) as s:
+        delft = s.scalars(select(Company).where(Company.key == "delft-cryo-b-v")).one()
+        assert delft.recipients == ["a@delft.example.nl", "b@delft.example.nl"]
+        assert delft.areas == ["cryogenics", "vacuum"] and delft.organisations == ["CERN"] and delft.language == "nl"
+        multi = s.scalars(select(Company).where(Company.key == "multi-line-b-v")).one()
+        assert multi.keywords == ["x-ray mirror", "Röntgenspiegel"] and multi.frequency == "daily"
+        before = s.scalar(select(func.count()).select_from(Company))
+
+    path.write_text(CSV.replace("cryogenics|vacuum", "magnets"), encoding="utf-8")
+    again = import_companies_csv(engine, config, path)
+    assert sorted(again.updated) == ["delft-cryo-b-v", "multi-line-b-v"] and again.created == []
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Company)) == before
+        assert s.scalars(select(Company.areas).where(Company.key == "delft-cryo-b-v")).one() == ["magnets"]
+
+
+def test_misspelt_header_imports_nothing(engine, config, tmp_path: Path):
+    path = tmp_path / "c.csv"
+    path.write_text("name,recipients,country,aeras\nA,a@a.example.nl,NL,optics\n", encoding="utf-8")
+    result = import_companies_csv(engine, config, path)
+    assert result.created == [] and result.problems[0].line == 1 and "aeras" in result.problems[0].message
+
+
+@pytest.fixture
+def cli_env(monkeypatch, config_dir: Path, db_url: str, engine, secret):
+    monkeypatch.setenv("TENDERWATCH_CONFIG_DIR", str(config_dir))
+    monkeypatch.setenv("TENDERWATCH_DATABASE_URL", db_url)
+
+
+def test_cli_companies_import_reports_lines(cli_env, tmp_path: Path):
+    path = tmp_path / "companies.csv"
+    path.write_text(CSV, encoding="utf-8")
+    out = cli("companies", "import", str(path))
+    assert out.exit_code == 1
+    assert "2 created, 0 updated, 4 row(s) skipped" in out.output
+    assert "companies.csv:3:" in out.output
+
+
+def test_cli_unsubscribe_applies_a_token(cli_env, engine, config):
+    token = make_token(config.settings, "cryovac-delft", "unsubscribe")
+    out = cli("unsubscribe", f"https://tenderwatch.example.nl/u/{token}")
+    assert out.exit_code == 0, out.output
+    assert "unsubscribed" in out.output
+    with session_scope(engine) as s:
+        assert s.scalars(select(Company.unsubscribed_at).where(Company.key == "cryovac-delft")).one() is not None
+    assert cli("unsubscribe", token[:-3] + "AAA").exit_code == 1
+
+
+def test_cli_digest_without_secret_fails_clearly(cli_env, monkeypatch):
+    monkeypatch.delenv("TENDERWATCH_SECRET_KEY")
+    out = cli("digest", "--dry-run")
+    assert out.exit_code == 1 and "TENDERWATCH_SECRET_KEY" in out.output
+
+
+def test_cli_digest_dry_run_and_bad_week(cli_env):
+    out = cli("digest", "--dry-run", "--week", "2025-W23")
+    assert out.exit_code == 0, out.output
+    assert "dry run" in out.output
+    bad = cli("digest", "--week", "23")
+    assert bad.exit_code == 1 and "YYYY-Www" in bad.output

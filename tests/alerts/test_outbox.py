@@ -1,0 +1,28 @@
+"""The outbox backend: RFC 5322 .eml files and an index.html that previews them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from alerts.digest import run_digests
+from alerts.message import parse
+from alerts.notify import run_ilo_notifications
+from tests.alerts.support import NOW, notice, store
+
+
+def test_outbox_holds_eml_files_and_a_preview_index(engine, config, secret, tmp_path):
+    config.settings.mail.backend, config.settings.mail.outbox = "outbox", str(tmp_path / "outbox")
+    store(engine, config, [notice("o1", "Cryostat <i>x</i>", areas=["cryogenics"])])
+    notified = run_ilo_notifications(engine, config, now=NOW + timedelta(minutes=5))
+    digests = run_digests(engine, config, now=NOW + timedelta(minutes=10))
+    assert notified.sent == 1 and digests.sent >= 1
+    emls = sorted((tmp_path / "outbox").glob("**/*.eml"))
+    assert len(emls) == notified.sent + digests.sent
+    kinds = {parse(p.read_bytes())["X-Tenderwatch-Kind"] for p in emls}
+    assert kinds == {"digest", "ilo-notification"}
+    index = (tmp_path / "outbox" / "index.html").read_text()
+    for p in emls:
+        assert p.relative_to(tmp_path / "outbox").as_posix() in index
+        assert p.with_suffix(".html").exists()
+    assert "<iframe" in index and "sandbox" in index
+    assert "<i>x</i>" not in index and "<i>x</i>" not in "".join(p.with_suffix(".html").read_text() for p in emls)
