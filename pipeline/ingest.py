@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from pipeline.classify import Classifier
+from pipeline.lifecycle import LifecycleRules
 from pipeline.records import NoticeRecord
 from pipeline.rejects import record_reject
 from pipeline.store import Store, StoreResult
@@ -65,7 +66,8 @@ class Ingestor:
 
     def _open(self) -> None:
         self._session = sessionmaker_for(self.engine)()
-        self._store = Store(self._session, self.classifier, now=self.now)
+        self._store = Store(self._session, self.classifier, now=self.now,
+                            rules=LifecycleRules.from_config(self.config))
 
     @property
     def session(self) -> Session:

@@ -1,34 +1,97 @@
 """Recognising one call across sightings, stages and sources.
 
-Baseline rules (the classification/lifecycle issue refines them):
-- the same (source, external id) is the same notice;
-- the same organisation + normalised reference + notice type seen on another source is the same
-  notice (one call on TED and on the organisation's site);
-- the same organisation + normalised reference with another notice type is another stage of the
-  same call (forthcoming -> market survey -> ITT -> award): a new notice sharing the call uid.
+Rules, in the order ``pipeline.store.Store.upsert`` applies them:
+
+1. the same (source, external id) is the same notice (a re-crawl);
+2. the same organisation + call key + notice type seen on another source is the same notice
+   (one call on TED and on the organisation's site);
+3. failing a reference, a notice of *another* source with the same organisation, a compatible
+   type, close dates and a near-identical title is the same notice (``find_fuzzy_match``). Two
+   notices of one source are never joined this way: a source's own identifiers (TED publication
+   numbers, references) already say they differ;
+4. the same organisation + call key with another notice type is another stage of the same call
+   (forthcoming -> market survey -> ITT -> award): a new notice sharing the call uid; so is a
+   notice whose ``previous_notice`` names a stored notice (TED change and award notices).
+
+The *call key* is the reference folded for comparison (case, spaces, dash variants) and, where the
+organisation's ``reference_patterns`` match, cut down to the part shared by every stage (CERN
+``MS-4721/TE`` and ``IT-4721/TE`` -> ``4721/TE``). Patterns live in ``config/organisations.yaml``
+so an administrator can change them without code.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from rapidfuzz import fuzz
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from tenderwatch.db.models import Notice
+from pipeline.records import NoticeRecord
+from tenderwatch.config import Config
+from tenderwatch.db.models import Notice, NoticeSource
 
 _SPACES = re.compile(r"[\s_‐-―−]+")
+_TED_TITLE_PREFIX = re.compile(r"^[^:]{2,80}-[^:]{2,80}:\s+")
+"""Legacy TED titles start 'Country-Town: ' ("Deutschland-Hamburg: Laser"); it is not the buyer's title."""
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
+_MARKER = re.compile(r"\b(?:lot|phase|part|batch|los|tranche|lote|lotto|perceel|deel)\s+([a-z0-9]{1,4})\b")
+_ROMAN = re.compile(r"\b(?:i{1,3}|iv|v|vi{1,3}|ix|x)\b")
+
+COMPATIBLE_TYPES = {
+    "invitation_to_tender": {"invitation_to_tender", "other", "price_enquiry"},
+    "price_enquiry": {"price_enquiry", "invitation_to_tender", "other"},
+    "prior_information": {"prior_information", "forthcoming", "other"},
+    "forthcoming": {"forthcoming", "prior_information", "other"},
+}
+"""Notice types one call may carry on two sources (a TED contract notice is the site's ITT)."""
 
 
-def reference_key(organisation: str | None, reference: str | None) -> str | None:
-    """A comparison key for a reference: case, spaces and dash variants folded."""
+@dataclass
+class LifecycleRules:
+    """Per-organisation reference patterns and the fuzzy-match thresholds (from the config)."""
+
+    patterns: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
+    title_similarity: float = 90.0
+    date_window: timedelta = timedelta(days=14)
+
+    @classmethod
+    def from_config(cls, config: Config) -> LifecycleRules:
+        return cls(
+            patterns={org.code: [re.compile(p) for p in org.reference_patterns] for org in config.organisations
+                      if org.reference_patterns},
+            title_similarity=config.settings.matching.title_similarity,
+            date_window=timedelta(days=config.settings.matching.date_window_days),
+        )
+
+    def reference_key(self, organisation: str | None, reference: str | None) -> str | None:
+        """The call key of a reference (see the module docstring)."""
+        key = fold_reference(reference)
+        if key is None or organisation is None:
+            return key
+        for pattern in self.patterns.get(organisation, ()):
+            m = pattern.match(key)
+            if m and m.group("call"):
+                return m.group("call")
+        return key
+
+
+def fold_reference(reference: str | None) -> str | None:
+    """A reference folded for comparison: case, spaces and dash variants; '/' kept as the separator."""
     if not reference:
         return None
     text = unicodedata.normalize("NFKC", reference).strip().upper()
     text = _SPACES.sub("-", text)
     text = re.sub(r"-*/-*", "/", text).strip("-")
     return text or None
+
+
+def reference_key(organisation: str | None, reference: str | None) -> str | None:
+    """The folded reference without organisation patterns (kept for callers without a config)."""
+    return LifecycleRules().reference_key(organisation, reference)
 
 
 def find_same_notice(session: Session, organisation_id: int | None, ref_key: str | None,
@@ -49,8 +112,15 @@ def find_same_notice(session: Session, organisation_id: int | None, ref_key: str
     return None
 
 
-def find_call_uid(session: Session, organisation_id: int | None, ref_key: str | None) -> str | None:
-    """The call uid of an earlier stage with the same reference, if any."""
+def find_call_uid(session: Session, organisation_id: int | None, ref_key: str | None,
+                  previous_notice: str | None = None) -> str | None:
+    """The call uid of an earlier stage: the notice named as previous, or one with the same call key."""
+    if previous_notice:
+        linked = session.scalars(
+            select(Notice.call_uid).join(NoticeSource).where(NoticeSource.external_id == previous_notice).limit(1)
+        ).first()
+        if linked is not None:
+            return linked
     if organisation_id is None or ref_key is None:
         return None
     return session.scalars(
@@ -59,3 +129,89 @@ def find_call_uid(session: Session, organisation_id: int | None, ref_key: str | 
         .order_by(Notice.id)
         .limit(1)
     ).first()
+
+
+# --------------------------------------------------------------------------- fuzzy cross-source match
+
+
+def comparable_title(title: str) -> str:
+    """Lower case, accents folded, the legacy TED 'Country-Town:' prefix dropped."""
+    text = _TED_TITLE_PREFIX.sub("", title)
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.findall(r"[^\W_]+", text))
+
+
+def discriminators(title: str) -> set[str]:
+    """Numbers, lot/phase markers and roman numerals: what tells 'Phase A' from 'Phase B'."""
+    text = comparable_title(title)
+    found = set(_NUMBER.findall(text))
+    found |= {f"#{m}" for m in _MARKER.findall(text)}
+    found |= {f"r{m}" for m in _ROMAN.findall(text)}
+    return found
+
+
+def titles_match(a: str, b: str, threshold: float) -> tuple[bool, float]:
+    """(same call?, similarity): near-identical wording and no conflicting numbers or lot/phase markers."""
+    ta, tb = comparable_title(a), comparable_title(b)
+    if not ta or not tb:
+        return False, 0.0
+    score = fuzz.token_set_ratio(ta, tb)
+    # token_set_ratio forgives a title that is a subset of the other; require the shorter one to
+    # carry real content, so "Supply" does not match every "Supply of ..." notice.
+    if min(len(ta.split()), len(tb.split())) < 3:
+        score = min(score, fuzz.ratio(ta, tb))
+    da, db = discriminators(a), discriminators(b)
+    if da != db and (da and db):
+        return False, score
+    return score >= threshold, score
+
+
+def _dates_close(notice: Notice, rec: NoticeRecord, window: timedelta) -> bool:
+    def close(x: datetime | None, y: datetime | None, delta: timedelta) -> bool:
+        return x is not None and y is not None and abs(x - y) <= delta
+
+    if notice.deadline_at is not None and rec.deadline_at is not None:
+        # deadlines are the strongest date evidence: differing ones mean different calls, unless
+        # the difference is a time-of-day/zone rendering (same calendar day within 24 h)
+        return close(notice.deadline_at, rec.deadline_at, timedelta(hours=24))
+    return close(notice.published_at, rec.published_at, window)
+
+
+def find_fuzzy_match(session: Session, organisation_id: int | None, rec: NoticeRecord, ref_key: str | None,
+                     rules: LifecycleRules) -> tuple[Notice, float] | None:
+    """A notice of another source that is the same call by title, organisation and dates, if any.
+
+    Only when references cannot decide: a candidate whose call key differs from this record's
+    is never taken, and neither is one already seen on this record's source.
+    """
+    if organisation_id is None or (rec.published_at is None and rec.deadline_at is None):
+        return None
+    types = COMPATIBLE_TYPES.get(rec.notice_type, {rec.notice_type, "other"}) | {rec.notice_type}
+    if rec.notice_type == "other":
+        types = set(COMPATIBLE_TYPES) | {"other", "market_survey", "expression_of_interest"}
+    date_filters = []
+    if rec.published_at is not None:
+        date_filters.append(Notice.published_at.between(rec.published_at - rules.date_window,
+                                                        rec.published_at + rules.date_window))
+    if rec.deadline_at is not None:
+        date_filters.append(Notice.deadline_at.between(rec.deadline_at - timedelta(hours=24),
+                                                       rec.deadline_at + timedelta(hours=24)))
+    candidates = session.scalars(
+        select(Notice)
+        .where(Notice.organisation_id == organisation_id, Notice.notice_type.in_(types), or_(*date_filters))
+        .order_by(Notice.id)
+        .limit(500)
+    ).all()
+    best: tuple[Notice, float] | None = None
+    for cand in candidates:
+        if any(s.source_name == rec.source for s in cand.sightings):
+            continue
+        if ref_key is not None and cand.reference_key is not None and cand.reference_key != ref_key:
+            continue
+        if not _dates_close(cand, rec, rules.date_window):
+            continue
+        same, score = titles_match(cand.title, rec.title, rules.title_similarity)
+        if same and (best is None or score > best[1]):
+            best = (cand, score)
+    return best

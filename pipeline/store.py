@@ -127,10 +127,12 @@ class Store:
     """Upserts ``NoticeRecord``s into one session. Caches organisation ids and known areas."""
 
     def __init__(self, session: Session, classifier: Classifier | None = None,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, rules: lifecycle.LifecycleRules | None = None) -> None:
         self.session = session
         self.classifier = classifier
         self.now = now
+        self.rules = rules or lifecycle.LifecycleRules()
+        """Reference patterns per organisation and fuzzy-match thresholds (``LifecycleRules.from_config``)."""
         self._org_ids: dict[str, int] = {
             code: oid for oid, code in session.execute(select(Organisation.id, Organisation.code))
         }
@@ -147,7 +149,7 @@ class Store:
     def upsert(self, rec: NoticeRecord) -> StoreResult:
         now = self._now()
         org_id = self.organisation_id(rec.organisation)
-        ref_key = lifecycle.reference_key(rec.organisation, rec.reference)
+        ref_key = self.rules.reference_key(rec.organisation, rec.reference)
         sighting = self.session.scalars(
             select(NoticeSource).where(
                 NoticeSource.source_name == rec.source, NoticeSource.external_id == rec.external_id
@@ -161,8 +163,18 @@ class Store:
             return self._update(notice, rec, now, outcome_if_same="unchanged")
 
         same = lifecycle.find_same_notice(self.session, org_id, ref_key, rec.notice_type, rec.source)
+        how = f"reference {ref_key}"
+        if same is None:
+            fuzzy = lifecycle.find_fuzzy_match(self.session, org_id, rec, ref_key, self.rules)
+            if fuzzy is not None:
+                same, how = fuzzy[0], f"title similarity {fuzzy[1]:.0f}, organisation and dates"
         if same is not None:
             self._add_sighting(same, rec, now)
+            same.extra = {**(same.extra or {}), "merged": [*(same.extra or {}).get("merged", []),
+                                                           {"source": rec.source, "external_id": rec.external_id,
+                                                            "by": how}]}
+            if same.reference_key is None and ref_key is not None:
+                same.reference_key = ref_key
             result = self._update(same, rec, now, outcome_if_same="merged", fill_only=True)
             return StoreResult("merged", result.notice, result.changes)
 
@@ -178,7 +190,7 @@ class Store:
 
     def _insert(self, rec: NoticeRecord, org_id: int | None, ref_key: str | None, now: datetime) -> StoreResult:
         uid = rec.id or new_uid()
-        call_uid = rec.call_id or lifecycle.find_call_uid(self.session, org_id, ref_key) or uid
+        call_uid = rec.call_id or lifecycle.find_call_uid(self.session, org_id, ref_key, rec.previous_notice) or uid
         values = _record_values(rec)
         notice = Notice(
             uid=uid,

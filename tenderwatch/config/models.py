@@ -147,6 +147,15 @@ class DigestSettings(Strict):
     closing_soon_days: int = Field(default=14, ge=1)
 
 
+class MatchingSettings(Strict):
+    """When two sources' notices without a shared reference are taken for one call (``pipeline.lifecycle``)."""
+
+    title_similarity: float = Field(default=90, ge=50, le=100)
+    """rapidfuzz token-set ratio (0-100) the normalised titles must reach."""
+    date_window_days: int = Field(default=14, ge=0)
+    """Publication dates at most this far apart (or the same deadline day)."""
+
+
 class Settings(Strict):
     timezone: str = "Europe/Amsterdam"
     site_base_url: str = "https://tenderwatch.example.org"
@@ -156,6 +165,7 @@ class Settings(Strict):
     crawl: CrawlSettings = CrawlSettings()
     health: HealthSettings = HealthSettings()
     digest: DigestSettings = DigestSettings()
+    matching: MatchingSettings = MatchingSettings()
     scheduler_misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: check_timezone(v)))
@@ -196,8 +206,24 @@ class OrganisationConfig(Strict):
     """Buyer names as they appear on TED and elsewhere (for matching by name, not acronym)."""
     ilos: list[IloConfig] = []
     website: str | None = None
+    reference_patterns: list[str] = []
+    """Regular expressions on the folded reference (upper case, dashes and spaces as '-'); the
+    first that matches gives the call key in its ``call`` group, so the stages of one call
+    (CERN ``MS-4721/TE`` then ``IT-4721/TE``) share it. See ``pipeline.lifecycle``."""
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: check_timezone(v)))
+
+    @field_validator("reference_patterns")
+    @classmethod
+    def _patterns(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {pattern!r}: {exc}") from exc
+            if "call" not in compiled.groupindex:
+                raise ValueError(f"reference pattern {pattern!r} needs a named group (?P<call>...)")
+        return v
 
     @field_validator("country")
     @classmethod
