@@ -94,11 +94,10 @@ def read_rows(body: bytes, fmt: str, *, sheet: str | None = None, strategy: str 
         book.close()
     else:
         text = body.decode("utf-8-sig", errors="strict") if _is_utf8(body) else body.decode("cp1252", "replace")
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        rows = [[_cell(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        # the most frequent of , ; TAB: csv.Sniffer is misled by the note lines lists often start with
+        sample = text[:4096]
+        delimiter = max(",;\t", key=sample.count)
+        rows = [[_cell(c) for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     return rows[:MAX_ROWS]
 
 
