@@ -30,12 +30,18 @@ def sources_list(ctx: typer.Context) -> None:
     with session_scope(engine) as session:
         rows = {s.name: s for s in session.scalars(select(Source))}
         table = Table(title=f"Sources ({cfg.directory}/sources.yaml)")
-        for col in ("name", "kind", "organisation", "enabled", "last run", "notices", "health", "last error"):
+        for col in ("name", "kind", "organisation", "enabled", "last run", "last success", "notices (avg)",
+                    "failed/empty in a row", "health", "last error"):
             table.add_column(col, overflow="fold")
         for s in cfg.sources:
             row = rows.get(s.name)
             last = row.last_run_at.strftime("%Y-%m-%d %H:%M") if row and row.last_run_at else "never"
-            notices = str(row.last_run_notices) if row and row.last_run_notices is not None else ""
+            success = row.last_success_at.strftime("%Y-%m-%d %H:%M") if row and row.last_success_at else ""
+            notices = ""
+            if row and row.last_run_notices is not None:
+                avg = row.notices_seen_total / row.runs_total if row.runs_total else 0
+                notices = f"{row.last_run_notices} ({avg:.1f})"
+            streak = f"{row.consecutive_failures}/{row.consecutive_empty_runs}" if row and row.runs_total else ""
             if row is None or row.last_run_at is None:
                 health = ""
             elif row.healthy:
@@ -43,7 +49,7 @@ def sources_list(ctx: typer.Context) -> None:
             else:
                 health = f"[red]unhealthy[/] {row.health_reason or ''}"
             table.add_row(s.name, s.kind, s.organisation or "(per row)", "yes" if s.enabled else "[dim]no[/]", last,
-                          notices, health, (row.last_error or "")[:120] if row else "")
+                          success, notices, streak, health, escape((row.last_error or "")[:120]) if row else "")
     app_ctx.console.print(table)
 
 
