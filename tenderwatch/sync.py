@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 from tenderwatch.config import Config
 from tenderwatch.db.models import Company, Ilo, Organisation, Source, TechnologyArea
 
+SELF_SERVICE_FIELDS = ("areas", "keywords", "organisations", "frequency", "language")
+"""Company fields the company itself edits on the web preferences page."""
+
 
 def sync_config(session: Session, config: Config, *, companies: bool = True) -> None:
     orgs = {o.code: o for o in session.scalars(select(Organisation))}
@@ -52,7 +55,11 @@ def sync_config(session: Session, config: Config, *, companies: bool = True) -> 
             if comp is None:
                 comp = Company(key=cc.key)
                 session.add(comp)
-            apply_company(comp, cc.model_dump())
+            data = cc.model_dump()
+            if comp.profile_edited_at is not None:  # the company's own choices (preferences page) win
+                for name in SELF_SERVICE_FIELDS:
+                    data.pop(name, None)
+            apply_company(comp, data)
     session.flush()
 
 

@@ -315,6 +315,9 @@ class Company(Base):
     frequency: Mapped[str] = mapped_column(String(10), default="weekly")  # weekly|daily
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     unsubscribed_at: Mapped[datetime | None]
+    profile_edited_at: Mapped[datetime | None]
+    """When the company last saved its own profile on the preferences page; from then on config sync
+    leaves the self-service fields (``tenderwatch.sync.SELF_SERVICE_FIELDS``) alone."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from alerts.tokens import Purpose, TokenError, read_token
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company
+from tenderwatch.sync import SELF_SERVICE_FIELDS
 from tenderwatch.web.app import render, state
 from tenderwatch.web.links import calendar_token
 from tenderwatch.web.security import MAX_FORM_BYTES, read_form
@@ -116,8 +117,9 @@ async def preferences_save(request: Request) -> Response:
             if form.get("action") == "resubscribe":
                 company.unsubscribed_at = None
             else:
-                for field, value in values.items():
-                    setattr(company, field, value)
+                for field in SELF_SERVICE_FIELDS:
+                    setattr(company, field, values[field])
+                company.profile_edited_at = datetime.now(UTC)
             company.updated_at = datetime.now(UTC)
         return RedirectResponse(str(request.url.include_query_params(saved="1")), status_code=303)
 

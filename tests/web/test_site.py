@@ -225,3 +225,23 @@ def test_one_click_unsubscribe_rfc8058(client, seeded, engine, config) -> None:
 def test_preferences_refuse_an_unsubscribe_token(client, seeded, config) -> None:
     token = make_token(config.settings, "groningen-rf", "unsubscribe")
     assert client.get(f"/preferences/{token}").status_code == 403
+
+
+def test_saved_preferences_survive_the_next_config_sync(client, seeded, engine, config) -> None:
+    from tenderwatch.sync import sync_config
+
+    token = make_token(config.settings, "cryovac-delft", "preferences")
+    page = client.get(f"/preferences/{token}")
+    r = client.post(f"/preferences/{token}", data={"csrf_token": _csrf(page.text), "areas": ["optics"],
+                                                   "keywords": "lens\nmirror", "frequency": "daily",
+                                                   "language": "en"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("saved=1")
+    bad = client.post(f"/preferences/{token}", data={"csrf_token": _csrf(page.text), "areas": ["<nope>"],
+                                                     "frequency": "hourly"})
+    assert bad.status_code == 400 and "unknown choice" in bad.text
+    with session_scope(engine) as session:
+        sync_config(session, config)  # what every command does first
+    with session_scope(engine) as session:
+        c = session.scalar(select(Company).where(Company.key == "cryovac-delft"))
+        assert (c.areas, c.keywords, c.frequency, c.language) == (["optics"], ["lens", "mirror"], "daily", "en")
+        assert c.name == "CryoVac Delft B.V." and c.profile_edited_at is not None
