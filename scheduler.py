@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,6 +61,8 @@ STALE_AFTER_SECONDS = 180.0
 """A lock not refreshed for this long belongs to a scheduler that died: another may take it over."""
 KILL_GRACE_SECONDS = 15.0
 """After SIGTERM, how long a crawl child gets to close its spider and record its run before SIGKILL."""
+POLL_SECONDS = 1.0
+"""How often a crawl job looks at its child's time limit and at a stop request."""
 CRAWL_WORKERS = 2
 """Crawls running at once (each one a child process); other jobs have their own workers."""
 INTERRUPTED = "shutdown"
@@ -266,7 +269,7 @@ def crawl_command(source: str) -> list[str]:
 
 @dataclass
 class Operations:
-    """What jobs act on: the config, the database and the running crawl children (one per scheduler).
+    """What jobs act on: the config, the database, and the stop request crawl jobs obey (one per scheduler).
 
     Job functions are module-level (the job store keeps a reference to them, not a pickled object)
     and reach the running scheduler's ``Operations`` through ``current()``.
@@ -278,8 +281,6 @@ class Operations:
     child_env: dict[str, str] = field(default_factory=dict)
     """Extra environment for crawl children (e.g. TENDERWATCH_URL_REWRITE on a test or demo bench)."""
     stopping: threading.Event = field(default_factory=threading.Event)
-    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ------------------------------------------------------------------ crawls
 
@@ -289,23 +290,10 @@ class Operations:
         started = datetime.now(UTC)
         env = {**os.environ, **self.child_env, "TENDERWATCH_DATABASE_URL": self.db_url,
                "TENDERWATCH_CONFIG_DIR": self.config.directory}
-        finish_reason: str | None = None
         with tempfile.TemporaryFile() as output:
             proc = subprocess.Popen(crawl_command(source), stdout=output, stderr=subprocess.STDOUT, env=env,
                                     start_new_session=True)
-            with self.lock:
-                self.children[source] = proc
-            try:
-                code: int | None = proc.wait(timeout=limit)
-            except subprocess.TimeoutExpired:
-                log.error("crawl %s exceeded its time limit of %d s: stopping it", source, limit)
-                finish_reason = TIME_LIMIT
-                code = stop_child(proc)
-            finally:
-                with self.lock:
-                    self.children.pop(source, None)
-            if finish_reason is None and self.stopping.is_set() and code != 0:
-                finish_reason = INTERRUPTED
+            code, finish_reason = self._supervise(source, proc, limit)
             output.seek(0, os.SEEK_END)
             output.seek(max(0, output.tell() - 4000))
             tail = output.read().decode("utf-8", "replace").strip()
@@ -313,6 +301,20 @@ class Operations:
         status, message = self._settle_run(source, started, code, finish_reason, tail, limit)
         log.info("crawl %s: %s (exit %s, %.1f s)%s", source, status, code, seconds, f": {message}" if message else "")
         return CrawlOutcome(source, status, code, seconds, message)
+
+    def _supervise(self, source: str, proc: subprocess.Popen[bytes], limit: int) -> tuple[int | None, str | None]:
+        """Wait for the child; stop it at its time limit, or at once when the scheduler is stopping."""
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                return proc.wait(timeout=POLL_SECONDS), None
+            except subprocess.TimeoutExpired:
+                if self.stopping.is_set():
+                    log.warning("stopping crawl %s: the scheduler is stopping", source)
+                    return stop_child(proc), INTERRUPTED
+                if time.monotonic() >= deadline:
+                    log.error("crawl %s exceeded its time limit of %d s: stopping it", source, limit)
+                    return stop_child(proc), TIME_LIMIT
 
     def _settle_run(self, source: str, started: datetime, code: int | None, finish_reason: str | None,
                     tail: str, limit: int) -> tuple[str, str]:
@@ -342,13 +344,6 @@ class Operations:
             problem = f"the crawl process exited with status {code} without recording its run: {tail[-1500:]}"
         run = record_run(self.engine, self.config, source, started, finish_reason, {}, [problem])
         return run.status, problem
-
-    def stop_children(self) -> None:
-        """Ask every running crawl to stop (Scrapy closes the spider and records the run on SIGTERM)."""
-        with self.lock:
-            children = list(self.children.values())
-        for proc in children:
-            _signal_group(proc, signal.SIGTERM)
 
     # ------------------------------------------------------------------ the other jobs
 
@@ -656,8 +651,7 @@ class Scheduler:
 
     def stop(self) -> None:
         """Stop gracefully: no new jobs, running crawls asked to close cleanly, running jobs awaited."""
-        self.ops.stopping.set()
-        self.ops.stop_children()
+        self.ops.stopping.set()  # each crawl job sees it within POLL_SECONDS and stops its child
         self._teardown(wait=True)
         log.info("scheduler stopped")
 

@@ -6,16 +6,27 @@ of the cycle still runs.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
-from scheduler import TIME_LIMIT, Operations, run_cycle
+from scheduler import (
+    INTERRUPTED,
+    KILL_GRACE_SECONDS,
+    POLL_SECONDS,
+    TIME_LIMIT,
+    Operations,
+    Scheduler,
+    lock_status,
+    run_cycle,
+)
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import CrawlRun, Delivery, Notice, Source
 from tenderwatch.loopback import FixtureServer
-from tests.scheduler.conftest import listing_source
+from tests.scheduler.conftest import listing_source, wait_for
 
 LIMIT = 10  # the smallest limit settings allow
 
@@ -64,3 +75,28 @@ def test_a_child_that_dies_without_recording_is_recorded_by_the_parent(
     with session_scope(engine) as session:
         run = session.scalars(select(CrawlRun)).one()
         assert (run.status, run.finish_reason) == ("failed", "crashed")
+
+
+def test_stopping_the_scheduler_stops_a_running_crawl_cleanly(
+        configure: Callable[..., Config], make_ops: Callable[..., Operations], engine: Engine,
+        server: FixtureServer) -> None:
+    """What SIGTERM does: the crawl child is stopped, its run recorded as interrupted, which is not a failure."""
+    cfg = configure(sources=[listing_source("stuck", "slow.html")],
+                    settings={"crawl": {"download_timeout_seconds": 300}})
+    server.override("/example.org/slow.html", delay=120, body=b"<ul></ul>")
+    ops = make_ops(cfg, child_env={"TENDERWATCH_URL_REWRITE": json.dumps(server.rewrite_for("example.org"))})
+    sched = Scheduler(ops, holder="test:stop")
+    sched.start()
+    try:
+        sched.aps.modify_job("crawl:stuck", next_run_time=datetime.now(UTC))  # run it now
+        wait_for(lambda: server.requests["/example.org/slow.html"] >= 1, timeout=60, what="the crawl to start")
+    finally:
+        began = time.monotonic()
+        sched.stop()
+    assert time.monotonic() - began < POLL_SECONDS + KILL_GRACE_SECONDS + 5
+    assert [e.outcome for e in sched.history if e.job_id == "crawl:stuck"] == ["executed"]
+    assert lock_status(engine) is None
+    with session_scope(engine) as session:
+        (run,) = session.scalars(select(CrawlRun).join(Source).where(Source.name == "stuck")).all()
+        assert (run.status, run.finish_reason) == ("failed", INTERRUPTED)
+        assert session.scalars(select(Source.healthy).where(Source.name == "stuck")).one() is True
