@@ -47,7 +47,7 @@ def sources_list(ctx: typer.Context) -> None:
             elif row.healthy:
                 health = "[green]healthy[/]"
             else:
-                health = f"[red]unhealthy[/] {row.health_reason or ''}"
+                health = f"[red]unhealthy[/] {escape(row.health_reason or '')}"
             table.add_row(s.name, s.kind, s.organisation or "(per row)", "yes" if s.enabled else "[dim]no[/]", last,
                           success, notices, streak, health, escape((row.last_error or "")[:120]) if row else "")
     app_ctx.console.print(table)
