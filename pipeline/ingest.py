@@ -99,6 +99,31 @@ class Ingestor:
             self.flush()
         return result
 
+    def add_many(self, records: list[NoticeRecord]) -> None:
+        """Store a batch (imports, backfills): new records in multi-row inserts, the rest one by one.
+
+        The bulk insert runs in one savepoint; if the database refuses it, the batch is stored
+        record by record instead, so a bad record is still rejected alone with its reason.
+        """
+        assert self._store is not None
+        for record in records:
+            if record.organisation is None and record.buyer_name:
+                record.organisation = self.buyers.match(record.buyer_name)
+        try:
+            with self.session.begin_nested():
+                results = self._store.insert_new(records)
+        except (SQLAlchemyError, ValueError, TypeError):
+            results = list(records)
+        for item in results:
+            if isinstance(item, NoticeRecord):
+                self.add(item)
+                continue
+            self.stats.counts[item.outcome] += 1
+            self.stats.new_uids.append(item.notice.uid)
+            self._pending += 1
+        if self._pending >= self.batch_size:
+            self.flush()
+
     def reject(self, *, stage: str, location: str, reason: str, raw: str | bytes | None = None,
                source_name: str | None = None) -> None:
         self.stats.counts["rejected"] += 1

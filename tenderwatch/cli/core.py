@@ -96,13 +96,18 @@ def import_(
         console=app_ctx.err, transient=True, disable=not app_ctx.err.is_terminal,
     ) as progress:
         task = progress.add_task("import", total=None)
+        batch = []  # new notices go in multi-row inserts (Ingestor.add_many): backfills of 100k+ notices
         for item in items:
             if isinstance(item, Problem):
                 problems.append(item)
                 ing.reject(stage="import", location=item.location, reason=item.reason, raw=item.raw)
             else:
-                ing.add(item)
+                batch.append(item)
+                if len(batch) >= 500:
+                    ing.add_many(batch)
+                    batch = []
             progress.advance(task)
+        ing.add_many(batch)
     counts: Counter[str] = ing.stats.counts
     for p in problems[:50]:
         app_ctx.err.print(f"[red]rejected[/] {p.location}: {p.reason}", markup=True, highlight=False)

@@ -152,3 +152,25 @@ def test_awards_command_lists_winners_with_totals(tmp_path: Path, engine: Engine
     assert "Neutron Optics" not in since and since.count("\n") == 3  # header + two ESS awards
     bad = _cli(engine, config_dir, "awards", "--country", "XX")
     assert bad.exit_code == 2 and "unknown country" in bad.output
+
+
+def test_bulk_insert_stores_what_the_per_record_path_stores(engine: Engine, config) -> None:
+    """``Ingestor.add_many`` (multi-row inserts) and ``add`` (one upsert) must store the same notice."""
+    from pipeline.export import notice_to_export
+    from pipeline.ingest import Ingestor
+    from pipeline.ted import parse_notice
+
+    data = (FIXTURES / "eforms-can-ess.xml").read_bytes().replace(
+        b"European Spallation Source ERIC", b"Lunds kommun")  # no organisation: eligible for the bulk path
+    bulk, single = parse_notice(data, "a.xml"), parse_notice(data, "b.xml")
+    single.source = "ted-copy"
+    with Ingestor(engine, config) as ing:
+        ing.add_many([bulk])
+        ing.add(single)
+        ing.add_many([parse_notice(data, "again.xml")])  # already stored: goes through upsert, unchanged
+        assert dict(ing.stats.counts) == {"new": 2, "unchanged": 1}
+    volatile = {"id", "call_id", "first_seen_at", "last_changed_at", "sources", "source"}
+    with session_scope(engine) as s:
+        a, b = (notice_to_export(n) for n in s.scalars(select(Notice).order_by(Notice.id)))
+    assert {k: v for k, v in a.items() if k not in volatile} == {k: v for k, v in b.items() if k not in volatile}
+    assert a["awards"] and a["lots"] and a["technology_areas"]
