@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import Engine, or_, select
 
 from alerts.facts import NoticeFacts, attach_changes, load_companies, load_notices
@@ -29,7 +30,7 @@ from alerts.i18n import Texts
 from alerts.matching import CompanyIndex
 from alerts.message import address, build_message
 from alerts.outgoing import DeliveryReport, deliver_pending, enqueue
-from alerts.render import render_pair
+from alerts.render import environment, render_pair
 from alerts.views import display_text, notice_view, reason_label
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
@@ -177,6 +178,7 @@ def _message(config: Config, ilo: Ilo, items: list[_Item], facts: dict[int, Noti
     event_label = {"new": t.event_new, "deadline": t.event_deadline, "cancelled": t.event_cancelled}
     events = []
     payload_calls = []
+    block_html = environment().get_template("_block.html.j2")
     for item in items:
         notice = facts[item.notice_id]
         view = notice_view(notice, t=t, timezone=tz, at=now, reasons=[], area_labels=labels,
@@ -185,6 +187,7 @@ def _message(config: Config, ilo: Ilo, items: list[_Item], facts: dict[int, Noti
         events.append({
             "label": f"{event_label[item.kind]} · {notice.organisation}",
             "notice": view,
+            "block": Markup(block_html.render(n=view, t=t)),  # noqa: S704 - rendered with autoescape
             "companies": [{"name": display_text(m.company.name, 200), "country": m.company.country,
                            "recipients": m.company.recipients,
                            "reasons": [reason_label(r, t, labels) for r in m.reasons]} for m in matches],

@@ -1,0 +1,146 @@
+"""Digest matching + rendering throughput: 1k, 10k and 50k companies against 5,000 open notices.
+
+Each size runs in a fresh child process (so peak memory is that size's own) and does what a
+digest run does per company, minus the database and the network: index the notices once, match
+the company, render text + HTML + .ics, and build and serialise one RFC 5322 message per
+recipient. The bare baseline renders the same digest template with a fixed, pre-built context
+for every company (no matching, no per-company views, no calendar): the floor of "one mail per
+company". Target (issue 7): 10,000 companies in under 60 s on one core, time linear in companies.
+
+    .venv/bin/python bench/match_render.py [--sizes 1000,10000,50000] [--notices 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORDS = ["cryostat", "helium", "vacuum chamber", "leak detection", "x-ray mirror", "klystron", "magnet", "coil",
+         "fpga", "detector", "laser", "telescope", "antenna", "welding", "machining", "niobium", "copper",
+         "power converter", "satellite", "software", "cooling water", "shielding", "waveguide", "scintillator"]
+FILLER = [f"term{i}" for i in range(400)]
+"""Description words no company asks for: real descriptions are mostly words like these."""
+ORGS = ["CERN", "ESA", "ESO", "ITER", "F4E", "ESS", "XFEL", "EMBL", "ESRF", "ILL", "SKAO", "FAIR"]
+COUNTRIES = ["NL", "DE", "FR", "BE", "IT", "ES", "US", "CH"]
+NOW = datetime(2025, 6, 4, 8, tzinfo=UTC)
+
+
+def make_data(n_notices: int, n_companies: int, areas: list[str]):  # type: ignore[no-untyped-def]
+    from alerts.facts import CompanyProfile, NoticeFacts, keyword_text
+
+    rng = random.Random(2025)
+    notices = []
+    for i in range(n_notices):
+        title = f"Supply of {rng.choice(WORDS)} for the {rng.choice(FILLER)} upgrade"
+        text = keyword_text(title, " ".join(rng.choices(FILLER + WORDS, k=12)))
+        notices.append(NoticeFacts(
+            id=i, uid=f"tw-{i:08d}", call_uid=f"tw-{i:08d}", organisation=rng.choice(ORGS),
+            organisation_name="Organisation", organisation_timezone="Europe/Paris", reference=f"REF-{i}",
+            notice_type="invitation_to_tender", title=title, url=f"https://example.org/call/{i}",
+            deadline_at=NOW + timedelta(days=rng.randint(1, 90), hours=rng.randint(0, 23)), published_at=None,
+            first_seen_at=NOW - timedelta(days=rng.randint(0, 55)), last_changed_at=NOW, status="open",
+            value_amount=Decimal(rng.randint(1, 500) * 10_000) if rng.random() < 0.4 else None,
+            value_currency="EUR", value_note=None,
+            cpv_codes=[f"{rng.randint(30, 50)}{rng.randint(100000, 999999)}"],
+            eligible_countries=None if rng.random() < 0.3 else frozenset(rng.sample(COUNTRIES, 5)),
+            areas=[(a, 0.8) for a in rng.sample(areas, rng.randint(1, 2))], folded_text=text,
+            words=frozenset(re.findall(r"\w+", text)),
+        ))
+    companies = [CompanyProfile(
+        id=i, key=f"company-{i}", name=f"Company {i} B.V.", recipients=[f"c{i}@example.nl"],
+        country=rng.choice(COUNTRIES), language=rng.choice(["en", "nl"]), timezone="Europe/Amsterdam",
+        areas=rng.sample(areas, rng.randint(1, 3)), keywords=rng.sample(WORDS, rng.randint(0, 2)),
+        cpv_prefixes=[str(rng.randint(30, 50))] if rng.random() < 0.3 else [],
+        organisations=rng.sample(ORGS, 3) if rng.random() < 0.2 else [], value_min=None, value_max=None,
+        frequency="weekly") for i in range(n_companies)]
+    return notices, companies
+
+
+def child(n_companies: int, n_notices: int, mode: str) -> dict[str, float]:
+    os.environ.setdefault("TENDERWATCH_SECRET_KEY", "bench-secret-not-for-production-use")
+    from alerts.digest import DigestRenderer, Relevance
+    from alerts.i18n import Texts
+    from alerts.matching import NoticeIndex
+    from alerts.message import serialise
+    from alerts.periods import period_for
+    from alerts.render import render_pair
+    from tenderwatch.config import load_config
+
+    config = load_config(ROOT / "config")
+    notices, companies = make_data(n_notices, n_companies, [a.id for a in config.taxonomy.areas])
+    period = period_for("weekly", now=NOW, timezone="Europe/Amsterdam")
+    renderer = DigestRenderer(config, period)
+    start = time.perf_counter()
+    mails = calls = 0
+    if mode == "baseline":
+        ctx = {"t": Texts("en"), "subject": "s", "company": "c", "period": "p", "intro": "i", "sections": [],
+               "closing_soon": [], "closing_days": 14, "more": 0, "preferences_url": "https://x/p",
+               "unsubscribe_url": "https://x/u", "expires": "e", "has_calendar": False}
+        for _c in companies:
+            render_pair("digest", ctx)
+            mails += 1
+    else:
+        index = NoticeIndex(notices, at=period.as_of)
+        relevance = Relevance(notices, period, 14)
+        since = period.as_of - period.length
+        new, changed = relevance.since(since)
+        for company in companies:
+            matches = index.match(company, within=new | changed | relevance.closing)
+            main = [(m, "new") for m in matches if m.notice.id in new]
+            closing = [m for m in matches if m.notice.id in relevance.closing]
+            if not main and not closing:
+                continue
+            rendered = renderer.render(company, main, closing, since)
+            for _rcpt, msg in renderer.messages(company, rendered, company.recipients):
+                serialise(msg)
+                mails += 1
+            calls += len(main)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"companies": n_companies, "seconds": seconds, "mails": mails, "calls": calls, "peak_mb": peak_mb}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--notices", type=int, default=5000)
+    parser.add_argument("--child", nargs=2, metavar=("COMPANIES", "MODE"))
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(int(args.child[0]), args.notices, args.child[1])))
+        return
+    print(f"digest matching + rendering, {args.notices} open notices, one core, each size in a fresh process")
+    print(f"{'companies':>10} {'mails':>8} {'listed calls':>13} {'seconds':>9} {'mails/s':>9} "
+          f"{'baseline s':>11} {'ratio':>7} {'peak MB':>8}")
+    per_company = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        results = {}
+        for mode in ("baseline", "full"):
+            out = subprocess.run([sys.executable, __file__, "--notices", str(args.notices), "--child", str(size), mode],
+                                 capture_output=True, text=True, check=True)
+            results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+        full, base = results["full"], results["baseline"]
+        per_company.append(full["seconds"] / size)
+        print(f"{size:>10} {full['mails']:>8} {full['calls']:>13} {full['seconds']:>9.2f} "
+              f"{full['mails'] / full['seconds']:>9.0f} {base['seconds']:>11.2f} "
+              f"{full['seconds'] / base['seconds']:>6.1f}x {full['peak_mb']:>8.0f}")
+    if len(per_company) > 1:
+        print(f"time per company: {', '.join(f'{p * 1000:.2f} ms' for p in per_company)} "
+              "(constant = linear in companies)")
+
+
+if __name__ == "__main__":
+    main()
