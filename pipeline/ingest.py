@@ -68,6 +68,9 @@ class Ingestor:
         self._session = sessionmaker_for(self.engine)()
         self._store = Store(self._session, self.classifier, now=self.now,
                             rules=LifecycleRules.from_config(self.config))
+        # Store() read its caches; end that read transaction so an idle ingestor holds no connection
+        # (several crawls of one process share the pool, and a long-lived spider may wait between items)
+        self._session.commit()
 
     @property
     def session(self) -> Session:

@@ -14,9 +14,18 @@ from tenderwatch.db.models import CrawlRun, Source
 FAILED_REASONS = {"shutdown", "cancelled", "closespider_timeout", "killed"}
 
 
+def spider_errors(stats: dict[str, Any]) -> int:
+    """Exceptions raised in this spider's callbacks.
+
+    Scrapy's ``log_count/ERROR`` counts every ERROR record of the process, so with several crawlers
+    in one process it would blame each source for the others' errors; these counters are per crawler.
+    """
+    return sum(int(v) for k, v in stats.items() if k.startswith("spider_exceptions/") and k.count("/") == 1)
+
+
 def run_status(finish_reason: str, stats: dict[str, Any], problems: list[str]) -> str:
-    """ok | empty | failed. A crawl that logged errors or fetched no page is failed, not just empty."""
-    errors = stats.get("log_count/ERROR", 0)
+    """ok | empty | failed. A crawl whose callbacks raised or that fetched no page is failed, not just empty."""
+    errors = spider_errors(stats)
     responses = stats.get("response_received_count", 0)
     if finish_reason != "finished" or finish_reason in FAILED_REASONS:
         return "failed"
@@ -41,8 +50,8 @@ def record_run(engine: Engine, config: Config, source_name: str, started_at: dat
     now = datetime.now(UTC)
     status = run_status(finish_reason, stats, problems)
     errors = [p for p in problems]
-    if stats.get("log_count/ERROR"):
-        errors.append(f"{stats['log_count/ERROR']} error(s) logged")
+    if spider_errors(stats):
+        errors.append(f"{spider_errors(stats)} exception(s) in the spider's callbacks")
     found = int(stats.get("tenderwatch/notices", 0))
     with session_scope(engine) as session:
         source = session.scalars(select(Source).where(Source.name == source_name)).one()

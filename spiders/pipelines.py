@@ -36,7 +36,9 @@ class StorePipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         spider = spider or self.crawler.spider
-        self.ingestor = Ingestor(spider.tw_engine, spider.tw_config)
+        # batch_size=1: commit each notice at once, so that a crawl never holds a database connection
+        # (or SQLite's write lock) between items while other crawls of the same process want to write
+        self.ingestor = Ingestor(spider.tw_engine, spider.tw_config, batch_size=1)
         self.ingestor.__enter__()
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
@@ -73,6 +75,7 @@ class StorePipeline:
         self.stats.inc_value("tenderwatch/rejected")
         self.ingestor.reject(stage="crawl", location=str(data.get("url") or spider.name), reason=reason,
                              raw=json.dumps(data, default=str)[:100_000], source_name=spider.name)
+        self.ingestor.flush()
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.ingestor is not None:
