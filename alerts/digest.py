@@ -149,7 +149,7 @@ class DigestRenderer:
             t = self.texts[language]
             view = notice_view(notice, t=t, timezone=timezone, at=self.period.as_of, reasons=[],
                                area_labels=self.labels[language], status=status, since=since)
-            hit = self._blocks[key] = (view, self._block_text.render(n=view, t=t),
+            hit = self._blocks[key] = (view, self._block_text.render(n=view, t=t).rstrip("\n") + "\n",
                                        Markup(self._block_html.render(n=view, t=t)))  # noqa: S704 - autoescaped
         return hit
 

@@ -59,7 +59,7 @@ class NotifyReport:
 
     def __str__(self) -> str:
         d = self.delivery
-        return (f"ILO notifications: {self.ilos} ILO(s), {self.calls} call(s), {self.events} event(s); "
+        return (f"{self.ilos} ILO(s), {self.calls} call(s), {self.events} event(s); "
                 f"{self.queued} queued; {d.sent} sent, {d.failed} failed, {d.rejected} rejected, {d.deferred} deferred")
 
 

@@ -86,7 +86,7 @@ def notify(ctx: typer.Context) -> None:
     engine = app_ctx.prepare_database()
     report = run_ilo_notifications(engine, app_ctx.config)
     _delivery_lines(app_ctx, report.delivery)
-    app_ctx.console.print(f"[green]✓[/] {report}")
+    app_ctx.console.print(f"[green]✓[/] ILO notifications: {report}")
     if report.delivery.failed or report.delivery.rejected:
         raise typer.Exit(1)
 
