@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import CrawlRun, Source
+from tenderwatch.health import INTERRUPTED_REASONS
 
 FAILED_REASONS = {"shutdown", "cancelled", "closespider_timeout", "killed"}
 
@@ -73,7 +74,9 @@ def record_run(engine: Engine, config: Config, source_name: str, started_at: dat
         source.runs_total += 1
         source.last_run_notices = found
         source.notices_seen_total += found
-        if status == "failed":
+        if finish_reason in INTERRUPTED_REASONS:
+            pass  # stopped by our own shutdown: says nothing about the source, so no streak changes
+        elif status == "failed":
             source.consecutive_failures += 1
             source.last_error = "; ".join(errors)[:2000] or f"finish reason {finish_reason}"
         else:

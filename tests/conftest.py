@@ -19,8 +19,8 @@ from sqlalchemy import Engine, text
 from tenderwatch.config import Config, load_config
 from tenderwatch.db.engine import make_engine, session_scope
 from tenderwatch.db.migrate import upgrade
-from tenderwatch.sync import sync_config
 from tenderwatch.loopback import FixtureServer
+from tenderwatch.sync import sync_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"

@@ -19,9 +19,9 @@ from spiders.runner import crawl_async
 from tenderwatch.config import load_config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import CrawlRun, Notice, Source
+from tenderwatch.loopback import FixtureServer
 from tenderwatch.sync import sync_config
 from tests.conftest import deferred_test
-from tenderwatch.loopback import FixtureServer
 
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
 
