@@ -37,6 +37,43 @@ def cpv_codes(values: list[str]) -> list[str]:
     return out
 
 
+_OPEN_TO_ALL = re.compile(r"\b(all countries|open to all|no (geographical )?restrictions?|worldwide)\b", re.I)
+_ALSO = re.compile(r"\b(also|additionally|as well|in addition)\b", re.I)
+_ONLY = re.compile(r"\b(only|restricted|limited|exclusively)\b", re.I)
+
+
+def countries_named(text: str) -> list[str]:
+    """ISO alpha-2 codes of the countries a sentence names in English ("Japan and the United States")."""
+    import pycountry
+
+    found: list[str] = []
+    folded = " " + re.sub(r"[^\w\s]", " ", text).casefold() + " "
+    for country in pycountry.countries:
+        names = {getattr(country, attr, None) for attr in ("name", "common_name")}
+        for name in filter(None, names):
+            if f" {name.casefold()} " in folded and country.alpha_2 not in found:
+                found.append(country.alpha_2)
+    return found
+
+
+def eligible_countries(member_states: list[str] | None, note: str | None) -> list[str] | None:
+    """Who may bid: the organisation's member states, widened or narrowed by the notice's own words.
+
+    "Open also to firms in Japan and the United States" adds JP and US to the member states; "open to
+    all countries" lifts the restriction (None); "restricted to firms in France" narrows it to FR.
+    """
+    if not note:
+        return list(member_states) if member_states else None
+    if _OPEN_TO_ALL.search(note):
+        return None
+    named = countries_named(note)
+    if named and _ONLY.search(note) and not _ALSO.search(note):
+        return sorted(named)
+    if named and member_states:
+        return sorted(set(member_states) | set(named))
+    return list(member_states) if member_states else None
+
+
 def map_notice_type(label: str | None, source: SourceConfig) -> str:
     """The organisation's vocabulary -> ours, by the source's table (exact, then case-folded, then prefix)."""
     if not label:
@@ -94,10 +131,8 @@ def normalise(raw: RawNotice, config: Config, now: datetime | None = None) -> No
     ranges = source.options.get("value_ranges") or {}
     value, value_note = parse_value(raw.value, raw.currency or source.options.get("currency"), ranges)
 
-    eligible = org.member_states if org and org.member_states else None
     eligibility_note = clean_text(raw.eligibility, 2000)
-    if eligibility_note and re.search(r"\b(all countries|open to all|no restriction)\b", eligibility_note, re.I):
-        eligible = None
+    eligible = eligible_countries(org.member_states if org else None, eligibility_note)
 
     status = "open"
     if raw.status and re.search(r"closed|cancel|award", raw.status, re.I):
