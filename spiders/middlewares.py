@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import NotConfigured
 from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.utils.request import RequestFingerprinter
 
 
@@ -33,7 +39,14 @@ class UrlRewriteMiddleware:
 
     def process_request(self, request: Request, spider: Any = None) -> Request | None:
         if request.meta.get("tw_original_url"):
-            return None
+            if any(request.url.startswith(local) for _real, local in self.rewrite):
+                return None
+            # A follow-up built from a rewritten request (a redirect copies its meta): start it over as a
+            # fresh request for its real URL, so the offsite and robots.txt rules apply to it again and it
+            # is rewritten to loopback rather than sent to the real host.
+            meta = {k: v for k, v in request.meta.items()
+                    if k not in ("tw_original_url", "dont_obey_robotstxt", "allow_offsite")}
+            return request.replace(meta=meta)
         for real, local in self.rewrite:
             if request.url.startswith(real):
                 new_url = local + request.url[len(real):]
@@ -85,3 +98,66 @@ class RevalidatingPolicy(RFC2616Policy):
             self._set_conditional_validators(request, cachedresponse)
             return False
         return super().is_cached_response_fresh(cachedresponse, request)
+
+
+def retry_after_seconds(value: bytes | str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date), None when absent or unreadable."""
+    if value is None:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retry, but waiting before each retry: ``Retry-After`` when the server gives one, else
+    exponential backoff with jitter (``TENDERWATCH_RETRY_BASE_DELAY`` * 2^(attempt-1), at most
+    ``TENDERWATCH_RETRY_MAX_DELAY``).
+
+    Scrapy retries a 503 or 429 at once, which hammers a site that just said it is overloaded and
+    usually fails again. A server asking for longer than the cap is not retried in this run: the
+    run fails now with the reason (``tw_gave_up`` in the response's meta) and the next scheduled
+    crawl tries again, instead of a crawl that sleeps for hours. The wait happens in
+    ``process_request`` of the retried request, so it holds no download slot of other requests.
+    """
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.base_delay = settings.getfloat("TENDERWATCH_RETRY_BASE_DELAY", 2.0)
+        self.max_delay = settings.getfloat("TENDERWATCH_RETRY_MAX_DELAY", 300.0)
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.max_delay, self.base_delay * 2 ** max(attempt - 1, 0)) * random.uniform(1.0, 1.25)
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        delay = request.meta.pop("tw_retry_delay", None)
+        if delay:
+            await asyncio.sleep(delay)
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        if wait is not None and wait > self.max_delay:
+            request.meta["tw_gave_up"] = (f"HTTP {response.status} with Retry-After {wait:.0f} s, more than the "
+                                          f"{self.max_delay:.0f} s a crawl waits; not retried in this run")
+            return response
+        new = self._retry(request, f"{response.status} response")
+        if new is None:
+            return response
+        new.meta["tw_retry_delay"] = wait if wait is not None else self._backoff(new.meta["retry_times"])
+        return new
+
+    def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> Request | None:
+        new = super().process_exception(request, exception)
+        if isinstance(new, Request):
+            new.meta["tw_retry_delay"] = self._backoff(new.meta["retry_times"])
+        return new

@@ -29,6 +29,9 @@ def scrapy_settings(config: Config, *, url_rewrite: dict[str, str] | None = None
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 3,  # default 2
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        # Scrapy retries at once; ours waits (Retry-After, else exponential backoff with jitter)
+        "TENDERWATCH_RETRY_BASE_DELAY": max(crawl.politeness_floor_seconds, 1.0),
+        "TENDERWATCH_RETRY_MAX_DELAY": 300,
         "REDIRECT_MAX_TIMES": 10,  # default 20: a loop is reported sooner
         "COOKIES_ENABLED": False,  # listings need none; avoids session-bound pages
         "TELNETCONSOLE_ENABLED": False,  # default True: never open a port we do not need
@@ -41,6 +44,8 @@ def scrapy_settings(config: Config, *, url_rewrite: dict[str, str] | None = None
         "HTTPCACHE_ALWAYS_STORE": True,  # keep validators even for pages sent with no-cache
         "TENDERWATCH_URL_REWRITE": url_rewrite or {},
         "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "spiders.middlewares.BackoffRetryMiddleware": 550,
             "spiders.middlewares.UrlRewriteMiddleware": 950,
         },
         "ITEM_PIPELINES": {
