@@ -66,4 +66,15 @@ class ConfiguredSpider(scrapy.Spider):
         self.crawler.stats.inc_value("tenderwatch/listing_failed")
         request = getattr(failure, "request", None)
         url = request.meta.get("tw_original_url", request.url) if request is not None else "?"
-        self.problem(f"listing {url} failed: {failure.getErrorMessage()}")
+        self.problem(f"listing {url} failed: {failure_reason(failure)}")
+
+
+def failure_reason(failure: Any) -> str:
+    """Why a request failed, for the run's problems: an HTTP error names its status (Scrapy's own
+    message, "Ignoring non-200 response", does not), a refused Retry-After says so."""
+    response = getattr(failure.value, "response", None)
+    if response is not None and hasattr(response, "status"):
+        request = getattr(response, "request", None)
+        gave_up = request.meta.get("tw_gave_up") if request is not None else None
+        return gave_up or f"HTTP {response.status}"
+    return failure.getErrorMessage()

@@ -20,7 +20,7 @@ from parsel import Selector
 from sqlalchemy import func, select
 
 from pipeline.records import MAX_TEXT
-from spiders.base import ConfiguredSpider
+from spiders.base import ConfiguredSpider, failure_reason
 from spiders.kinds import extract
 from spiders.kinds.options import URL_FIELDS, DetailOptions, FieldSpec
 from tenderwatch.db.engine import session_scope
@@ -199,7 +199,7 @@ class RowSpider(ConfiguredSpider):
         request = failure.request
         row = request.meta.get("tw_row") or {}
         url = request.meta.get("tw_original_url", request.url)
-        self.problem_named("detail_failed", f"detail page {url} failed: {failure.getErrorMessage()}")
+        self.problem_named("detail_failed", f"detail page {url} failed: {failure_reason(failure)}")
         if row:
             row = {**row, "fields": {k: v for k, v in row.get("fields", {}).items() if k != "listing_hash"}}
             yield self.notice(**row)
