@@ -25,8 +25,9 @@ Why it is built this way:
   "lente", lens, is Dutch "spring"). A notice of no or an unlisted language gets every rule.
 - **Compound heads decide.** In a German or Dutch compound the last part names the thing and the
   first part what it is for: "Beschleunigertunnel" is a tunnel (civil), not an accelerator. A
-  ``word*`` rule only sees a compound's modifier, so it is dropped when the word's head (a
-  ``*word`` rule) or the whole word (a word rule) belongs to other areas.
+  ``word*`` rule only sees a compound's modifier, so when the word's head (a ``*word`` rule) or the
+  whole word (a word rule) belongs to other areas, the modifier's area is weighed like a
+  destination (below): "Strahlenschutzmessgeräte" stays nuclear only if nothing outweighs it.
 - **Destination is not product.** In a title, the words after the first context word ("for",
   "pour", "für", ...) name where the thing goes, not what it is: "RF amplifiers for the storage
   ring" is RF, not accelerator. Keywords there weigh ``context_factor`` as much, except for the
@@ -60,6 +61,7 @@ _MIN_STEM = 4
 _CACHE_LIMIT = 200_000
 
 STRONG, WEAK, NEGATIVE = "strong", "weak", "negative"
+PRODUCT, DESTINATION, MODIFIER = "product", "destination", "modifier"
 LINGUA_FRANCA = "en"
 """Language whose rules apply to every notice, beside the notice's own language's."""
 DESTINATION_AREAS = frozenset({"space", "telescopes"})
@@ -187,51 +189,58 @@ class Classifier:
                 view.phrases.setdefault(words[0], []).append((words, rule))
 
     @staticmethod
-    def _word(view: _Compiled, word: str) -> tuple[str, tuple[_Rule, ...]]:
-        """(stem, single-word rules) of a folded word, computed once per distinct word and view.
+    def _word(view: _Compiled, word: str) -> tuple[str, tuple[_Rule, ...], tuple[_Rule, ...]]:
+        """(stem, rules, modifier rules) of a folded word, computed once per distinct word and view.
 
         A compound's head decides: a ``word*`` rule (the modifier, "Beschleuniger-" in
-        "Beschleunigertunnel") is dropped when a ``*word`` rule (the head, "-tunnel") or a rule for
-        the whole word matches and none of those is of the modifier's area. Negative modifiers
-        ("Schoonmaak-" in "Schoonmaakdiensten": cleaning is not civil) are kept.
+        "Beschleunigertunnel") becomes a modifier rule, weighed like a destination, when a strong
+        ``*word`` rule (the head, "-tunnel") or a strong rule for the whole word matches and none
+        of those is of the modifier's area. Negative modifiers ("Schoonmaak-" in
+        "Schoonmaakdiensten": cleaning is not civil) keep their veto.
         """
         hit = view.word_cache.get(word)
         if hit is not None:
             return hit
         key = stem(word)
         rules: list[_Rule] = [*view.exact.get(word, ()), *view.stems.get(key, ())]
+        demoted: list[_Rule] = []
         if view.affix_re is not None and view.affix_re.search(word):
-            heads = [r for s, r in view.suffixes if word.endswith(s) and word != s]
-            modifiers = [r for p, r in view.prefixes if word.startswith(p) and word != p]
-            decided = {r.area for r in [*rules, *heads] if r.kind != NEGATIVE}
+            # the bare word counts too: 'vakuum*' matches "Vakuum" as well as "Vakuumkammer"
+            heads = [r for s, r in view.suffixes if word.endswith(s)]
+            modifiers = [r for p, r in view.prefixes if word.startswith(p)]
+            decided = {r.area for r in [*rules, *heads] if r.kind == STRONG}
             if decided:
+                demoted = [r for r in modifiers if r.area not in decided and r.kind != NEGATIVE]
                 modifiers = [r for r in modifiers if r.area in decided or r.kind == NEGATIVE]
             rules += modifiers + heads
         if len(view.word_cache) >= _CACHE_LIMIT:
             view.word_cache.clear()
-        hit = view.word_cache[word] = (key, tuple(dict.fromkeys(rules)))
+        hit = view.word_cache[word] = (key, tuple(dict.fromkeys(rules)), tuple(dict.fromkeys(demoted)))
         return hit
 
     # ------------------------------------------------------------------ matching
 
-    def matches(self, text: str, language: str | None = None) -> Iterable[tuple[str, _Rule, bool]]:
-        """(matched words, rule, after a context word) for every keyword rule found in ``text``,
-        using the rules of ``language`` (a taxonomy language key, see ``language_key``)."""
+    def matches(self, text: str, language: str | None = None) -> Iterable[tuple[str, _Rule, str]]:
+        """(matched words, rule, role) for every keyword rule found in ``text``, using the rules of
+        ``language`` (a taxonomy language key, see ``language_key``). The role is ``PRODUCT``,
+        ``DESTINATION`` (after a context word) or ``MODIFIER`` (a compound's modifier)."""
         view = self._view(language)
         words = _TOKEN.findall(fold(text))
         looked = [self._word(view, w) for w in words]
         phrases = view.phrases
         context = view.context
-        in_context = False
-        for i, (key, rules) in enumerate(looked):
-            if i and not in_context and words[i] in context:
-                in_context = True
+        role = PRODUCT
+        for i, (key, rules, demoted) in enumerate(looked):
+            if i and role is PRODUCT and words[i] in context:
+                role = DESTINATION
             for rule in rules:
-                yield words[i], rule, in_context
+                yield words[i], rule, role
+            for rule in demoted:
+                yield words[i], rule, MODIFIER
             for seq, rule in phrases.get(key, ()):
                 n = len(seq)
                 if i + n <= len(looked) and all(looked[i + j][0] == seq[j] for j in range(1, n)):
-                    yield " ".join(words[i : i + n]), rule, in_context
+                    yield " ".join(words[i : i + n]), rule, role
 
     def cpv_areas(self, code: str) -> tuple[str, list[str]] | None:
         """(matching prefix, areas) of the most specific table entry for a CPV code, if any."""
@@ -275,11 +284,12 @@ class Classifier:
                 continue
             found = list(self.matches(text, lang))
             vetoed = {rule.area for _, rule, _ in found if rule.kind == NEGATIVE}
-            for words, rule, in_context in found:
+            for words, rule, role in found:
                 if rule.kind == NEGATIVE or rule.area in vetoed:
                     continue
                 weight = base * (tax.weak_factor if rule.kind == WEAK else 1.0)
-                if in_context and name == "title" and rule.area not in DESTINATION_AREAS:
+                if ((role is MODIFIER or (role is DESTINATION and name == "title"))
+                        and rule.area not in DESTINATION_AREAS):
                     weight *= tax.context_factor
                 add(rule.area, weight, f"{name}:{words}")
 
@@ -293,7 +303,8 @@ class Classifier:
                 scored.append(AreaScore(id=area, score=score, evidence=evidence[area]))
         if scored:
             top = max(a.score for a in scored)
-            scored = [a for a in scored if a.score >= top * tax.relative_threshold]
+            floor = round(top * tax.relative_threshold, 3)  # scores are rounded to 3 places: no float ties
+            scored = [a for a in scored if a.score >= floor]
             technical = [a for a in scored if a.id != tax.fallback_area]
             if technical and tax.fallback_area in {a.id for a in scored}:
                 fb = next(a for a in scored if a.id == tax.fallback_area)
