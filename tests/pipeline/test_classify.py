@@ -25,6 +25,10 @@ def areas(classifier: Classifier, title: str, description: str | None = None, cp
     return {a.id for a in classifier.classify(title, description, cpv or [], None)}
 
 
+def areas_in(classifier: Classifier, title: str, language: str | None) -> set[str]:
+    return {a.id for a in classifier.classify(title, None, [], language)}
+
+
 def test_quality_bar_on_the_test_part(classifier: Classifier) -> None:
     """The issue's bar, measured on the part the rules were never tuned on."""
     test = load_part("test")
@@ -111,3 +115,34 @@ def test_cli_classify_adds_technology_areas(config: Config, tmp_path: Path) -> N
     assert "line 2" in proc.stderr
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(out) == 1 and out[0]["technology_areas"][0]["id"] == "vacuum"
+
+
+def test_language_selects_its_rules_plus_english(classifier: Classifier) -> None:
+    """A notice is matched with its own language's rules and English, not every language's:
+    Italian 'lente' (lens) is Dutch for 'spring', Dutch 'lassen' (welding) is German for 'let'."""
+    assert areas_in(classifier, "Fornitura di lenti", "it") == {"optics"}
+    assert areas_in(classifier, "Fornitura di lenti", "ita") == {"optics"}  # ISO 639-2 codes too
+    assert "optics" not in areas_in(classifier, "Evenement in de lente", "nl")
+    assert "optics" in areas_in(classifier, "Evenement in de lente", None)  # unknown language: every rule
+    assert areas_in(classifier, "Lassen van RVS leidingen", "nl") == {"mechanical"}
+    assert "mechanical" not in areas_in(classifier, "Wir lassen Büromöbel liefern", "de")
+    assert "electronics" in areas_in(classifier, "Lieferung von FPGA-Boards", "de")  # English in a German title
+    assert classifier.language_key("de-CH") == "de" and classifier.language_key("pl") is None
+
+
+def test_compound_head_decides(classifier: Classifier) -> None:
+    """'Beschleunigertunnel' is a tunnel: the modifier's area weighs like a destination."""
+    assert areas_in(classifier, "Rohbauarbeiten für den Beschleunigertunnel", "de") == {"civil"}
+    found = {a.id: a for a in classifier.classify("Strahlenschutzmessgeräte", None, [], "de")}
+    assert found["detectors"].score > found["nuclear"].score
+    # a word*-rule matches the bare word as well as compounds
+    assert areas_in(classifier, "Vakuum", "de") == {"vacuum"}
+    assert areas_in(classifier, "Komponenten für den Speicherring", "de") == {"accelerator"}
+
+
+def test_destination_weighs_less_except_platforms(classifier: Classifier) -> None:
+    """Words after 'for' name where the thing goes: not accelerator, but still space or telescopes."""
+    assert areas_in(classifier, "Solid-state RF amplifiers for the storage ring", "en") == {"rf"}
+    assert areas_in(classifier, "Supply of connectors for satellites", "en") == {"space"}
+    assert areas_in(classifier, "Infrared detectors for the telescope", "en") == {"detectors", "telescopes"}
+    assert areas_in(classifier, "Supply of equipment for the storage ring", "en") == {"accelerator"}
