@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test run serve lint reliability bench clean help browser-deps
+.PHONY: demo test run serve lint reliability soak bench clean help browser-deps
 
 help:
 	@echo "make demo         run the whole chain on recorded pages (SQLite, loopback, outbox)"
@@ -16,6 +16,7 @@ help:
 	@echo "make serve        start the web site on http://127.0.0.1:8000"
 	@echo "make lint         ruff"
 	@echo "make reliability  fault-injection, fuzz and abuse suite with its figures"
+	@echo "make soak         the same with the slow tests and 10x fuzz examples"
 	@echo "make bench        benchmarks"
 
 $(STAMP): pyproject.toml
@@ -49,8 +50,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check . || true
 
+# the fault-injection, fuzz and abuse suite with its figures table; `make soak` adds the slow tests
 reliability: $(STAMP)
 	$(BIN)/python bench/reliability.py
+
+soak: $(STAMP)
+	$(BIN)/python bench/reliability.py --soak
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
