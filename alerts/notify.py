@@ -35,6 +35,7 @@ from alerts.views import display_text, notice_view, reason_label
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Delivery, Ilo, Notice, NoticeChange, Organisation
+from tenderwatch.health import unhealthy_sources
 
 KIND = "ilo-notification"
 LOOKBACK = timedelta(days=14)
@@ -148,6 +149,8 @@ def run_ilo_notifications(engine: Engine, config: Config, *, now: datetime | Non
         if not wanted:
             return report
         facts = {n.id: n for n in load_notices(session, all_ids)}
+        failing = [(src.organisation_code, src.name, display_text(src.health_reason or src.last_error or "", 300))
+                   for src in unhealthy_sources(session)]
         attach_changes(session, list(facts.values()), since)
         companies = CompanyIndex(load_companies(session))
         for ilo in ilos:
@@ -156,7 +159,11 @@ def run_ilo_notifications(engine: Engine, config: Config, *, now: datetime | Non
                 continue
             items.sort(key=lambda i: (PRIORITY[i.kind], facts[i.notice_id].deadline_at or now, i.notice_id))
             listed = items[:MAX_LISTED]
-            msg, payload = _message(config, ilo, listed, facts, companies, now, since, more=len(items) - len(listed))
+            mine = set(ilo.organisations or [])
+            unhealthy = [{"name": name, "reason": reason} for code, name, reason in failing
+                         if code is None or code in mine]
+            msg, payload = _message(config, ilo, listed, facts, companies, now, since, more=len(items) - len(listed),
+                                    unhealthy=unhealthy)
             keys = sorted(k for i in listed for k in i.keys)
             period_key = "batch-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:24]
             payload["events"] = keys
@@ -171,7 +178,10 @@ def run_ilo_notifications(engine: Engine, config: Config, *, now: datetime | Non
 
 
 def _message(config: Config, ilo: Ilo, items: list[_Item], facts: dict[int, NoticeFacts], companies: CompanyIndex,
-             now: datetime, since: datetime, *, more: int) -> tuple[Any, dict[str, Any]]:
+             now: datetime, since: datetime, *, more: int,
+             unhealthy: list[dict[str, str]] | None = None) -> tuple[Any, dict[str, Any]]:
+    """The batch mail; ``unhealthy`` lists failing sources of the ILO's organisations (the health rules'
+    verdict) in the footer, so a quiet mail is not mistaken for a quiet week."""
     t = Texts(ilo.language or "en")
     labels = {a.id: (a.label_nl if t.language == "nl" and a.label_nl else a.label) for a in config.taxonomy.areas}
     tz = config.settings.timezone
@@ -197,7 +207,8 @@ def _message(config: Config, ilo: Ilo, items: list[_Item], facts: dict[int, Noti
     organisations = ", ".join(sorted({i.organisation for i in items}))
     subject = t("ilo_subject", count=len(items), organisations=organisations)
     text, html = render_pair("ilo_notification", {"t": t, "subject": subject, "events": events,
-                                                  "organisations": organisations, "more": more})
+                                                  "organisations": organisations, "more": more,
+                                                  "unhealthy": unhealthy or []})
     msg = build_message(kind=KIND, from_address=config.settings.mail.from_address, to=[address(ilo.name, ilo.email)],
                         subject=subject, text=text, html=html)
     return msg, {"calls": payload_calls}

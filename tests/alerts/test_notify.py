@@ -94,3 +94,26 @@ def test_nothing_new_means_no_mail_and_no_ledger_row(engine, smtp_config, smtp):
     assert report.queued == 0 and recorder.received == []
     with session_scope(engine) as s:
         assert s.scalar(select(Delivery.id)) is None
+
+
+def test_failing_sources_of_the_ilos_organisations_are_listed_in_the_footer(engine, smtp_config, smtp):
+    from tenderwatch.db.models import Source
+
+    recorder, _ = smtp
+    with session_scope(engine) as s:
+        cern_src = s.scalars(select(Source).where(Source.organisation_code == "CERN")).first()
+        esa_src = s.scalars(select(Source).where(Source.organisation_code == "ESA")).first()
+        assert cern_src is not None and esa_src is not None
+        cern_src.healthy, cern_src.health_reason = False, "zero notices 3 runs in a row <b>"
+        esa_src.healthy, esa_src.health_reason = False, "crawl failed"
+        cern_name = cern_src.name
+        esa_name = esa_src.name
+    store(engine, smtp_config, [notice("c1", "Cryostat", eligible=CERN_MEMBERS, areas=["cryogenics"])])
+    run_ilo_notifications(engine, smtp_config, now=NOW + timedelta(minutes=10))
+    (cern,) = recorder.to("ilo-cern@example.nl")
+    text = body(cern)
+    assert "Sources currently failing" in text
+    assert f"{cern_name}: zero notices 3 runs in a row" in text
+    assert esa_name not in text  # not an organisation this ILO covers
+    html = cern.get_body(preferencelist=("html",)).get_content()
+    assert "&lt;b&gt;" in html and "<b>" not in html.split("Sources currently failing")[1]
