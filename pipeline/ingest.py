@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from pipeline.classify import Classifier
@@ -83,8 +83,14 @@ class Ingestor:
         if record.organisation is None and record.buyer_name:
             record.organisation = self.buyers.match(record.buyer_name)
         try:
-            with session.begin_nested():
-                result = self._store.upsert(record)
+            try:
+                with session.begin_nested():
+                    result = self._store.upsert(record)
+            except IntegrityError:
+                # Another process stored the same (source, external id) between our read and our insert
+                # (two crawls of one source on PostgreSQL): read again, and this becomes an update of that row.
+                with session.begin_nested():
+                    result = self._store.upsert(record)
         except (SQLAlchemyError, ValueError, TypeError) as exc:
             self.stats.counts["rejected"] += 1
             reason = f"could not store: {type(exc).__name__}: {str(exc).splitlines()[0][:500]}"
