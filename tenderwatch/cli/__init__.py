@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "tenderwatch.cli.crawl",
     "tenderwatch.cli.demo",
     "tenderwatch.cli.later",
+    "tenderwatch.cli.rejects",
     "tenderwatch.cli.run",
     "tenderwatch.cli.sources",
     "tenderwatch.cli.web",
