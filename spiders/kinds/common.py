@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from parsel import Selector
@@ -28,6 +28,15 @@ from tenderwatch.db.models import Notice, NoticeSource
 
 MAX_VERBATIM = 100
 """At most this many verbatim fields are kept per notice (scraped pages are hostile)."""
+
+
+def http_url(url: str) -> bool:
+    """Only http(s) links are followed or stored: a scraped ``javascript:``, ``data:`` or ``mailto:`` link
+    is hostile or useless, and one Scrapy cannot request would abort the whole page's callback."""
+    try:
+        return urlsplit(url.strip()).scheme.lower() in ("http", "https")
+    except ValueError:
+        return False
 
 
 def _bound(value: Any) -> Any:
@@ -146,6 +155,9 @@ class RowSpider(ConfiguredSpider):
             if isinstance(out[key], str) and len(out[key]) > MAX_TEXT:
                 out[key] = out[key][:MAX_TEXT]
         out["fields"] = {k: v for k, v in (values.get("fields") or {}).items()}
+        for key in URL_FIELDS:
+            if isinstance(out.get(key), str) and not http_url(out[key]):
+                out["fields"][f"{key} (not http/https, dropped)"] = _bound(out.pop(key))
         return out
 
     def emit(self, values: dict[str, Any], detail: DetailOptions | None, listing_url: str) -> Iterator[Any]:

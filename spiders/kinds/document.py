@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from spiders.kinds import extract
-from spiders.kinds.common import PageTally, RowSpider
+from spiders.kinds.common import PageTally, RowSpider, http_url
 from spiders.kinds.options import DocumentOptions
 
 MAX_ROWS = 10_000
@@ -97,7 +97,10 @@ def read_rows(body: bytes, fmt: str, *, sheet: str | None = None, strategy: str 
         # the most frequent of , ; TAB: csv.Sniffer is misled by the note lines lists often start with
         sample = text[:4096]
         delimiter = max(",;\t", key=sample.count)
-        rows = [[_cell(c) for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        try:  # newline="": csv does its own line splitting, so a lone CR inside a field is not an error
+            rows = [[_cell(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        except csv.Error as exc:
+            raise DocumentError(f"not a readable CSV file: {exc}") from exc
     return rows[:MAX_ROWS]
 
 
@@ -137,6 +140,9 @@ class DocumentSpider(RowSpider):
                 self.problem_named("selector_empty/links",
                                    f"{response.url}: links selector {self.options.links!r} matched nothing")
             for href in dict.fromkeys(h.strip() for h in links):
+                if not http_url(response.urljoin(href)):
+                    self.problem_named("link_not_http", f"{response.url}: document link {href[:200]!r} is not http(s)")
+                    continue
                 yield response.follow(href, callback=self.parse_document, errback=self.listing_failed)
             return
         yield from self.parse_document(response)

@@ -23,7 +23,7 @@ import feedparser
 from parsel import Selector
 
 from spiders.kinds import extract
-from spiders.kinds.common import PageTally, RowSpider
+from spiders.kinds.common import PageTally, RowSpider, http_url
 from spiders.kinds.options import URL_FIELDS, FeedOptions
 
 
@@ -34,7 +34,12 @@ class FeedSpider(RowSpider):
 
     def parse(self, response: Any, page: int = 1) -> Iterator[Any]:
         opts = self.options
-        parsed = feedparser.parse(response.body, response_headers={"content-location": response.url})
+        try:
+            parsed = feedparser.parse(response.body, response_headers={"content-location": response.url})
+        except (ValueError, OverflowError, TypeError) as exc:  # feedparser lets e.g. &#2000000; escape as ValueError
+            self.problem_named("unreadable", f"{response.url}: not a readable RSS/Atom feed ({type(exc).__name__}: "
+                                             f"{str(exc)[:200]})")
+            return
         if parsed.bozo and not parsed.entries:
             self.problem_named("unreadable", f"{response.url}: not a readable RSS/Atom feed "
                                              f"({type(parsed.bozo_exception).__name__}: {parsed.bozo_exception})")
@@ -46,7 +51,8 @@ class FeedSpider(RowSpider):
             yield from self.emit(values, opts.detail, response.url)
         self.check_page(response.url, tally, rows_found=len(parsed.entries), rows_expr="entries")
         for link in parsed.feed.get("links", []):
-            if link.get("rel") == "next" and link.get("href") and page < opts.max_pages:
+            if link.get("rel") == "next" and link.get("href") and page < opts.max_pages \
+                    and http_url(response.urljoin(link["href"])):
                 yield response.follow(link["href"], callback=self.parse, cb_kwargs={"page": page + 1},
                                       errback=self.listing_failed)
 

@@ -9,7 +9,7 @@ from typing import Any
 from parsel import Selector
 
 from spiders.kinds import extract
-from spiders.kinds.common import PageTally, RowSpider
+from spiders.kinds.common import PageTally, RowSpider, http_url
 from spiders.kinds.options import HtmlOptions
 
 
@@ -48,9 +48,12 @@ class HtmlSpider(RowSpider):
         self.crawler.stats.inc_value("tenderwatch/rows", found)
         if opts.next_page and page < opts.max_pages:
             href = extract.select(response.selector, opts.next_page).get()
-            if href:
+            if href and http_url(response.urljoin(href.strip())):
                 yield response.follow(href.strip(), callback=self.parse, cb_kwargs={"page": page + 1},
                                       errback=self.listing_failed)
+            elif href:
+                self.problem_named("next_page_not_http",
+                                   f"{response.url}: next-page link {href[:200]!r} is not http(s)")
         elif opts.next_page and extract.select(response.selector, opts.next_page).get():
             self.problem_named("max_pages", f"{response.url}: stopped after max_pages={opts.max_pages}")
 

@@ -27,7 +27,7 @@ import jmespath
 import scrapy
 
 from spiders.kinds import extract
-from spiders.kinds.common import PageTally, RowSpider
+from spiders.kinds.common import PageTally, RowSpider, http_url
 from spiders.kinds.options import URL_FIELDS, JsonOptions
 
 
@@ -82,8 +82,10 @@ class JsonSpider(RowSpider):
             yield self.page_request(with_param(response.url, opts.page_param, nxt), page + 1)
         elif opts.next_url:
             nxt_url = jmespath.search(opts.next_url, data)
-            if isinstance(nxt_url, str) and nxt_url:
+            if isinstance(nxt_url, str) and nxt_url and http_url(urljoin(response.url, nxt_url)):
                 yield self.page_request(urljoin(response.url, nxt_url), page + 1)
+            elif isinstance(nxt_url, str) and nxt_url:
+                self.problem_named("next_page_not_http", f"{response.url}: next link {nxt_url[:200]!r} is not http(s)")
 
     def page_request(self, url: str, page: int) -> scrapy.Request:
         """A fresh request (not ``response.request.replace``: that would carry the previous page's meta)."""
