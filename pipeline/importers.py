@@ -65,7 +65,7 @@ def read_jsonl(stream: IO[str], name: str) -> Iterator[Item]:
             yield Problem(where, f"not a valid notice: {fields}", line)
         except KeyError as exc:
             yield Problem(where, f"not a valid notice: missing field {exc}", line)
-        except (TypeError, ValueError, ArithmeticError) as exc:
+        except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:  # AttributeError: "buyer": []
             yield Problem(where, f"not a valid notice: {exc}", line)
 
 
