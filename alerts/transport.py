@@ -51,7 +51,7 @@ class OutboxTransport:
         self.folder = Path(folder)
 
     def send(self, data: str, *, sender: str, recipients: list[str], kind: str) -> str:
-        target_dir = self.folder / kind
+        target_dir = self.folder / _slug(kind)  # a kind is ours, but a path never comes from a value unslugged
         target_dir.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256(data.encode("ascii", "surrogateescape")).hexdigest()[:10]
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
