@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from parsel import Selector
+from scrapy.utils.url import url_is_from_any_domain
 from sqlalchemy import func, select
 
 from pipeline.records import MAX_TEXT
@@ -169,6 +170,11 @@ class RowSpider(ConfiguredSpider):
         if not values.get("url") and self.options.listing_url_as_url:
             values["url"] = listing_url
         detail_url = values.get(detail.url_field) if detail else None
+        if detail_url and not url_is_from_any_domain(detail_url, self.allowed_domains):
+            # Scrapy's offsite filter drops such a request without calling its errback, which lost the row
+            self.problem_named("detail_offsite", f"detail page {detail_url[:300]} is outside {self.allowed_domains}; "
+                                                 "the row is stored without it")
+            detail_url = None
         if not detail or not detail_url:
             yield self.notice(**values)
             return
