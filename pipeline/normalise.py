@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from pipeline.dates import parse_date, plausibility
 from pipeline.records import MAX_TEXT, MAX_TITLE, NoticeRecord, RawNotice
@@ -26,6 +27,31 @@ def clean_text(text: str | None, limit: int = MAX_TEXT) -> str | None:
     if not text:
         return None
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def ascii_url(url: str | None) -> str | None:
+    """The URL with an internationalised host in its ASCII (punycode) form.
+
+    A homograph host (Cyrillic "аррӏе.com") then reads "xn--80ak6aa92e.com" wherever the link is
+    shown or followed, instead of passing for a familiar name. Unparseable URLs are returned as is.
+    """
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return url
+    if not host or host.isascii():
+        return url
+    try:
+        ace = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return url
+    userinfo, _, _hostport = parts.netloc.rpartition("@")
+    port = f":{parts.port}" if parts.port else ""
+    netloc = (userinfo + "@" if userinfo else "") + ace + port
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def cpv_codes(values: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from pipeline import lifecycle
 from pipeline.classify import Classifier
+from pipeline.normalise import ascii_url, clean_text
 from pipeline.records import MAX_TEXT, MAX_TITLE, AreaScore, NoticeRecord
 from tenderwatch.db.models import (
     Award,
@@ -87,10 +88,11 @@ def _record_values(rec: NoticeRecord) -> dict[str, Any]:
         value = {"amount": str(rec.estimated_value.amount.normalize()), "currency": rec.estimated_value.currency}
     return {
         "notice_type": rec.notice_type,
-        "title": _bound(rec.title, MAX_TITLE),
-        "description": _bound(rec.description, MAX_TEXT),
-        "url": rec.url,
-        "documents_url": rec.documents_url,
+        # every entry point (crawls are cleaned by normalise; imports and TED are not): no control or bidi characters
+        "title": clean_text(rec.title, MAX_TITLE) or "",
+        "description": clean_text(rec.description, MAX_TEXT),
+        "url": ascii_url(rec.url),
+        "documents_url": ascii_url(rec.documents_url),
         "published_at": rec.published_at,
         "deadline_at": rec.deadline_at,
         "cpv_codes": sorted(set(rec.cpv_codes)),
