@@ -24,6 +24,8 @@ from tenderwatch.config import Config, SourceConfig
 class ConfiguredSpider(scrapy.Spider):
     kind: ClassVar[str] = ""
     options_model: ClassVar[type[BaseModel]]
+    default_domains: ClassVar[tuple[str, ...]] = ()
+    """Hosts a kind always talks to (an API), allowed besides the start URLs' hosts."""
 
     def __init__(self, *args: Any, tw_source: SourceConfig, tw_config: Config, tw_engine: Engine,
                  **kwargs: Any) -> None:
@@ -35,7 +37,7 @@ class ConfiguredSpider(scrapy.Spider):
         self.options = self.options_model.model_validate(tw_source.options)
         self.start_urls = list(tw_source.start_urls)
         domains = list(tw_source.allowed_domains) or sorted(
-            {urlparse(u).hostname or "" for u in self.start_urls} - {""}
+            ({urlparse(u).hostname or "" for u in self.start_urls} | set(self.default_domains)) - {""}
         )
         self.allowed_domains = domains
 

@@ -39,6 +39,8 @@ class DemoResult:
 
 def source_hosts(config: Config) -> set[str]:
     """Every host an enabled source may fetch from: its start URLs, allowed domains and API hosts."""
+    from spiders.registry import spider_class
+
     hosts: set[str] = set()
     for src in config.sources:
         if not src.enabled:
@@ -47,6 +49,7 @@ def source_hosts(config: Config) -> set[str]:
             if urlparse(url).hostname:
                 hosts.add(urlparse(url).hostname or "")
         hosts.update(src.allowed_domains)
+        hosts.update(spider_class(src.kind).default_domains)
         for value in src.options.values():
             if isinstance(value, str) and value.startswith(("http://", "https://")):
                 hosts.add(urlparse(value).hostname or "")

@@ -23,6 +23,8 @@ from urllib.parse import unquote, urlsplit
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 """Recorded and reconstructed pages, by host: the demo serves them too."""
+EXTENSION_FALLBACKS = (".json", ".xml", ".html")
+"""``/v3/notices/search`` may be recorded as ``search.json`` so that it is served as JSON."""
 
 
 @dataclass
@@ -170,6 +172,13 @@ class FixtureServer:
                 target = (server.root / rel).resolve()
                 if target.is_dir():
                     target = target / "index.html"
+                if not target.exists():
+                    # an endpoint without an extension (an API path) recorded with one, for its Content-Type
+                    for suffix in EXTENSION_FALLBACKS:
+                        candidate = target.with_name(target.name + suffix)
+                        if candidate.is_file():
+                            target = candidate
+                            break
                 if server.root.resolve() not in target.parents or not target.is_file():
                     if path.endswith("/robots.txt"):
                         self._send(404, b"", {"Content-Type": "text/plain"}, head_only)

@@ -44,11 +44,10 @@ class TedSpider(ConfiguredSpider):
     kind = "ted"
     options_model = api.TedOptions
     options: api.TedOptions
+    default_domains = ("api.ted.europa.eu", "ted.europa.eu")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not self.allowed_domains:
-            self.allowed_domains = ["api.ted.europa.eu", "ted.europa.eu"]
         self.ingestor: Ingestor | None = None
         self.window: tuple[date, date] | None = None
         self.pages = 0
@@ -107,7 +106,10 @@ class TedSpider(ConfiguredSpider):
         known = self.known(list(numbers))
         for number, hit in numbers.items():
             if number in known:
+                # seen and stored before: not fetched again, but counted as seen, so a quiet run of an
+                # incremental query is not taken for a broken source by the health rules
                 self.crawler.stats.inc_value("tenderwatch/ted/known")
+                self.crawler.stats.inc_value("tenderwatch/notices")
                 continue
             url = api.xml_url(hit)
             if url is None:
