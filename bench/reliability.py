@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
-COLUMNS = ("injected", "survived", "cases", "unhandled", "lost", "duplicated", "missed")
+COLUMNS = ("injected", "survived", "cases", "unhandled", "counts", "lost", "duplicated", "missed")
 BAD = ("unhandled", "lost", "duplicated", "missed")
 
 
@@ -53,11 +53,11 @@ def table(rows: list[dict]) -> tuple[Table, dict[str, int]]:
     by_cat: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     for row in rows:
         for col in COLUMNS:
-            by_cat[row["category"]][col] += int(row[col])
+            by_cat[row["category"]][col] += int(row.get(col, 0))
     out = Table(title="Tenderwatch reliability figures")
-    out.add_column("category")
-    for label in ("faults injected", "survived", "fuzz cases", "unhandled exc.", "notices lost",
-                  "emails duplicated", "emails missed"):
+    out.add_column("category", no_wrap=True)
+    for label in ("faults injected", "survived", "fuzz cases", "unhandled exc.", "counted", "notices lost",
+                  "duplicated (notices, emails)", "emails missed"):
         out.add_column(label, justify="right")
     total = dict.fromkeys(COLUMNS, 0)
     for cat in sorted(by_cat):
@@ -84,7 +84,7 @@ def main() -> int:
     parser.add_argument("--soak", action="store_true", help="include slow tests and 10x fuzz examples")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (e.g. -k smtp)")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=max(Console().width, 132))
     code, rows, elapsed, summary = run_suite(args.soak, args.pytest_args)
     out, total = table(rows)
     console.print(out)

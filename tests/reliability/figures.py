@@ -35,6 +35,8 @@ class Figure:
     lost: int = 0
     duplicated: int = 0
     missed: int = 0
+    counts: int = 0
+    """Measurements of lost/duplicated/missed taken (one per ``count``)."""
 
 
 @dataclass
@@ -63,7 +65,7 @@ class Figures:
 
     def count(self, category: str, name: str, *, lost: int = 0, duplicated: int = 0, missed: int = 0) -> None:
         """Measured losses and duplicates (the test asserts them zero right after)."""
-        self._write(Figure(self.test, category, name, lost=lost, duplicated=duplicated, missed=missed))
+        self._write(Figure(self.test, category, name, lost=lost, duplicated=duplicated, missed=missed, counts=1))
 
     def fuzz(self, name: str, tally: Tally) -> None:
         self._write(Figure(self.test, "fuzz", name, cases=tally.cases, unhandled=tally.unhandled))
