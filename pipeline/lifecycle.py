@@ -25,10 +25,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from pipeline.records import NoticeRecord
 from tenderwatch.config import Config
@@ -94,31 +96,54 @@ def reference_key(organisation: str | None, reference: str | None) -> str | None
     return LifecycleRules().reference_key(organisation, reference)
 
 
+def _not_seen_on(source_name: str) -> ColumnElement[bool]:
+    """SQL: the notice has no sighting on ``source_name`` (decided in the database, not per candidate)."""
+    return ~exists().where(NoticeSource.notice_id == Notice.id, NoticeSource.source_name == source_name)
+
+
 def find_same_notice(session: Session, organisation_id: int | None, ref_key: str | None,
                      notice_type: str, source_name: str) -> Notice | None:
     """A notice of another source that is this very stage of this very call, if any."""
     if organisation_id is None or ref_key is None:
         return None
-    candidates = session.scalars(
+    return session.scalars(
         select(Notice).where(
             Notice.organisation_id == organisation_id,
             Notice.reference_key == ref_key,
             Notice.notice_type == notice_type,
-        )
-    ).all()
-    for cand in candidates:
-        if all(s.source_name != source_name for s in cand.sightings):
-            return cand
-    return None
+            _not_seen_on(source_name),
+        ).order_by(Notice.id).limit(1)
+    ).first()
+
+
+_SOURCE_NAMES = text(
+    "WITH RECURSIVE names(name) AS ("
+    " SELECT MIN(source_name) FROM notice_sources"
+    " UNION ALL"
+    " SELECT (SELECT MIN(source_name) FROM notice_sources WHERE source_name > names.name)"
+    " FROM names WHERE names.name IS NOT NULL"
+    ") SELECT name FROM names WHERE name IS NOT NULL"
+)
+"""The distinct sighting source names by a loose index scan (one index seek per name, not a table scan)."""
+
+
+def sighting_source_names(session: Session) -> list[str]:
+    """Every source name a sighting carries: lets a lookup by external id use the (source, id) index."""
+    return list(session.scalars(_SOURCE_NAMES))
 
 
 def find_call_uid(session: Session, organisation_id: int | None, ref_key: str | None,
                   previous_notice: str | None = None) -> str | None:
     """The call uid of an earlier stage: the notice named as previous, or one with the same call key."""
     if previous_notice:
+        # external ids are unique per source only: look under every source name, through the index
+        # (an external id alone would scan every sighting, once per change or award notice)
+        names = sighting_source_names(session)
         linked = session.scalars(
-            select(Notice.call_uid).join(NoticeSource).where(NoticeSource.external_id == previous_notice).limit(1)
-        ).first()
+            select(Notice.call_uid).join(NoticeSource)
+            .where(NoticeSource.source_name.in_(names), NoticeSource.external_id == previous_notice)
+            .order_by(NoticeSource.id).limit(1)
+        ).first() if names else None
         if linked is not None:
             return linked
     if organisation_id is None or ref_key is None:
@@ -167,7 +192,8 @@ def titles_match(a: str, b: str, threshold: float) -> tuple[bool, float]:
     return score >= threshold, score
 
 
-def _dates_close(notice: Notice, rec: NoticeRecord, window: timedelta) -> bool:
+def _dates_close(notice: Any, rec: NoticeRecord, window: timedelta) -> bool:
+    """``notice``: anything with ``published_at`` and ``deadline_at`` (a Notice or a selected row)."""
     def close(x: datetime | None, y: datetime | None, delta: timedelta) -> bool:
         return x is not None and y is not None and abs(x - y) <= delta
 
@@ -183,7 +209,9 @@ def find_fuzzy_match(session: Session, organisation_id: int | None, rec: NoticeR
     """A notice of another source that is the same call by title, organisation and dates, if any.
 
     Only when references cannot decide: a candidate whose call key differs from this record's
-    is never taken, and neither is one already seen on this record's source.
+    is never taken, and neither is one already seen on this record's source. Both exclusions,
+    the organisation, the compatible types and the date window are decided in one SQL query that
+    reads only the columns the comparison needs; a Notice is loaded for the winner alone.
     """
     if organisation_id is None or (rec.published_at is None and rec.deadline_at is None):
         return None
@@ -197,21 +225,20 @@ def find_fuzzy_match(session: Session, organisation_id: int | None, rec: NoticeR
     if rec.deadline_at is not None:
         date_filters.append(Notice.deadline_at.between(rec.deadline_at - timedelta(hours=24),
                                                        rec.deadline_at + timedelta(hours=24)))
-    candidates = session.scalars(
-        select(Notice)
-        .where(Notice.organisation_id == organisation_id, Notice.notice_type.in_(types), or_(*date_filters))
-        .order_by(Notice.id)
-        .limit(500)
-    ).all()
-    best: tuple[Notice, float] | None = None
+    query = select(Notice.id, Notice.title, Notice.published_at, Notice.deadline_at).where(
+        Notice.organisation_id == organisation_id, Notice.notice_type.in_(sorted(types)), or_(*date_filters),
+        _not_seen_on(rec.source))
+    if ref_key is not None:
+        query = query.where(or_(Notice.reference_key.is_(None), Notice.reference_key == ref_key))
+    candidates = session.execute(query.order_by(Notice.id).limit(500)).all()
+    best: tuple[int, float] | None = None
     for cand in candidates:
-        if any(s.source_name == rec.source for s in cand.sightings):
-            continue
-        if ref_key is not None and cand.reference_key is not None and cand.reference_key != ref_key:
-            continue
         if not _dates_close(cand, rec, rules.date_window):
             continue
         same, score = titles_match(cand.title, rec.title, rules.title_similarity)
         if same and (best is None or score > best[1]):
-            best = (cand, score)
-    return best
+            best = (cand.id, score)
+    if best is None:
+        return None
+    notice = session.get(Notice, best[0])
+    return (notice, best[1]) if notice is not None else None

@@ -139,12 +139,49 @@ class Store:
             code: oid for oid, code in session.execute(select(Organisation.id, Organisation.code))
         }
         self._areas: set[str] = set(session.scalars(select(TechnologyArea.id)))
+        self._tx: object | None = None
+        self._org_sources: dict[int, set[str | None]] = {}
+        """Per transaction: the sighting sources of each organisation's notices (``sources_of``)."""
 
     def _now(self) -> datetime:
         return self.now or datetime.now(UTC)
 
     def organisation_id(self, code: str | None) -> int | None:
         return self._org_ids.get(code) if code else None
+
+    def sources_of(self, organisation_id: int) -> set[str | None]:
+        """The sources an organisation's notices were seen on (None: a notice without sighting).
+
+        Read once per organisation and transaction, then kept up to date by this store's own writes.
+        Fuzzy cross-source matching can only find something when the organisation has notices on a
+        source other than the record's: a TED backfill of an organisation known only from TED skips
+        the candidate query altogether. Within one transaction the answer cannot go stale on SQLite
+        (one snapshot); on PostgreSQL another process's commit is seen at the next batch, as it
+        would have been when racing our query anyway.
+        """
+        tx = self.session.get_transaction()
+        if tx is not self._tx:
+            self._tx, self._org_sources = tx, {}
+        known = self._org_sources.get(organisation_id)
+        if known is None:
+            known = self._org_sources[organisation_id] = set(self.session.scalars(
+                select(NoticeSource.source_name).select_from(Notice)
+                .outerjoin(NoticeSource, NoticeSource.notice_id == Notice.id)
+                .where(Notice.organisation_id == organisation_id).distinct()))
+        return known
+
+    def _seen_on(self, organisation_id: int | None, source_name: str) -> None:
+        """Keep ``sources_of`` true after a sighting this store writes."""
+        if organisation_id is not None and self._tx is self.session.get_transaction():
+            known = self._org_sources.get(organisation_id)
+            if known is not None:
+                known.add(source_name)
+
+    def _may_fuzzy_match(self, organisation_id: int | None, rec: NoticeRecord) -> bool:
+        """Whether ``lifecycle.find_fuzzy_match`` could find anything: a notice of another source."""
+        if organisation_id is None or (rec.published_at is None and rec.deadline_at is None):
+            return False
+        return bool(self.sources_of(organisation_id) - {rec.source})
 
     # ------------------------------------------------------------------ public
 
@@ -166,7 +203,7 @@ class Store:
 
         same = lifecycle.find_same_notice(self.session, org_id, ref_key, rec.notice_type, rec.source)
         how = f"reference {ref_key}"
-        if same is None:
+        if same is None and self._may_fuzzy_match(org_id, rec):
             fuzzy = lifecycle.find_fuzzy_match(self.session, org_id, rec, ref_key, self.rules)
             if fuzzy is not None:
                 same, how = fuzzy[0], f"title similarity {fuzzy[1]:.0f}, organisation and dates"
@@ -185,6 +222,7 @@ class Store:
     # ------------------------------------------------------------------ internals
 
     def _add_sighting(self, notice: Notice, rec: NoticeRecord, now: datetime) -> None:
+        self._seen_on(notice.organisation_id, rec.source)
         notice.sightings.append(
             NoticeSource(source_name=rec.source, external_id=rec.external_id, url=rec.url,
                          first_seen_at=now, last_seen_at=now)
@@ -217,6 +255,7 @@ class Store:
         self._add_sighting(notice, rec, now)
         for extra_src in rec.sources:
             if extra_src.name != rec.source and extra_src.external_id:
+                self._seen_on(org_id, extra_src.name)
                 notice.sightings.append(NoticeSource(source_name=extra_src.name, external_id=extra_src.external_id,
                                                      url=extra_src.url, first_seen_at=now, last_seen_at=now))
         self._set_details(notice, rec)
@@ -310,10 +349,13 @@ class Store:
         """Insert records known to be new in a few multi-row statements instead of one ORM flush each.
 
         For backfills (a year of TED is ~700,000 notices). Only records that the lifecycle rules
-        cannot join to anything qualify: not seen before under their (source, external id), and
-        without an organisation (its notices may be another stage or sighting of a known call). Every
-        other record is handed back unchanged for ``upsert``. Results carry the new uid only.
-        Core ``executemany`` on the session's connection: no unit of work, no per-row flush.
+        cannot join to anything qualify: not seen before under their (source, external id), and not
+        the same notice as a stored one of another source (by call key or fuzzily: ``upsert``'s
+        lookups, made here for an organisation's record, which also gets the call uid of its earlier
+        stage). A record that could depend on another record of the batch (a previous notice, a call
+        key or another source of the same organisation) and every organisation record after a record
+        handed back are handed back unchanged for ``upsert``, in order. Results carry the new uid
+        only. Core ``executemany`` on the session's connection: no unit of work, no per-row flush.
         """
 
         now = self._now()
@@ -329,20 +371,60 @@ class Store:
                         NoticeSource.source_name == source, NoticeSource.external_id.in_(exts[i:i + 500])))}
         out: list[StoreResult | NoticeRecord] = []
         rows: list[dict[str, Any]] = []
-        fresh: list[tuple[int, NoticeRecord, str]] = []
+        fresh: list[tuple[int, NoticeRecord, str, list[AreaScore] | None]] = []
+        handed_back = False
+        pending_ids: set[str] = set()  # external ids of this batch's rows (a previous_notice may name one)
+        pending_calls: set[tuple[int, str]] = set()  # (organisation, call key) of this batch's rows
+        pending_orgs: dict[int, set[str]] = {}  # sources of this batch's rows per organisation
         for rec in records:
             key = (rec.source, rec.external_id)
-            ref_key = lifecycle.reference_key(rec.organisation, rec.reference)
-            if key in seen or rec.organisation or rec.sources:  # lifecycle linking is per record
+            org_id = self.organisation_id(rec.organisation)
+            if key in seen or rec.sources or (rec.organisation and (org_id is None or handed_back)):
+                handed_back = True  # lifecycle linking is per record; later organisation records follow it
                 out.append(rec)
                 continue
+            call_uid = rec.call_id
+            if org_id is not None:
+                # An organisation's new notice may be a stage or a sighting of a stored call: decide it
+                # here with the same lookups as ``upsert``; only a notice that joins nothing is bulk
+                # inserted. One that could depend on a row of this very batch goes through ``upsert``.
+                ref_key = self.rules.reference_key(rec.organisation, rec.reference)
+                if (rec.previous_notice in pending_ids or (ref_key is not None and (org_id, ref_key) in pending_calls)
+                        or pending_orgs.get(org_id, {rec.source}) - {rec.source}):
+                    handed_back = True
+                    out.append(rec)
+                    continue
+                if (lifecycle.find_same_notice(self.session, org_id, ref_key, rec.notice_type, rec.source)
+                        is not None or (self._may_fuzzy_match(org_id, rec) and lifecycle.find_fuzzy_match(
+                            self.session, org_id, rec, ref_key, self.rules) is not None)):
+                    handed_back = True
+                    out.append(rec)
+                    continue
+                call_uid = call_uid or lifecycle.find_call_uid(self.session, org_id, ref_key, rec.previous_notice)
+                if ref_key is not None:
+                    pending_calls.add((org_id, ref_key))
+                pending_orgs.setdefault(org_id, set()).add(rec.source)
+                self._seen_on(org_id, rec.source)
+            else:
+                ref_key = lifecycle.reference_key(rec.organisation, rec.reference)
             seen.add(key)
+            pending_ids.add(rec.external_id)
             uid = rec.id or new_uid()
             values = _record_values(rec)
             value = values.pop("value")
+            if org_id is not None:  # classified as ``upsert`` does it (``_set_areas``: the stored values)
+                scores = rec.technology_areas if values["title"] == rec.title else None
+                if scores is None and self.classifier is not None:
+                    scores = self.classifier.classify(values["title"], values["description"], values["cpv_codes"],
+                                                      rec.languages[0] if rec.languages else None)
+            else:
+                scores = rec.technology_areas
+                if scores is None and self.classifier is not None:
+                    scores = self.classifier.classify(rec.title, rec.description, list(rec.cpv_codes),
+                                                      rec.languages[0] if rec.languages else None)
             extra = dict(rec.extra, previous_notice=rec.previous_notice) if rec.previous_notice else dict(rec.extra)
-            rows.append({**values, "uid": uid, "call_uid": rec.call_id or uid,
-                         "organisation_id": self.organisation_id(rec.organisation), "reference_key": ref_key,
+            rows.append({**values, "uid": uid, "call_uid": call_uid or uid,
+                         "organisation_id": org_id, "reference_key": ref_key,
                          "value_amount": Decimal(value["amount"]) if value else None,
                          "value_currency": value["currency"] if value else None,
                          "buyer_name": _bound(rec.buyer_name, 1000), "buyer_country": rec.buyer_country,
@@ -352,7 +434,7 @@ class Store:
                          "last_changed_at": rec.last_changed_at or rec.first_seen_at or now,
                          "content_hash": content_hash(rec), "raw": rec.raw, "warnings": list(rec.warnings),
                          "extra": extra})
-            fresh.append((len(out), rec, uid))
+            fresh.append((len(out), rec, uid, scores))
             out.append(rec)  # replaced by its result below
         if not rows:
             return out
@@ -361,14 +443,10 @@ class Store:
         ids = dict(conn.execute(table.insert().returning(table.c.uid, table.c.id, sort_by_parameter_order=True),
                                 rows).all())
         sightings, areas, lots, awards = [], [], [], []
-        for position, rec, uid in fresh:
+        for position, rec, uid, scores in fresh:
             nid = ids[uid]
             sightings.append({"notice_id": nid, "source_name": rec.source, "external_id": rec.external_id,
                               "url": rec.url, "first_seen_at": now, "last_seen_at": now})
-            scores = rec.technology_areas
-            if scores is None and self.classifier is not None:
-                scores = self.classifier.classify(rec.title, rec.description, list(rec.cpv_codes),
-                                                  rec.languages[0] if rec.languages else None)
             areas += [{"notice_id": nid, "area_id": a.id, "score": a.score, "evidence": a.evidence}
                       for a in scores or [] if a.id in self._areas]
             lots += [{"notice_id": nid, "lot_number": lot.lot_number, "title": _bound(lot.title, MAX_TITLE),
