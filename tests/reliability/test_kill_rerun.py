@@ -50,7 +50,7 @@ def env() -> dict[str, str]:
     return dict(os.environ, TENDERWATCH_SECRET_KEY=SECRET, PYTHONPATH=str(ROOT))
 
 
-def wait_for(condition, timeout: float = 60.0) -> None:  # noqa: ANN001
+def wait_for(condition, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -138,7 +138,7 @@ def test_import_killed_midway_then_rerun(tmp_path: Path, config_dir: Path, db_ur
         assert set(got) == uids and all(c == 1 for c in got.values())
 
 
-def test_digest_killed_after_k_of_n_then_rerun(tmp_path: Path, config_dir: Path, db_url: str, smtp,  # noqa: ANN001
+def test_digest_killed_after_k_of_n_then_rerun(tmp_path: Path, config_dir: Path, db_url: str, smtp,
                                                figures: Figures) -> None:
     recorder, controller = smtp
     n, k = 7, 3
