@@ -77,9 +77,26 @@ class Ingestor:
         assert self._session is not None
         return self._session
 
+    def _write_transaction(self) -> None:
+        """On SQLite, open each write transaction with BEGIN IMMEDIATE.
+
+        pysqlite starts a deferred transaction at our first SAVEPOINT, so the upsert's reads take a
+        snapshot; if another process commits before our first write, upgrading that snapshot to a
+        write fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT), which the busy timeout
+        cannot wait out, and the record would be lost. Taking the write lock first makes a concurrent
+        writer simply wait its turn. PostgreSQL needs nothing: its row locks and the unique
+        constraints do this job.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return
+        raw = self.session.connection().connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+
     def add(self, record: NoticeRecord) -> StoreResult | None:
         assert self._store is not None
         session = self.session
+        self._write_transaction()
         if record.organisation is None and record.buyer_name:
             record.organisation = self.buyers.match(record.buyer_name)
         try:
@@ -115,6 +132,7 @@ class Ingestor:
         record by record instead, so a bad record is still rejected alone with its reason.
         """
         assert self._store is not None
+        self._write_transaction()
         for record in records:
             if record.organisation is None and record.buyer_name:
                 record.organisation = self.buyers.match(record.buyer_name)
@@ -135,6 +153,7 @@ class Ingestor:
 
     def reject(self, *, stage: str, location: str, reason: str, raw: str | bytes | None = None,
                source_name: str | None = None) -> None:
+        self._write_transaction()
         self.stats.counts["rejected"] += 1
         self.stats.errors.append(f"{location}: {reason}")
         record_reject(self.session, stage=stage, location=location, reason=reason, raw=raw,
