@@ -67,6 +67,8 @@ class RenderedDigest:
     payload: dict[str, Any]
     listed: int
     closing_soon: int
+    links: tuple[str, str, str] | None = None
+    """(preferences URL, unsubscribe URL, unsubscribe token), as rendered (the mail's headers re-use them)."""
 
 
 @dataclass
@@ -132,8 +134,13 @@ class DigestRenderer:
         self.calendar = CalendarWriter(stamp=period.as_of, uid_domain=self.domain)
         self._blocks: dict[tuple[Any, ...], tuple[NoticeView, str, Markup]] = {}
         self._reasons: dict[tuple[Reason, str], str] = {}
+        self._ends: dict[tuple[tuple[Reason, ...], str], tuple[str, Markup]] = {}
+        self.unsubscribe_mailto = parse_from(config.settings.mail.from_address).addr_spec
         env = environment()
         self._block_text, self._block_html = env.get_template("_block.txt.j2"), env.get_template("_block.html.j2")
+        self._text_macros = env.get_template("_notice.txt.j2").module
+        self._html_macros = env.get_template("_notice.html.j2").module
+        self._row_start = self._html_macros.row_start()  # type: ignore[attr-defined]
 
     def block(self, notice: NoticeFacts, language: str, timezone: str, status: str | None,
               since: datetime) -> tuple[NoticeView, str, Markup]:
@@ -162,6 +169,16 @@ class DigestRenderer:
             out.append(label)
         return out
 
+    def item_ends(self, reasons: list[Reason], language: str) -> tuple[str, Markup]:
+        """What follows a call's block in the text and HTML digest (why it matched), once per distinct reasons."""
+        key = (tuple(reasons), language)
+        hit = self._ends.get(key)
+        if hit is None:
+            t, labels = self.texts[language], self.reason_labels(reasons, language)
+            hit = self._ends[key] = (self._text_macros.item_end(labels, t),  # type: ignore[attr-defined]
+                                     self._html_macros.row_end(labels, t))  # type: ignore[attr-defined]
+        return hit
+
     def links(self, company_key: str) -> tuple[str, str, str]:
         """(preferences URL, one-click unsubscribe URL, unsubscribe token)."""
         try:
@@ -182,24 +199,30 @@ class DigestRenderer:
                since: datetime) -> RenderedDigest:
         lang = company.language if company.language in self.texts else "en"
         t, labels, as_of, tz = self.texts[lang], self.labels[lang], self.period.as_of, company.timezone
-        grouped: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+        # Per section, the text and HTML of its calls as lists of strings rendered once per run
+        # (blocks, reason lines), joined here rather than re-rendered through macros per company.
+        grouped: dict[str | None, tuple[list[str], list[str]]] = defaultdict(lambda: ([], [self._row_start]))
         listed = main[:MAX_LISTED]
         payload_notices = []
         views: list[NoticeView] = []
+        row_start = self._row_start
         for match, status in listed:
             view, text_block, html_block = self.block(match.notice, lang, tz, status, since)
             views.append(view)
-            grouped[self._section_of(company, match)].append(
-                {"text": text_block, "html": html_block, "reasons": self.reason_labels(match.reasons, lang)})
+            text_end, html_end = self.item_ends(match.reasons, lang)
+            texts, htmls = grouped[self._section_of(company, match)]
+            texts += (text_block, text_end)
+            htmls += (html_block, html_end, row_start)
             payload_notices.append({"uid": match.notice.uid, "status": status,
                                     "reasons": [r.as_dict() for r in match.reasons]})
         company_rank = {a: i for i, a in enumerate(company.areas)}
         order = sorted(grouped, key=lambda a: (a is None, company_rank.get(a or "", 100),
                                                self.area_order.get(a or "", 1000)))
-        sections = [{"label": labels.get(a, t.other_area) if a else t.other_area, "notices": grouped[a]}
+        sections = [{"label": labels.get(a, t.other_area) if a else t.other_area, "text": "".join(grouped[a][0]),
+                     "html": Markup("".join(grouped[a][1][:-1]))}  # noqa: S704 - autoescaped blocks and macros
                     for a in order]
         closing_views = [self.block(m.notice, lang, tz, None, since)[0] for m in closing[:MAX_CLOSING]]
-        prefs_url, unsub_url, _token = self.links(company.key)
+        links = prefs_url, unsub_url, _token = self.links(company.key)
         subject = t("digest_subject", period=self.period.label(lang), count=len(main), company=company.name)
         expires = format_day(as_of + timedelta(days=self.settings.token_max_age_days), tz, lang)
         ics = self.calendar.calendar(views + closing_views)
@@ -214,13 +237,12 @@ class DigestRenderer:
         payload = {"period": self.period.key, "company": company.key, "notices": payload_notices,
                    "closing_soon": [m.notice.uid for m in closing[:MAX_CLOSING]],
                    "unlisted": max(0, len(main) - MAX_LISTED)}
-        return RenderedDigest(company.key, subject, text, html, ics, payload, len(listed), len(closing_views))
+        return RenderedDigest(company.key, subject, text, html, ics, payload, len(listed), len(closing_views), links)
 
     def messages(self, company: CompanyProfile, rendered: RenderedDigest, recipients: list[str]) -> list[Any]:
         """One EmailMessage per recipient (each gets its own Message-ID and To)."""
-        _prefs, unsub_url, token = self.links(company.key)
-        unsubscribe = Unsubscribe(https_url=unsub_url, mailto=parse_from(self.settings.mail.from_address).addr_spec,
-                                  token=token)
+        _prefs, unsub_url, token = rendered.links or self.links(company.key)
+        unsubscribe = Unsubscribe(https_url=unsub_url, mailto=self.unsubscribe_mailto, token=token)
         attachments = ()
         if rendered.ics is not None:
             attachments = (Attachment(rendered.ics, "text", "calendar", f"tenderwatch-{self.period.key}.ics",
