@@ -76,10 +76,11 @@ def notice_view(notice: NoticeFacts, *, t: Texts, timezone: str, at: datetime, r
     else:
         deadline_text, days_text = t.no_deadline, ""
     value_text = ""
-    if notice.value_amount is not None:
-        value_text = format_money(notice.value_amount, notice.value_currency, lang)
-    elif notice.value_note:
+    if notice.value_note:
+        # the organisation's own words ("Cost range C: 5 - 10 MCHF", "> 500 KEURO") beat the bound we store
         value_text = display_text(notice.value_note, 100)
+    elif notice.value_amount is not None:
+        value_text = format_money(notice.value_amount, notice.value_currency, lang)
     notes: list[str] = []
     if since is not None:
         for change in notice.changes:
