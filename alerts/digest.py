@@ -264,6 +264,7 @@ class Relevance:
         limit = period.as_of + timedelta(days=closing_days)
         self.closing = frozenset(n.id for n in notices if n.deadline_at is not None and n.deadline_at <= limit)
         self._cache: dict[datetime, tuple[frozenset[int], frozenset[int]]] = {}
+        self._windows: dict[datetime, frozenset[int]] = {}
 
     def since(self, moment: datetime) -> tuple[frozenset[int], frozenset[int]]:
         """(new ids, changed ids) since ``moment``."""
@@ -273,6 +274,16 @@ class Relevance:
             changed = frozenset(n.id for n in self.notices
                                 if n.id not in new and any(c.changed_at >= moment for c in n.changes))
             hit = self._cache[moment] = (new, changed)
+        return hit
+
+    def window(self, moment: datetime) -> frozenset[int]:
+        """Every notice a digest since ``moment`` may show: new, changed or closing soon (one set per moment)."""
+        hit = self._windows.get(moment)
+        if hit is None:
+            new, changed = self.since(moment)
+            if len(self._windows) >= 64:  # companies' previous digests differ by milliseconds: stay bounded
+                self._windows.clear()
+            hit = self._windows[moment] = new | changed | self.closing
         return hit
 
 
@@ -338,7 +349,7 @@ def run_digests(engine: Engine, config: Config, *, week: str | None = None, now:
             continue
         since = previous.get(company.id, period.as_of - period.length)
         new, changed = relevance.since(since)
-        matches = index.match(company, within=new | changed | relevance.closing)
+        matches = index.match(company, within=relevance.window(since))
         main = [(m, "new" if m.notice.id in new else "changed") for m in matches
                 if m.notice.id in new or m.notice.id in changed]
         closing = [m for m in matches if m.notice.id in relevance.closing]

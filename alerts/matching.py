@@ -124,6 +124,12 @@ class NoticeIndex:
         self._eligible: dict[str, frozenset[int]] = {}
         self._orgs: dict[tuple[str, ...], frozenset[int]] = {}
         self._keywords: dict[str, frozenset[int]] = {}
+        self._allowed: dict[tuple[str, frozenset[int]], frozenset[int]] = {}
+        # Deadline order (unknown last, then id) as one integer per notice, so sorting a company's
+        # matches compares ints instead of building a tuple per match.
+        ranked = sorted(self.notices.values(), key=lambda n: (
+            n.deadline_at is None, n.deadline_at or datetime.min.replace(tzinfo=n.first_seen_at.tzinfo), n.id))
+        self._rank: dict[int, int] = {n.id: i for i, n in enumerate(ranked)}
 
     def __len__(self) -> int:
         return len(self.notices)
@@ -161,6 +167,16 @@ class NoticeIndex:
     def allowed_for(self, company: CompanyProfile, within: Iterable[int] | None = None) -> frozenset[int] | set[int]:
         """Notices the company may see at all: eligible country, organisation of interest, optional subset."""
         allowed: frozenset[int] | set[int] = self.eligible_for(company.country)
+        if not company.organisations and isinstance(within, frozenset):
+            # Most companies take every organisation and share a country and a digest window:
+            # their allowed set is one of a handful, so it is intersected once per run.
+            key = (company.country, within)
+            hit = self._allowed.get(key)
+            if hit is None:
+                if len(self._allowed) >= 256:  # many distinct windows (one per previous digest): stay bounded
+                    self._allowed.clear()
+                hit = self._allowed[key] = frozenset(allowed & within)
+            return hit
         if company.organisations:
             allowed = allowed & self.of_organisations(company.organisations)
         if within is not None:
@@ -185,14 +201,11 @@ class NoticeIndex:
         for keyword in company.keywords:
             for nid in self.keyword_hits(keyword) & allowed:
                 reasons[nid].append(Reason("keyword", keyword))
-        out = []
-        for nid, why in reasons.items():
-            notice = self.notices[nid]
-            if value_in_band(notice, company.value_min, company.value_max):
-                out.append(Match(notice, why))
-        out.sort(key=lambda m: (m.notice.deadline_at is None, m.notice.deadline_at or datetime.min.replace(
-            tzinfo=m.notice.first_seen_at.tzinfo), m.notice.id))
-        return out
+        notices, low, high = self.notices, company.value_min, company.value_max
+        ordered = sorted(reasons, key=self._rank.__getitem__)
+        if low is None and high is None:
+            return [Match(notices[nid], reasons[nid]) for nid in ordered]
+        return [Match(notices[nid], reasons[nid]) for nid in ordered if value_in_band(notices[nid], low, high)]
 
 
 @dataclass(slots=True)

@@ -39,8 +39,6 @@ from urllib.parse import quote
 KINDS = ("digest", "ilo-notification", "health")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 SUBJECT_LIMIT = 200
-MIME = policy.default
-"""The policy of every message we build (what ``EmailMessage()`` gets by default)."""
 WIRE = policy.default.clone(linesep="\r\n", max_line_length=998)
 """CRLF, and folding only beyond RFC 5322's hard limit: a List-Unsubscribe URI longer than 78
 characters must stay one URI, not become RFC 2047 encoded words that no mail client reads."""
@@ -108,6 +106,9 @@ class _Registry(HeaderRegistry):
 
 
 _HEADERS = _Registry()
+MIME = policy.default.clone(header_factory=_HEADERS)
+"""``policy.default`` (what ``EmailMessage()`` gets) with the class-caching registry: every header
+assignment asks the registry for the header's class (max_count), which would build a new class."""
 _FOLDED: dict[int, tuple[BaseHeader, str]] = {}
 """id(shared header object) -> (the object, its folded wire form); the object is kept alive here."""
 
@@ -301,7 +302,7 @@ def _flatten(msg: EmailMessage, out: list[str]) -> bool:
         if payload is None:
             body = ""
         elif isinstance(payload, str) and payload.isascii():
-            body = _NLCRE.sub("\r\n", payload)
+            body = payload.replace("\n", "\r\n") if "\r" not in payload else _NLCRE.sub("\r\n", payload)
         else:
             return False
     folded = []
