@@ -6,8 +6,11 @@ the company, render text + HTML + .ics, and build and serialise one RFC 5322 mes
 recipient. The bare baseline renders the same digest template with a fixed, pre-built context
 for every company (no matching, no per-company views, no calendar): the floor of "one mail per
 company". Target (issue 7): 10,000 companies in under 60 s on one core, time linear in companies.
+The load column is the 1-minute load average after the size ran (the machine may be shared).
+After the timing, the first mails of each size are serialised again through ``email.generator``
+and must be identical to what ``alerts.message.serialise`` wrote.
 
-    .venv/bin/python bench/match_render.py [--sizes 1000,10000,50000] [--notices 5000]
+    .venv/bin/python bench/match_render.py [--sizes 1000,10000,50000] [--notices 5000] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -69,12 +72,16 @@ def make_data(n_notices: int, n_companies: int, areas: list[str]):  # type: igno
     return notices, companies
 
 
-def child(n_companies: int, n_notices: int, mode: str) -> dict[str, float]:
+CHECKED = 50
+"""Mails (the first ones) re-serialised through email.generator after the timing, to hold the fast path to it."""
+
+
+def child(n_companies: int, n_notices: int, mode: str, profile: str | None = None) -> dict[str, float]:
     os.environ.setdefault("TENDERWATCH_SECRET_KEY", "bench-secret-not-for-production-use")
     from alerts.digest import DigestRenderer, Relevance
     from alerts.i18n import Texts
     from alerts.matching import NoticeIndex
-    from alerts.message import serialise
+    from alerts.message import parse, serialise, serialise_with_generator
     from alerts.periods import period_for
     from alerts.render import render_pair
     from tenderwatch.config import load_config
@@ -83,6 +90,12 @@ def child(n_companies: int, n_notices: int, mode: str) -> dict[str, float]:
     notices, companies = make_data(n_notices, n_companies, [a.id for a in config.taxonomy.areas])
     period = period_for("weekly", now=NOW, timezone="Europe/Amsterdam")
     renderer = DigestRenderer(config, period)
+    kept: list[tuple[object, str]] = []
+    profiler = None
+    if profile:
+        import cProfile
+        profiler = cProfile.Profile()
+        profiler.enable()
     start = time.perf_counter()
     mails = calls = 0
     if mode == "baseline":
@@ -93,24 +106,38 @@ def child(n_companies: int, n_notices: int, mode: str) -> dict[str, float]:
             render_pair("digest", ctx)
             mails += 1
     else:
+        # What run_digests does per company, minus the database and the network.
         index = NoticeIndex(notices, at=period.as_of)
         relevance = Relevance(notices, period, 14)
         since = period.as_of - period.length
-        new, changed = relevance.since(since)
+        new, _changed = relevance.since(since)
+        window = relevance.window(since)
         for company in companies:
-            matches = index.match(company, within=new | changed | relevance.closing)
+            matches = index.match(company, within=window)
             main = [(m, "new") for m in matches if m.notice.id in new]
             closing = [m for m in matches if m.notice.id in relevance.closing]
             if not main and not closing:
                 continue
             rendered = renderer.render(company, main, closing, since)
             for _rcpt, msg in renderer.messages(company, rendered, company.recipients):
-                serialise(msg)
+                wire = serialise(msg)
+                if len(kept) < CHECKED:
+                    kept.append((msg, wire))
                 mails += 1
             calls += len(main)
     seconds = time.perf_counter() - start
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"companies": n_companies, "seconds": seconds, "mails": mails, "calls": calls, "peak_mb": peak_mb}
+    for msg, wire in kept:  # outside the timing
+        if wire != serialise_with_generator(msg):
+            raise SystemExit("serialise() differs from email.generator's output")
+        back = parse(wire)
+        if back.get_body(preferencelist=("plain",)) is None or back.get_body(preferencelist=("html",)) is None:
+            raise SystemExit("a digest without its text or HTML part")
+    return {"companies": n_companies, "seconds": seconds, "mails": mails, "calls": calls, "peak_mb": peak_mb,
+            "checked": len(kept)}
 
 
 def main() -> None:
@@ -118,28 +145,37 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--notices", type=int, default=5000)
     parser.add_argument("--child", nargs=2, metavar=("COMPANIES", "MODE"))
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the timed part of the full run of each size "
+                        "into FILE.<size> (pstats format)")
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(int(args.child[0]), args.notices, args.child[1])))
+        print(json.dumps(child(int(args.child[0]), args.notices, args.child[1], args.profile)))
         return
-    print(f"digest matching + rendering, {args.notices} open notices, one core, each size in a fresh process")
-    print(f"{'companies':>10} {'mails':>8} {'listed calls':>13} {'seconds':>9} {'mails/s':>9} "
-          f"{'baseline s':>11} {'ratio':>7} {'peak MB':>8}")
+    print(f"digest matching + rendering, {args.notices} open notices, one core, each size in a fresh process; "
+          f"load average at start {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(f"{'':>10} {'':>7} {'':>8} | {'full run (match + render + build + serialise)':^46} | "
+          f"{'bare baseline (template only)':^31} |")
+    print(f"{'companies':>10} {'mails':>7} {'calls':>8} | {'seconds':>8} {'mails/s':>8} {'ms/company':>10} "
+          f"{'peak MB':>8} {'ratio':>6} | {'seconds':>8} {'ms/company':>10} {'peak MB':>8} {'load':>5}")
     per_company = []
     for size in (int(s) for s in args.sizes.split(",")):
         results = {}
         for mode in ("baseline", "full"):
-            out = subprocess.run([sys.executable, __file__, "--notices", str(args.notices), "--child", str(size), mode],
-                                 capture_output=True, text=True, check=True)
+            cmd = [sys.executable, __file__, "--notices", str(args.notices), "--child", str(size), mode]
+            if args.profile and mode == "full":
+                cmd += ["--profile", f"{args.profile}.{size}"]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True)
             results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
         full, base = results["full"], results["baseline"]
         per_company.append(full["seconds"] / size)
-        print(f"{size:>10} {full['mails']:>8} {full['calls']:>13} {full['seconds']:>9.2f} "
-              f"{full['mails'] / full['seconds']:>9.0f} {base['seconds']:>11.2f} "
-              f"{full['seconds'] / base['seconds']:>6.1f}x {full['peak_mb']:>8.0f}")
+        print(f"{size:>10} {full['mails']:>7} {full['calls']:>8} | {full['seconds']:>8.2f} "
+              f"{full['mails'] / full['seconds']:>8.0f} {full['seconds'] / size * 1000:>10.2f} "
+              f"{full['peak_mb']:>8.0f} {full['seconds'] / base['seconds']:>5.1f}x | {base['seconds']:>8.2f} "
+              f"{base['seconds'] / size * 1000:>10.2f} {base['peak_mb']:>8.0f} {os.getloadavg()[0]:>5.2f}")
     if len(per_company) > 1:
         print(f"time per company: {', '.join(f'{p * 1000:.2f} ms' for p in per_company)} "
               "(constant = linear in companies)")
+    print(f"the first {CHECKED} mails of each size re-serialised through email.generator after the timing: identical")
 
 
 if __name__ == "__main__":
