@@ -193,14 +193,16 @@ class NoticeIndex:
             return []
         reasons: dict[int, list[Reason]] = defaultdict(list)
         for area in company.areas:
+            why = Reason("area", area)  # immutable: one object for every notice it explains
             for nid in self.by_area.get(area, EMPTY) & allowed:
-                reasons[nid].append(Reason("area", area))
+                reasons[nid].append(why)
         for prefix in company.cpv_prefixes:
             for nid in self.by_cpv.get(prefix, EMPTY) & allowed:
                 reasons[nid].append(_cpv_reason(prefix, self.notices[nid].cpv_codes))
         for keyword in company.keywords:
+            why = Reason("keyword", keyword)
             for nid in self.keyword_hits(keyword) & allowed:
-                reasons[nid].append(Reason("keyword", keyword))
+                reasons[nid].append(why)
         notices, low, high = self.notices, company.value_min, company.value_max
         ordered = sorted(reasons, key=self._rank.__getitem__)
         if low is None and high is None:
