@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import exists, or_, select, text
+from sqlalchemy import exists, or_, select, text, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -218,15 +218,20 @@ def find_fuzzy_match(session: Session, organisation_id: int | None, rec: NoticeR
     types = COMPATIBLE_TYPES.get(rec.notice_type, {rec.notice_type, "other"}) | {rec.notice_type}
     if rec.notice_type == "other":
         types = set(COMPATIBLE_TYPES) | {"other", "market_survey", "expression_of_interest"}
-    date_filters = []
+    # each date range is its own index range ((organisation, published_at), (organisation, deadline_at)),
+    # united: an OR of the two in one WHERE makes SQLite read every notice of the organisation instead
+    in_window = []
     if rec.published_at is not None:
-        date_filters.append(Notice.published_at.between(rec.published_at - rules.date_window,
-                                                        rec.published_at + rules.date_window))
+        in_window.append(select(Notice.id).where(
+            Notice.organisation_id == organisation_id,
+            Notice.published_at.between(rec.published_at - rules.date_window, rec.published_at + rules.date_window)))
     if rec.deadline_at is not None:
-        date_filters.append(Notice.deadline_at.between(rec.deadline_at - timedelta(hours=24),
-                                                       rec.deadline_at + timedelta(hours=24)))
+        in_window.append(select(Notice.id).where(
+            Notice.organisation_id == organisation_id,
+            Notice.deadline_at.between(rec.deadline_at - timedelta(hours=24), rec.deadline_at + timedelta(hours=24))))
     query = select(Notice.id, Notice.title, Notice.published_at, Notice.deadline_at).where(
-        Notice.organisation_id == organisation_id, Notice.notice_type.in_(sorted(types)), or_(*date_filters),
+        Notice.id.in_(union(*in_window) if len(in_window) > 1 else in_window[0]),
+        Notice.organisation_id == organisation_id, Notice.notice_type.in_(sorted(types)),
         _not_seen_on(rec.source))
     if ref_key is not None:
         query = query.where(or_(Notice.reference_key.is_(None), Notice.reference_key == ref_key))
