@@ -352,9 +352,11 @@ class Store:
         cannot join to anything qualify: not seen before under their (source, external id), and not
         the same notice as a stored one of another source (by call key or fuzzily: ``upsert``'s
         lookups, made here for an organisation's record, which also gets the call uid of its earlier
-        stage). A record that could depend on another record of the batch (a previous notice, a call
-        key or another source of the same organisation) and every organisation record after a record
-        handed back are handed back unchanged for ``upsert``, in order. Results carry the new uid
+        stage; a record without organisation gets the call uid of the notice its ``previous_notice``
+        names, stored or earlier in the batch). A record that could depend on another record of the
+        batch (a previous notice, a call key or another source of the same organisation), one whose
+        previous notice was handed back, and every organisation record after a record handed back are
+        handed back unchanged for ``upsert``, in order. Results carry the new uid
         only. Core ``executemany`` on the session's connection: no unit of work, no per-row flush.
         """
 
@@ -376,11 +378,15 @@ class Store:
         pending_ids: set[str] = set()  # external ids of this batch's rows (a previous_notice may name one)
         pending_calls: set[tuple[int, str]] = set()  # (organisation, call key) of this batch's rows
         pending_orgs: dict[int, set[str]] = {}  # sources of this batch's rows per organisation
+        pending_call_uids: dict[str, str] = {}  # external id -> call uid of this batch's rows (first row wins)
+        handed_ids: set[str] = set()  # external ids handed back (stored after the bulk rows, by ``upsert``)
         for rec in records:
             key = (rec.source, rec.external_id)
             org_id = self.organisation_id(rec.organisation)
-            if key in seen or rec.sources or (rec.organisation and (org_id is None or handed_back)):
+            if (key in seen or rec.sources or (rec.organisation and (org_id is None or handed_back))
+                    or (rec.previous_notice is not None and rec.previous_notice in handed_ids)):
                 handed_back = True  # lifecycle linking is per record; later organisation records follow it
+                handed_ids.add(rec.external_id)
                 out.append(rec)
                 continue
             call_uid = rec.call_id
@@ -392,12 +398,14 @@ class Store:
                 if (rec.previous_notice in pending_ids or (ref_key is not None and (org_id, ref_key) in pending_calls)
                         or pending_orgs.get(org_id, {rec.source}) - {rec.source}):
                     handed_back = True
+                    handed_ids.add(rec.external_id)
                     out.append(rec)
                     continue
                 if (lifecycle.find_same_notice(self.session, org_id, ref_key, rec.notice_type, rec.source)
                         is not None or (self._may_fuzzy_match(org_id, rec) and lifecycle.find_fuzzy_match(
                             self.session, org_id, rec, ref_key, self.rules) is not None)):
                     handed_back = True
+                    handed_ids.add(rec.external_id)
                     out.append(rec)
                     continue
                 call_uid = call_uid or lifecycle.find_call_uid(self.session, org_id, ref_key, rec.previous_notice)
@@ -407,9 +415,15 @@ class Store:
                 self._seen_on(org_id, rec.source)
             else:
                 ref_key = lifecycle.reference_key(rec.organisation, rec.reference)
+                if call_uid is None and rec.previous_notice:
+                    # no organisation, so no call key: only the previous-notice link joins a stage to its call
+                    # (``upsert`` makes it too). A stored notice's sighting comes before this batch's rows.
+                    call_uid = (lifecycle.find_call_uid(self.session, None, None, rec.previous_notice)
+                                or pending_call_uids.get(rec.previous_notice))
             seen.add(key)
             pending_ids.add(rec.external_id)
             uid = rec.id or new_uid()
+            pending_call_uids.setdefault(rec.external_id, call_uid or uid)
             values = _record_values(rec)
             value = values.pop("value")
             if org_id is not None:  # classified as ``upsert`` does it (``_set_areas``: the stored values)

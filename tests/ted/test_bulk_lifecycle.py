@@ -1,0 +1,89 @@
+"""The bulk path (``Ingestor.add_many``, what ``tenderwatch import`` uses) links a change notice to the
+notice it changes exactly as the one-by-one path (``Ingestor.add``) does, also for a buyer that is
+not a configured organisation (no call key: only the previous-notice link can join the stages)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from pipeline.ingest import Ingestor
+from pipeline.records import NoticeRecord, SourceRef
+from pipeline.ted import parse_notice
+from tenderwatch.config import Config
+from tenderwatch.db.engine import session_scope
+from tenderwatch.db.models import Notice
+from tests.ted.test_import import FIXTURES, _cli
+
+FAIR = b"FAIR - Facility for Antiproton and Ion Research in Europe GmbH"
+STRANGER = b"Stadtwerke Irgendwo GmbH"  # not a configured organisation
+
+
+def _stranger(name: str) -> bytes:
+    """A legacy fixture (F02 contract notice, F14 corrigendum naming it) with a buyer we do not follow."""
+    return (FIXTURES / name).read_bytes().replace(FAIR, STRANGER)
+
+
+def _records() -> tuple[NoticeRecord, NoticeRecord]:
+    first, change = parse_notice(_stranger("legacy-f02-fair.xml"), "f02.xml"), parse_notice(
+        _stranger("legacy-f14-fair.xml"), "f14.xml")
+    assert change.previous_notice == first.external_id
+    return first, change
+
+
+def _call_ids(engine: Engine) -> dict[str, tuple[str, str, int | None]]:
+    with session_scope(engine) as s:
+        return {n.extra["ted_publication_number"]: (n.uid, n.call_uid, n.organisation_id)
+                for n in s.scalars(select(Notice))}
+
+
+def _assert_linked(engine: Engine) -> None:
+    found = _call_ids(engine)
+    (first_uid, first_call, first_org), (_, change_call, change_org) = found["12345-2021"], found["23456-2021"]
+    assert first_org is None and change_org is None  # really the path without an organisation
+    assert change_call == first_call == first_uid
+
+
+@pytest.mark.parametrize("how", ["separate batches", "one batch", "one by one"])
+def test_change_notice_of_an_unknown_buyer_joins_its_call(engine: Engine, config: Config, how: str) -> None:
+    first, change = _records()
+    with Ingestor(engine, config) as ing:
+        if how == "separate batches":
+            ing.add_many([first])
+            ing.flush()
+            ing.add_many([change])
+        elif how == "one batch":
+            ing.add_many([first, change])
+        else:
+            ing.add(first)
+            ing.add(change)
+        assert dict(ing.stats.counts) == {"new": 2}
+    _assert_linked(engine)
+
+
+def test_previous_notice_handed_back_is_stored_before_its_change(engine: Engine, config: Config) -> None:
+    """The notice named as previous goes through ``upsert`` (it carries a second source): the change
+    notice after it in the batch must wait for it rather than be bulk inserted unlinked."""
+    first, change = _records()
+    first.sources = [SourceRef(name="ted-mirror", external_id="m-1")]
+    with Ingestor(engine, config) as ing:
+        ing.add_many([first, change])
+        assert dict(ing.stats.counts) == {"new": 2}
+    _assert_linked(engine)
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_import_command_links_change_notice_of_unknown_buyer(tmp_path: Path, engine: Engine, config_dir: Path,
+                                                             monkeypatch: pytest.MonkeyPatch, together: bool) -> None:
+    """``tenderwatch import`` of both files at once (one batch) or one after the other (two imports)."""
+    monkeypatch.setenv("TENDERWATCH_REJECTS_DIR", str(tmp_path / "rejects"))
+    first, change = tmp_path / "a-f02.xml", tmp_path / "b-f14.xml"
+    first.write_bytes(_stranger("legacy-f02-fair.xml"))
+    change.write_bytes(_stranger("legacy-f14-fair.xml"))
+    runs = [[first, change]] if together else [[first], [change]]
+    for paths in runs:
+        result = _cli(engine, config_dir, "import", *(str(p) for p in paths))
+        assert result.exit_code == 0 and f"{len(paths)} new" in result.output, result.output
+    _assert_linked(engine)
