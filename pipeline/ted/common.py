@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -35,6 +36,29 @@ def text_of(el: etree._Element | None) -> str | None:
     if el is None:
         return None
     return clean_text(_C1.sub("", " ".join(el.itertext())))
+
+
+def first_on_path(el: etree._Element, steps: tuple[str, ...], i: int = 0) -> etree._Element | None:
+    """``el.find('A/B/C')`` for child steps given as Clark tags: the same element (the first in document
+    order), found by ``iterchildren`` alone, without ElementPath's per-call parsing and selectors."""
+    if i == len(steps) - 1:
+        for child in el.iterchildren(steps[i]):
+            return child
+        return None
+    for child in el.iterchildren(steps[i]):
+        found = first_on_path(child, steps, i + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def iter_on_path(el: etree._Element, steps: tuple[str, ...], i: int = 0) -> Iterator[etree._Element]:
+    """``el.iterfind('A/B/C')`` for child steps given as Clark tags: the same elements in the same order."""
+    if i == len(steps) - 1:
+        yield from el.iterchildren(steps[i])
+        return
+    for child in el.iterchildren(steps[i]):
+        yield from iter_on_path(child, steps, i + 1)
 
 
 def money(amount: str | None, currency: str | None) -> Money | None:

@@ -10,14 +10,25 @@ notice's own language (``cbc:NoticeLanguageCode``) is kept.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from lxml import etree
 
 from pipeline.records import AwardRecord, LotRecord, Money
 from pipeline.ted import codelists
-from pipeline.ted.common import Extracted, TedParseError, cpv, eforms_datetime, money, text_of
+from pipeline.ted.common import (
+    Extracted,
+    TedParseError,
+    cpv,
+    eforms_datetime,
+    first_on_path,
+    iter_on_path,
+    money,
+    text_of,
+)
 
 NS = {
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
@@ -31,6 +42,27 @@ UBL_PREFIX = "urn:oasis:names:specification:ubl:schema:xsd:"
 EXTENSION = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/efext:EformsExtension"
 
 
+@lru_cache(maxsize=256)
+def _steps(path: str) -> tuple[str, ...]:
+    """'cac:A/cbc:B' -> ('{ns}A', '{ns}B'): resolved once per path, not per lookup."""
+    out = []
+    for part in path.split("/"):
+        prefix, _, local = part.partition(":")
+        out.append(f"{{{NS[prefix]}}}{local}")
+    return tuple(out)
+
+
+def _find(el: etree._Element, path: str) -> etree._Element | None:
+    """``el.find(path, NS)`` for a path of child steps, without ElementPath's per-call namespace handling
+    (sorting the prefix map to key its cache, building selectors): the same element, about twice as fast."""
+    return first_on_path(el, _steps(path))
+
+
+def _iter(el: etree._Element, path: str) -> Iterator[etree._Element]:
+    """``el.iterfind(path, NS)`` for a path of child steps: the same elements in the same order."""
+    return iter_on_path(el, _steps(path))
+
+
 def is_eforms(root: etree._Element) -> bool:
     return isinstance(root.tag, str) and (etree.QName(root).namespace or "").startswith(UBL_PREFIX)
 
@@ -38,7 +70,7 @@ def is_eforms(root: etree._Element) -> bool:
 def _t(el: etree._Element | None, path: str) -> str | None:
     if el is None:
         return None
-    found = el.find(path, NS)
+    found = _find(el, path)
     if found is None or found.text is None:
         return None
     return found.text.strip() or None
@@ -53,7 +85,7 @@ class _Lang:
     def pick(self, el: etree._Element | None, path: str) -> str | None:
         if el is None:
             return None
-        items = el.findall(path, NS)
+        items = list(_iter(el, path))
         if not items:
             return None
         for item in items:
@@ -66,12 +98,12 @@ def _organisations(ext: etree._Element | None) -> dict[str, dict[str, str | None
     out: dict[str, dict[str, str | None]] = {}
     if ext is None:
         return out
-    for company in ext.iterfind("efac:Organizations/efac:Organization/efac:Company", NS):
+    for company in _iter(ext, "efac:Organizations/efac:Organization/efac:Company"):
         oid = _t(company, "cac:PartyIdentification/cbc:ID")
         if not oid:
             continue
         out[oid] = {
-            "name": text_of(company.find("cac:PartyName/cbc:Name", NS)),
+            "name": text_of(_find(company, "cac:PartyName/cbc:Name")),
             "country": codelists.country_alpha2(_t(company, "cac:PostalAddress/cac:Country/cbc:IdentificationCode")),
             "identifier": _t(company, "cac:PartyLegalEntity/cbc:CompanyID"),
         }
@@ -82,21 +114,20 @@ def _cpvs(project: etree._Element | None) -> list[str]:
     if project is None:
         return []
     codes = [cpv(_t(project, "cac:MainCommodityClassification/cbc:ItemClassificationCode"))]
-    codes += [cpv(c.text) for c in project.iterfind("cac:AdditionalCommodityClassification/cbc:ItemClassificationCode",
-                                                     NS)]
+    codes += [cpv(c.text) for c in _iter(project, "cac:AdditionalCommodityClassification/cbc:ItemClassificationCode")]
     return [c for c in codes if c]
 
 
 def _amount(el: etree._Element | None, path: str) -> Money | None:
     if el is None:
         return None
-    found = el.find(path, NS)
+    found = _find(el, path)
     return None if found is None else money(found.text, found.get("currencyID"))
 
 
 def parse_eforms(root: etree._Element, where: str) -> Extracted:
     """Extract the export contract's fields from an eForms notice (any subtype)."""
-    ext = root.find(EXTENSION, NS)
+    ext = _find(root, EXTENSION)
     type_code = _t(root, "cbc:NoticeTypeCode")
     subtype = _t(ext, "efac:NoticeSubType/cbc:SubTypeCode")
     if type_code is None and subtype is None:
@@ -104,16 +135,16 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
     lang3 = _t(root, "cbc:NoticeLanguageCode")
     lang = _Lang(lang3)
     languages = [codelists.language_alpha2(lang3)]
-    languages += [codelists.language_alpha2(e.text) for e in root.iterfind("cac:AdditionalNoticeLanguage/cbc:ID", NS)]
+    languages += [codelists.language_alpha2(e.text) for e in _iter(root, "cac:AdditionalNoticeLanguage/cbc:ID")]
 
-    changes = ext.find("efac:Changes", NS) if ext is not None else None
+    changes = _find(ext, "efac:Changes") if ext is not None else None
     notice_type = codelists.EFORMS_SUBTYPES.get(subtype or "") or codelists.EFORMS_NOTICE_TYPES.get(
         type_code or "", "other")
     previous = None
     if changes is not None:
         notice_type = "corrigendum"
         previous = _t(changes, "efbc:ChangedNoticeIdentifier")
-    modification = ext.find("efac:ContractModification", NS) if ext is not None else None
+    modification = _find(ext, "efac:ContractModification") if ext is not None else None
     if modification is not None and previous is None:
         previous = _t(modification, "efbc:ChangedNoticeIdentifier")
 
@@ -121,7 +152,7 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
     buyer_ref = _t(root, "cac:ContractingParty/cac:Party/cac:PartyIdentification/cbc:ID")
     buyer = orgs.get(buyer_ref or "", {})
 
-    project = root.find("cac:ProcurementProject", NS)
+    project = _find(root, "cac:ProcurementProject")
     notice_id = _t(root, "cbc:ID")
     version = _t(root, "cbc:VersionID")
     pub_number = codelists.publication_number(_t(ext, "efac:Publication/efbc:NoticePublicationID"))
@@ -132,21 +163,21 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
     lots: list[LotRecord] = []
     deadlines: list[datetime] = []
     requests: list[datetime] = []  # restricted/negotiated procedures: requests to participate (BT-1311)
-    for lot_el in root.iterfind("cac:ProcurementProjectLot", NS):
+    for lot_el in _iter(root, "cac:ProcurementProjectLot"):
         lot_id = _t(lot_el, "cbc:ID")
         if not lot_id:
             continue
-        lot_project = lot_el.find("cac:ProcurementProject", NS)
+        lot_project = _find(lot_el, "cac:ProcurementProject")
         lots.append(LotRecord(
             lot_number=lot_id, title=lang.pick(lot_project, "cbc:Name"), cpv_codes=_cpvs(lot_project),
             value=_amount(lot_project, "cac:RequestedTenderTotal/cbc:EstimatedOverallContractAmount")))
-        period = lot_el.find("cac:TenderingProcess/cac:TenderSubmissionDeadlinePeriod", NS)
+        period = _find(lot_el, "cac:TenderingProcess/cac:TenderSubmissionDeadlinePeriod")
         if period is not None:
             deadline = eforms_datetime(_t(period, "cbc:EndDate"), _t(period, "cbc:EndTime"), end_of_day=True,
                                        fallback_tz=buyer_tz)
             if deadline is not None:
                 deadlines.append(deadline)
-        period = lot_el.find("cac:TenderingProcess/cac:ParticipationRequestReceptionPeriod", NS)
+        period = _find(lot_el, "cac:TenderingProcess/cac:ParticipationRequestReceptionPeriod")
         if period is not None:
             deadline = eforms_datetime(_t(period, "cbc:EndDate"), _t(period, "cbc:EndTime"), end_of_day=True,
                                        fallback_tz=buyer_tz)
@@ -201,33 +232,33 @@ def _awards(ext: etree._Element, orgs: dict[str, dict[str, str | None]]) -> list
     A tender by a group yields one row per member; the tender's value goes on the group leader
     (or the first member) only, so totals per country never count one contract twice.
     """
-    result = ext.find("efac:NoticeResult", NS)
+    result = _find(ext, "efac:NoticeResult")
     if result is None:
         return []
     tenders = {}
-    for tender in result.iterfind("efac:LotTender", NS):
+    for tender in _iter(result, "efac:LotTender"):
         tid = _t(tender, "cbc:ID")
         if tid:
             tenders[tid] = tender
     parties = {}
-    for party in result.iterfind("efac:TenderingParty", NS):
+    for party in _iter(result, "efac:TenderingParty"):
         pid = _t(party, "cbc:ID")
         if pid:
             parties[pid] = party
     signed: dict[str, datetime | None] = {}
-    for contract in result.iterfind("efac:SettledContract", NS):
+    for contract in _iter(result, "efac:SettledContract"):
         issued = eforms_datetime(_t(contract, "cbc:IssueDate"))
-        for ref in contract.iterfind("efac:LotTender/cbc:ID", NS):
+        for ref in _iter(contract, "efac:LotTender/cbc:ID"):
             if ref.text:
                 signed[ref.text.strip()] = issued
     awards: list[AwardRecord] = []
     seen: set[tuple[str, str | None]] = set()
-    for lot_result in result.iterfind("efac:LotResult", NS):
+    for lot_result in _iter(result, "efac:LotResult"):
         code = _t(lot_result, "cbc:TenderResultCode")
         if code is not None and code != "selec-w":
             continue  # no winner chosen (closed, or still open)
         lot_number = _t(lot_result, "efac:TenderLot/cbc:ID")
-        for ref in lot_result.iterfind("efac:LotTender/cbc:ID", NS):
+        for ref in _iter(lot_result, "efac:LotTender/cbc:ID"):
             tid = (ref.text or "").strip()
             tender = tenders.get(tid)
             if tender is None or (tid, lot_number) in seen:
@@ -235,7 +266,7 @@ def _awards(ext: etree._Element, orgs: dict[str, dict[str, str | None]]) -> list
             seen.add((tid, lot_number))
             value = _amount(tender, "cac:LegalMonetaryTotal/cbc:PayableAmount")
             party = parties.get(_t(tender, "efac:TenderingParty/cbc:ID") or "")
-            members = [] if party is None else list(party.iterfind("efac:Tenderer", NS))
+            members = [] if party is None else list(_iter(party, "efac:Tenderer"))
             members.sort(key=lambda m: _t(m, "efbc:GroupLeadIndicator") != "true")
             for i, member in enumerate(members):
                 org = orgs.get(_t(member, "cbc:ID") or "", {})

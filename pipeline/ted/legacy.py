@@ -16,20 +16,26 @@ from lxml import etree
 
 from pipeline.records import AwardRecord, LotRecord
 from pipeline.ted import codelists
-from pipeline.ted.common import Extracted, TedParseError, cpv, local_datetime, money, text_of
+from pipeline.ted.common import (
+    Extracted,
+    TedParseError,
+    cpv,
+    first_on_path,
+    iter_on_path,
+    local_datetime,
+    money,
+    text_of,
+)
 
 
 def is_legacy(root: etree._Element) -> bool:
     return isinstance(root.tag, str) and etree.QName(root).localname == "TED_EXPORT"
 
 
-@lru_cache(maxsize=64)
-def _path(ns: str, path: str) -> str:
-    """'A/B' -> '{ns}A/{ns}B' (legacy notices put every element in one default namespace)."""
-    if not ns:
-        return path
-    return "/".join(part if part in (".", "..") or part.startswith("{") else f"{{{ns}}}{part}"
-                    for part in path.split("/"))
+@lru_cache(maxsize=256)
+def _steps(ns: str, path: str) -> tuple[str, ...]:
+    """'A/B' -> ('{ns}A', '{ns}B') (legacy notices put every element in one default namespace)."""
+    return tuple(part if not ns or part.startswith("{") else f"{{{ns}}}{part}" for part in path.split("/"))
 
 
 class _Doc:
@@ -37,10 +43,10 @@ class _Doc:
         self.ns = etree.QName(root).namespace or ""
 
     def find(self, el: etree._Element | None, path: str) -> etree._Element | None:
-        return None if el is None else el.find(_path(self.ns, path))
+        return None if el is None else first_on_path(el, _steps(self.ns, path))
 
     def findall(self, el: etree._Element | None, path: str) -> list[etree._Element]:
-        return [] if el is None else el.findall(_path(self.ns, path))
+        return [] if el is None else list(iter_on_path(el, _steps(self.ns, path)))
 
     def text(self, el: etree._Element | None, path: str) -> str | None:
         found = self.find(el, path)
