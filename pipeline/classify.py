@@ -226,7 +226,8 @@ class Classifier:
         ``DESTINATION`` (after a context word) or ``MODIFIER`` (a compound's modifier)."""
         view = self._view(language)
         words = _TOKEN.findall(fold(text))
-        looked = [self._word(view, w) for w in words]
+        cache, word = view.word_cache, self._word  # the cache hit inline: one call per new word, not per word
+        looked = [cache.get(w) or word(view, w) for w in words]
         phrases = view.phrases
         context = view.context
         role = PRODUCT
