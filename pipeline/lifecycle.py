@@ -156,6 +156,25 @@ def find_call_uid(session: Session, organisation_id: int | None, ref_key: str | 
     ).first()
 
 
+def call_uids_by_external_id(session: Session, external_ids: set[str]) -> dict[str, str]:
+    """``find_call_uid``'s previous-notice lookup for many ids at once (a batch's change and award notices).
+
+    For each external id, the call uid of the first sighting (lowest id, any source) carrying it:
+    what ``find_call_uid(session, None, None, id)`` gives for each, in one query per 500 ids.
+    """
+    names = sighting_source_names(session) if external_ids else []
+    found: dict[str, str] = {}
+    ids = sorted(external_ids)
+    for i in range(0, len(ids) if names else 0, 500):
+        rows = session.execute(
+            select(NoticeSource.external_id, Notice.call_uid).join(Notice, NoticeSource.notice_id == Notice.id)
+            .where(NoticeSource.source_name.in_(names), NoticeSource.external_id.in_(ids[i:i + 500]))
+            .order_by(NoticeSource.id))
+        for external_id, call_uid in rows:
+            found.setdefault(external_id, call_uid)
+    return found
+
+
 # --------------------------------------------------------------------------- fuzzy cross-source match
 
 

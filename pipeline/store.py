@@ -380,6 +380,10 @@ class Store:
         pending_orgs: dict[int, set[str]] = {}  # sources of this batch's rows per organisation
         pending_call_uids: dict[str, str] = {}  # external id -> call uid of this batch's rows (first row wins)
         handed_ids: set[str] = set()  # external ids handed back (stored after the bulk rows, by ``upsert``)
+        # the previous-notice links of records without organisation, resolved in one query: nothing is
+        # written to the database before the rows below, so each lookup would have read the same
+        stored_calls = lifecycle.call_uids_by_external_id(self.session, {
+            r.previous_notice for r in records if r.previous_notice and r.call_id is None and not r.organisation})
         for rec in records:
             key = (rec.source, rec.external_id)
             org_id = self.organisation_id(rec.organisation)
@@ -418,8 +422,7 @@ class Store:
                 if call_uid is None and rec.previous_notice:
                     # no organisation, so no call key: only the previous-notice link joins a stage to its call
                     # (``upsert`` makes it too). A stored notice's sighting comes before this batch's rows.
-                    call_uid = (lifecycle.find_call_uid(self.session, None, None, rec.previous_notice)
-                                or pending_call_uids.get(rec.previous_notice))
+                    call_uid = stored_calls.get(rec.previous_notice) or pending_call_uids.get(rec.previous_notice)
             seen.add(key)
             pending_ids.add(rec.external_id)
             uid = rec.id or new_uid()
