@@ -120,8 +120,14 @@ def _notice_values(n: Notice) -> dict[str, Any]:
     }
 
 
-def content_hash(rec: NoticeRecord) -> str:
-    payload = json.dumps({k: _jsonable(v) for k, v in _record_values(rec).items()}, sort_keys=True, default=str)
+_HASH_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+"""What ``json.dumps(..., sort_keys=True, default=str)`` builds on every call, built once."""
+
+
+def content_hash(rec: NoticeRecord, values: dict[str, Any] | None = None) -> str:
+    """``values``: ``_record_values(rec)`` when the caller has it already (not computed twice)."""
+    values = _record_values(rec) if values is None else values
+    payload = _HASH_ENCODER.encode({k: _jsonable(v) for k, v in values.items()})
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -428,6 +434,7 @@ class Store:
             uid = rec.id or new_uid()
             pending_call_uids.setdefault(rec.external_id, call_uid or uid)
             values = _record_values(rec)
+            digest = content_hash(rec, values)
             value = values.pop("value")
             if org_id is not None:  # classified as ``upsert`` does it (``_set_areas``: the stored values)
                 scores = rec.technology_areas if values["title"] == rec.title else None
@@ -449,7 +456,7 @@ class Store:
                          "value_note": _bound(rec.value_note, 200), "languages": list(rec.languages),
                          "first_seen_at": rec.first_seen_at or now, "last_seen_at": now,
                          "last_changed_at": rec.last_changed_at or rec.first_seen_at or now,
-                         "content_hash": content_hash(rec), "raw": rec.raw, "warnings": list(rec.warnings),
+                         "content_hash": digest, "raw": rec.raw, "warnings": list(rec.warnings),
                          "extra": extra})
             fresh.append((len(out), rec, uid, scores))
             out.append(rec)  # replaced by its result below
