@@ -41,9 +41,14 @@ def text_of(el: etree._Element | None) -> str | None:
 def first_on_path(el: etree._Element, steps: tuple[str, ...], i: int = 0) -> etree._Element | None:
     """``el.find('A/B/C')`` for child steps given as Clark tags: the same element (the first in document
     order), found by ``iterchildren`` alone, without ElementPath's per-call parsing and selectors."""
-    if i == len(steps) - 1:
+    last = len(steps) - 1
+    if i == last:
+        return next(el.iterchildren(steps[i]), None)
+    if i == last - 1:  # the last two steps without a call per child (most paths have one or two steps)
+        tag = steps[last]
         for child in el.iterchildren(steps[i]):
-            return child
+            for found in child.iterchildren(tag):
+                return found
         return None
     for child in el.iterchildren(steps[i]):
         found = first_on_path(child, steps, i + 1)
