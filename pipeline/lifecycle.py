@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import exists, or_, select, text, union
+from sqlalchemy import Select, bindparam, exists, or_, select, text, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -96,7 +96,7 @@ def reference_key(organisation: str | None, reference: str | None) -> str | None
     return LifecycleRules().reference_key(organisation, reference)
 
 
-def _not_seen_on(source_name: str) -> ColumnElement[bool]:
+def _not_seen_on(source_name: Any) -> ColumnElement[bool]:
     """SQL: the notice has no sighting on ``source_name`` (decided in the database, not per candidate)."""
     return ~exists().where(NoticeSource.notice_id == Notice.id, NoticeSource.source_name == source_name)
 
@@ -106,14 +106,17 @@ def find_same_notice(session: Session, organisation_id: int | None, ref_key: str
     """A notice of another source that is this very stage of this very call, if any."""
     if organisation_id is None or ref_key is None:
         return None
-    return session.scalars(
-        select(Notice).where(
-            Notice.organisation_id == organisation_id,
-            Notice.reference_key == ref_key,
-            Notice.notice_type == notice_type,
-            _not_seen_on(source_name),
-        ).order_by(Notice.id).limit(1)
-    ).first()
+    return session.scalars(_SAME_NOTICE, {"org": organisation_id, "ref": ref_key, "type": notice_type,
+                                          "source": source_name}).first()
+
+
+_SAME_NOTICE = select(Notice).where(
+    Notice.organisation_id == bindparam("org"),
+    Notice.reference_key == bindparam("ref"),
+    Notice.notice_type == bindparam("type"),
+    _not_seen_on(bindparam("source")),  # type: ignore[arg-type]
+).order_by(Notice.id).limit(1)
+"""``find_same_notice``'s query, built once (statements are per-call parameters, not per-call objects)."""
 
 
 _SOURCE_NAMES = text(
@@ -148,12 +151,12 @@ def find_call_uid(session: Session, organisation_id: int | None, ref_key: str | 
             return linked
     if organisation_id is None or ref_key is None:
         return None
-    return session.scalars(
-        select(Notice.call_uid)
-        .where(Notice.organisation_id == organisation_id, Notice.reference_key == ref_key)
-        .order_by(Notice.id)
-        .limit(1)
-    ).first()
+    return session.scalars(_CALL_BY_KEY, {"org": organisation_id, "ref": ref_key}).first()
+
+
+_CALL_BY_KEY = (select(Notice.call_uid)
+                .where(Notice.organisation_id == bindparam("org"), Notice.reference_key == bindparam("ref"))
+                .order_by(Notice.id).limit(1))
 
 
 def call_uids_by_external_id(session: Session, external_ids: set[str]) -> dict[str, str]:
@@ -237,24 +240,17 @@ def find_fuzzy_match(session: Session, organisation_id: int | None, rec: NoticeR
     types = COMPATIBLE_TYPES.get(rec.notice_type, {rec.notice_type, "other"}) | {rec.notice_type}
     if rec.notice_type == "other":
         types = set(COMPATIBLE_TYPES) | {"other", "market_survey", "expression_of_interest"}
-    # each date range is its own index range ((organisation, published_at), (organisation, deadline_at)),
-    # united: an OR of the two in one WHERE makes SQLite read every notice of the organisation instead
-    in_window = []
+    params: dict[str, Any] = {"org": organisation_id, "types": sorted(types), "source": rec.source}
     if rec.published_at is not None:
-        in_window.append(select(Notice.id).where(
-            Notice.organisation_id == organisation_id,
-            Notice.published_at.between(rec.published_at - rules.date_window, rec.published_at + rules.date_window)))
+        params["pub_lo"] = rec.published_at - rules.date_window
+        params["pub_hi"] = rec.published_at + rules.date_window
     if rec.deadline_at is not None:
-        in_window.append(select(Notice.id).where(
-            Notice.organisation_id == organisation_id,
-            Notice.deadline_at.between(rec.deadline_at - timedelta(hours=24), rec.deadline_at + timedelta(hours=24))))
-    query = select(Notice.id, Notice.title, Notice.published_at, Notice.deadline_at).where(
-        Notice.id.in_(union(*in_window) if len(in_window) > 1 else in_window[0]),
-        Notice.organisation_id == organisation_id, Notice.notice_type.in_(sorted(types)),
-        _not_seen_on(rec.source))
+        params["dl_lo"] = rec.deadline_at - timedelta(hours=24)
+        params["dl_hi"] = rec.deadline_at + timedelta(hours=24)
     if ref_key is not None:
-        query = query.where(or_(Notice.reference_key.is_(None), Notice.reference_key == ref_key))
-    candidates = session.execute(query.order_by(Notice.id).limit(500)).all()
+        params["ref"] = ref_key
+    query = _fuzzy_query(rec.published_at is not None, rec.deadline_at is not None, ref_key is not None)
+    candidates = session.execute(query, params).all()
     best: tuple[int, float] | None = None
     for cand in candidates:
         if not _dates_close(cand, rec, rules.date_window):
@@ -266,3 +262,35 @@ def find_fuzzy_match(session: Session, organisation_id: int | None, rec: NoticeR
         return None
     notice = session.get(Notice, best[0])
     return (notice, best[1]) if notice is not None else None
+
+
+_FUZZY_QUERIES: dict[tuple[bool, bool, bool], Select[Any]] = {}
+
+
+def _fuzzy_query(by_published: bool, by_deadline: bool, by_reference: bool) -> Select[Any]:
+    """``find_fuzzy_match``'s candidate query for one shape of record, built once with bound parameters.
+
+    Each date range is its own index range ((organisation, published_at), (organisation, deadline_at)),
+    united: an OR of the two in one WHERE makes SQLite read every notice of the organisation instead.
+    """
+    shape = (by_published, by_deadline, by_reference)
+    query = _FUZZY_QUERIES.get(shape)
+    if query is not None:
+        return query
+    in_window = []
+    if by_published:
+        in_window.append(select(Notice.id).where(
+            Notice.organisation_id == bindparam("org"),
+            Notice.published_at.between(bindparam("pub_lo"), bindparam("pub_hi"))))
+    if by_deadline:
+        in_window.append(select(Notice.id).where(
+            Notice.organisation_id == bindparam("org"),
+            Notice.deadline_at.between(bindparam("dl_lo"), bindparam("dl_hi"))))
+    query = select(Notice.id, Notice.title, Notice.published_at, Notice.deadline_at).where(
+        Notice.id.in_(union(*in_window) if len(in_window) > 1 else in_window[0]),
+        Notice.organisation_id == bindparam("org"), Notice.notice_type.in_(bindparam("types", expanding=True)),
+        _not_seen_on(bindparam("source")))
+    if by_reference:
+        query = query.where(or_(Notice.reference_key.is_(None), Notice.reference_key == bindparam("ref")))
+    query = _FUZZY_QUERIES[shape] = query.order_by(Notice.id).limit(500)
+    return query
