@@ -464,8 +464,13 @@ class Store:
             return out
         conn = self.session.connection()
         table = Notice.__table__
-        ids = dict(conn.execute(table.insert().returning(table.c.uid, table.c.id, sort_by_parameter_order=True),
-                                rows).all())
+        # a plain executemany, then the ids by uid (unique, indexed): cheaper than RETURNING through
+        # SQLAlchemy's insertmanyvalues batches (rows rendered into one VALUES list per batch)
+        conn.execute(table.insert(), rows)
+        uids = [row["uid"] for row in rows]
+        ids: dict[str, int] = {}
+        for i in range(0, len(uids), 500):
+            ids.update(conn.execute(select(table.c.uid, table.c.id).where(table.c.uid.in_(uids[i:i + 500]))).all())
         sightings, areas, lots, awards = [], [], [], []
         for position, rec, uid, scores in fresh:
             nid = ids[uid]
