@@ -48,6 +48,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import itemgetter
 
 from pipeline.records import AreaScore
 from tenderwatch.config.models import TaxonomyConfig
@@ -117,7 +119,12 @@ class _Compiled:
     suffixes: list[tuple[str, _Rule]] = field(default_factory=list)
     affix_re: re.Pattern[str] | None = None
     context: frozenset[str] = frozenset()
-    word_cache: dict[str, tuple[str, tuple[_Rule, ...]]] = field(default_factory=dict)
+    word_cache: dict[str, _WordEntry] = field(default_factory=dict)
+
+
+_WordEntry = tuple[str, tuple[_Rule, ...], tuple[_Rule, ...], tuple[tuple[tuple[str, ...], _Rule], ...], bool]
+"""A folded word in one view: (stem, rules, modifier rules, phrases starting with the stem, any of the three)."""
+_ACTIVE = itemgetter(4)
 
 
 class Classifier:
@@ -189,8 +196,9 @@ class Classifier:
                 view.phrases.setdefault(words[0], []).append((words, rule))
 
     @staticmethod
-    def _word(view: _Compiled, word: str) -> tuple[str, tuple[_Rule, ...], tuple[_Rule, ...]]:
-        """(stem, rules, modifier rules) of a folded word, computed once per distinct word and view.
+    def _word(view: _Compiled, word: str) -> _WordEntry:
+        """(stem, rules, modifier rules, phrases starting with the stem, whether any of these three) of a
+        folded word, computed once per distinct word and view.
 
         A compound's head decides: a ``word*`` rule (the modifier, "Beschleuniger-" in
         "Beschleunigertunnel") becomes a modifier rule, weighed like a destination, when a strong
@@ -215,7 +223,9 @@ class Classifier:
             rules += modifiers + heads
         if len(view.word_cache) >= _CACHE_LIMIT:
             view.word_cache.clear()
-        hit = view.word_cache[word] = (key, tuple(dict.fromkeys(rules)), tuple(dict.fromkeys(demoted)))
+        unique, starts = tuple(dict.fromkeys(rules)), tuple(view.phrases.get(key, ()))
+        modifying = tuple(dict.fromkeys(demoted))
+        hit = view.word_cache[word] = (key, unique, modifying, starts, bool(unique or modifying or starts))
         return hit
 
     # ------------------------------------------------------------------ matching
@@ -228,17 +238,18 @@ class Classifier:
         words = _TOKEN.findall(fold(text))
         cache, word = view.word_cache, self._word  # the cache hit inline: one call per new word, not per word
         looked = [cache.get(w) or word(view, w) for w in words]
-        phrases = view.phrases
-        context = view.context
-        role = PRODUCT
-        for i, (key, rules, demoted) in enumerate(looked):
-            if i and role is PRODUCT and words[i] in context:
-                role = DESTINATION
+        # every word from the first context word after the first word on is in the DESTINATION role
+        named = view.context.intersection(words[1:]) if len(words) > 1 else ()
+        first_context = min(words.index(w, 1) for w in named) if named else len(words)
+        # only words with a rule, a modifier rule or a phrase start can yield (most words have none)
+        for i in compress(range(len(looked)), map(_ACTIVE, looked)):
+            _key, rules, demoted, starts, _ = looked[i]
+            role = DESTINATION if i >= first_context else PRODUCT
             for rule in rules:
                 yield words[i], rule, role
             for rule in demoted:
                 yield words[i], rule, MODIFIER
-            for seq, rule in phrases.get(key, ()):
+            for seq, rule in starts:
                 n = len(seq)
                 if i + n <= len(looked) and all(looked[i + j][0] == seq[j] for j in range(1, n)):
                     yield " ".join(words[i : i + n]), rule, role
