@@ -27,6 +27,8 @@ def fold_name(name: str) -> str:
 class OrganisationMatcher:
     def __init__(self, config: Config) -> None:
         self._names: dict[str, str] = {}
+        self._seen: dict[str, str | None] = {}
+        """Buyer names already matched: one buyer publishes many notices, folded once each."""
         for org in config.organisations:
             for name in (org.name, *org.official_names):
                 if name.strip().casefold() == org.code.casefold():
@@ -36,4 +38,11 @@ class OrganisationMatcher:
     def match(self, buyer_name: str | None) -> str | None:
         if not buyer_name:
             return None
-        return self._names.get(fold_name(buyer_name))
+        try:
+            return self._seen[buyer_name]
+        except KeyError:
+            pass
+        if len(self._seen) >= 50_000:  # bounded: a year of TED names fewer buyers, but never grow without end
+            self._seen.clear()
+        found = self._seen[buyer_name] = self._names.get(fold_name(buyer_name))
+        return found

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 
 from lxml import etree
 
@@ -42,25 +41,30 @@ UBL_PREFIX = "urn:oasis:names:specification:ubl:schema:xsd:"
 EXTENSION = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/efext:EformsExtension"
 
 
-@lru_cache(maxsize=256)
+_STEPS: dict[str, tuple[str, ...]] = {}
+"""Resolved paths (the parser's paths are a fixed set of literals; ``_steps`` fills this)."""
+
+
 def _steps(path: str) -> tuple[str, ...]:
     """'cac:A/cbc:B' -> ('{ns}A', '{ns}B'): resolved once per path, not per lookup."""
     out = []
     for part in path.split("/"):
         prefix, _, local = part.partition(":")
         out.append(f"{{{NS[prefix]}}}{local}")
+    if len(_STEPS) < 1024:
+        _STEPS[path] = tuple(out)
     return tuple(out)
 
 
 def _find(el: etree._Element, path: str) -> etree._Element | None:
     """``el.find(path, NS)`` for a path of child steps, without ElementPath's per-call namespace handling
     (sorting the prefix map to key its cache, building selectors): the same element, about twice as fast."""
-    return first_on_path(el, _steps(path))
+    return first_on_path(el, _STEPS.get(path) or _steps(path))
 
 
 def _iter(el: etree._Element, path: str) -> Iterator[etree._Element]:
     """``el.iterfind(path, NS)`` for a path of child steps: the same elements in the same order."""
-    return iter_on_path(el, _steps(path))
+    return iter_on_path(el, _STEPS.get(path) or _steps(path))
 
 
 def is_eforms(root: etree._Element) -> bool:
@@ -70,10 +74,11 @@ def is_eforms(root: etree._Element) -> bool:
 def _t(el: etree._Element | None, path: str) -> str | None:
     if el is None:
         return None
-    found = _find(el, path)
-    if found is None or found.text is None:
+    found = first_on_path(el, _STEPS.get(path) or _steps(path))  # _find without one more call per field
+    if found is None:
         return None
-    return found.text.strip() or None
+    text = found.text
+    return None if text is None else text.strip() or None
 
 
 class _Lang:
