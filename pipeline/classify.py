@@ -237,7 +237,9 @@ class Classifier:
         view = self._view(language)
         words = _TOKEN.findall(fold(text))
         cache, word = view.word_cache, self._word  # the cache hit inline: one call per new word, not per word
-        looked = [cache.get(w) or word(view, w) for w in words]
+        looked = list(map(cache.get, words))
+        if None in looked:  # new words: computed once each (most texts reuse known words only)
+            looked = [hit if hit is not None else word(view, w) for hit, w in zip(looked, words, strict=True)]
         # every word from the first context word after the first word on is in the DESTINATION role
         named = view.context.intersection(words[1:]) if len(words) > 1 else ()
         first_context = min(words.index(w, 1) for w in named) if named else len(words)
@@ -251,7 +253,8 @@ class Classifier:
                 yield words[i], rule, MODIFIER
             for seq, rule in starts:
                 n = len(seq)
-                if i + n <= len(looked) and all(looked[i + j][0] == seq[j] for j in range(1, n)):
+                if i + n <= len(looked) and looked[i + 1][0] == seq[1] and (
+                        n == 2 or all(looked[i + j][0] == seq[j] for j in range(2, n))):  # a phrase has 2+ words
                     yield " ".join(words[i : i + n]), rule, role
 
     def cpv_areas(self, code: str) -> tuple[str, list[str]] | None:
