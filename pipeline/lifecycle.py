@@ -101,6 +101,26 @@ def _not_seen_on(source_name: Any) -> ColumnElement[bool]:
     return ~exists().where(NoticeSource.notice_id == Notice.id, NoticeSource.source_name == source_name)
 
 
+def _core(session: Session, statement: Any, params: dict[str, Any] | None = None) -> Any:
+    """Execute a column query on the session's connection, after the autoflush ``session.execute`` makes.
+
+    The same SQL on the same connection and transaction, the same rows, without the ORM's per-statement
+    compile state and result machinery (a lookup per record of a backfill, so it adds up).
+    """
+    if session.autoflush:
+        session.flush()  # what session.execute's autoflush does (nothing when the session is clean)
+    return session.connection().execute(statement, params)
+
+
+def has_same_notice(session: Session, organisation_id: int | None, ref_key: str | None,
+                    notice_type: str, source_name: str) -> bool:
+    """``find_same_notice(...) is not None`` without loading the notice (the bulk path's test)."""
+    if organisation_id is None or ref_key is None:
+        return False
+    return _core(session, _SAME_NOTICE_ID, {"org": organisation_id, "ref": ref_key, "type": notice_type,
+                                            "source": source_name}).first() is not None
+
+
 def find_same_notice(session: Session, organisation_id: int | None, ref_key: str | None,
                      notice_type: str, source_name: str) -> Notice | None:
     """A notice of another source that is this very stage of this very call, if any."""
@@ -117,6 +137,7 @@ _SAME_NOTICE = select(Notice).where(
     _not_seen_on(bindparam("source")),  # type: ignore[arg-type]
 ).order_by(Notice.id).limit(1)
 """``find_same_notice``'s query, built once (statements are per-call parameters, not per-call objects)."""
+_SAME_NOTICE_ID = _SAME_NOTICE.with_only_columns(Notice.id)
 
 
 _SOURCE_NAMES = text(
@@ -132,7 +153,7 @@ _SOURCE_NAMES = text(
 
 def sighting_source_names(session: Session) -> list[str]:
     """Every source name a sighting carries: lets a lookup by external id use the (source, id) index."""
-    return list(session.scalars(_SOURCE_NAMES))
+    return list(_core(session, _SOURCE_NAMES).scalars())
 
 
 def find_call_uid(session: Session, organisation_id: int | None, ref_key: str | None,
@@ -142,21 +163,22 @@ def find_call_uid(session: Session, organisation_id: int | None, ref_key: str | 
         # external ids are unique per source only: look under every source name, through the index
         # (an external id alone would scan every sighting, once per change or award notice)
         names = sighting_source_names(session)
-        linked = session.scalars(
-            select(Notice.call_uid).join(NoticeSource)
-            .where(NoticeSource.source_name.in_(names), NoticeSource.external_id == previous_notice)
-            .order_by(NoticeSource.id).limit(1)
-        ).first() if names else None
+        linked = _core(session, _CALL_BY_PREVIOUS, {"names": names, "previous": previous_notice}
+                       ).scalars().first() if names else None
         if linked is not None:
             return linked
     if organisation_id is None or ref_key is None:
         return None
-    return session.scalars(_CALL_BY_KEY, {"org": organisation_id, "ref": ref_key}).first()
+    return _core(session, _CALL_BY_KEY, {"org": organisation_id, "ref": ref_key}).scalars().first()
 
 
 _CALL_BY_KEY = (select(Notice.call_uid)
                 .where(Notice.organisation_id == bindparam("org"), Notice.reference_key == bindparam("ref"))
                 .order_by(Notice.id).limit(1))
+_CALL_BY_PREVIOUS = (select(Notice.call_uid).join(NoticeSource)
+                     .where(NoticeSource.source_name.in_(bindparam("names", expanding=True)),
+                            NoticeSource.external_id == bindparam("previous"))
+                     .order_by(NoticeSource.id).limit(1))
 
 
 def call_uids_by_external_id(session: Session, external_ids: set[str]) -> dict[str, str]:
@@ -250,7 +272,7 @@ def find_fuzzy_match(session: Session, organisation_id: int | None, rec: NoticeR
     if ref_key is not None:
         params["ref"] = ref_key
     query = _fuzzy_query(rec.published_at is not None, rec.deadline_at is not None, ref_key is not None)
-    candidates = session.execute(query, params).all()
+    candidates = _core(session, query, params).all()
     best: tuple[int, float] | None = None
     for cand in candidates:
         if not _dates_close(cand, rec, rules.date_window):

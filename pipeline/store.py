@@ -411,8 +411,8 @@ class Store:
                     handed_ids.add(rec.external_id)
                     out.append(rec)
                     continue
-                if (lifecycle.find_same_notice(self.session, org_id, ref_key, rec.notice_type, rec.source)
-                        is not None or (self._may_fuzzy_match(org_id, rec) and lifecycle.find_fuzzy_match(
+                if (lifecycle.has_same_notice(self.session, org_id, ref_key, rec.notice_type, rec.source)
+                        or (self._may_fuzzy_match(org_id, rec) and lifecycle.find_fuzzy_match(
                             self.session, org_id, rec, ref_key, self.rules) is not None)):
                     handed_back = True
                     handed_ids.add(rec.external_id)
