@@ -99,20 +99,38 @@ class _Lang:
         return text_of(items[0])
 
 
-def _organisations(ext: etree._Element | None) -> dict[str, dict[str, str | None]]:
-    out: dict[str, dict[str, str | None]] = {}
-    if ext is None:
-        return out
-    for company in _iter(ext, "efac:Organizations/efac:Organization/efac:Company"):
-        oid = _t(company, "cac:PartyIdentification/cbc:ID")
-        if not oid:
-            continue
-        out[oid] = {
+class _Organisations:
+    """The notice's organisations by id (the last of an id wins); an organisation's fields are read when
+    first asked for: a notice names many (review bodies, tenderers that did not win), the record uses
+    the buyer and the winners."""
+
+    def __init__(self, ext: etree._Element | None) -> None:
+        self._companies: dict[str, etree._Element] = {}
+        self._read: dict[str, dict[str, str | None]] = {}
+        if ext is None:
+            return
+        for company in _iter(ext, "efac:Organizations/efac:Organization/efac:Company"):
+            oid = _t(company, "cac:PartyIdentification/cbc:ID")
+            if oid:
+                self._companies[oid] = company
+
+    def get(self, oid: str, default: dict[str, str | None]) -> dict[str, str | None]:
+        found = self._read.get(oid)
+        if found is not None:
+            return found
+        company = self._companies.get(oid)
+        if company is None:
+            return default
+        found = self._read[oid] = {
             "name": text_of(_find(company, "cac:PartyName/cbc:Name")),
             "country": codelists.country_alpha2(_t(company, "cac:PostalAddress/cac:Country/cbc:IdentificationCode")),
             "identifier": _t(company, "cac:PartyLegalEntity/cbc:CompanyID"),
         }
-    return out
+        return found
+
+
+def _organisations(ext: etree._Element | None) -> _Organisations:
+    return _Organisations(ext)
 
 
 def _cpvs(project: etree._Element | None) -> list[str]:
@@ -231,7 +249,7 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
     )
 
 
-def _awards(ext: etree._Element, orgs: dict[str, dict[str, str | None]]) -> list[AwardRecord]:
+def _awards(ext: etree._Element, orgs: _Organisations) -> list[AwardRecord]:
     """Winners: selected lot results -> their tenders -> tendering parties -> organisations.
 
     A tender by a group yields one row per member; the tender's value goes on the group leader
