@@ -42,8 +42,7 @@ def parse_bytes(data: bytes, where: str = "<document>") -> etree._ElementTree:
     """Parse ``data``, refusing DTDs and entities with a clear reason; raises UnsafeXmlError/BadXmlError."""
     if len(data) > MAX_DOCUMENT_BYTES:
         raise BadXmlError(f"{where}: {len(data)} bytes is more than the {MAX_DOCUMENT_BYTES} allowed for one notice")
-    head = data[:4096]
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in data[:65536]:
+    if data.find(b"<!DOCTYPE", 0, 4096) >= 0 or _declares_entity(data):
         _refuse_dtd(data, where)
     try:
         tree = etree.ElementTree(etree.fromstring(data, _PARSER))
@@ -52,6 +51,24 @@ def parse_bytes(data: bytes, where: str = "<document>") -> etree._ElementTree:
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         _refuse_dtd(data, where)
     return tree
+
+
+_ENTITY_SCAN = 65536
+"""How far into a document an entity declaration is looked for before parsing."""
+
+
+def _declares_entity(data: bytes) -> bool:
+    """``b"<!ENTITY" in data[:65536]``, found through the '!' characters (memchr; TED notices have a handful
+    at most, in comments) instead of a substring search of 64 KB, about 20 us a notice. Same answer."""
+    end = min(len(data), _ENTITY_SCAN)
+    i = data.find(b"!", 1, end)
+    for _ in range(32):
+        if i < 0:
+            return False
+        if data.startswith(b"<!ENTITY", i - 1) and i + 7 <= end:
+            return True
+        i = data.find(b"!", i + 1, end)
+    return data.find(b"<!ENTITY", 0, end) >= 0  # many '!' (text): the plain search
 
 
 def _refuse_dtd(data: bytes, where: str) -> None:
