@@ -35,8 +35,8 @@ def ascii_url(url: str | None) -> str | None:
     A homograph host (Cyrillic "аррӏе.com") then reads "xn--80ak6aa92e.com" wherever the link is
     shown or followed, instead of passing for a familiar name. Unparseable URLs are returned as is.
     """
-    if not url:
-        return url
+    if not url or url.isascii():
+        return url  # an ASCII URL has an ASCII host (and an unparseable one is returned as is anyway)
     try:
         parts = urlsplit(url)
         host = parts.hostname
