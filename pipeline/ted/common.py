@@ -35,7 +35,9 @@ def text_of(el: etree._Element | None) -> str | None:
     """All text under an element (``<P>`` paragraphs joined), cleaned of control characters."""
     if el is None:
         return None
-    return clean_text(_C1.sub("", " ".join(el.itertext())))
+    if len(el):  # children (or comments): their texts and tails, joined
+        return clean_text(_C1.sub("", " ".join(el.itertext())))
+    return clean_text(_C1.sub("", el.text or ""))  # a leaf: itertext would yield its text alone
 
 
 def first_on_path(el: etree._Element, steps: tuple[str, ...], i: int = 0) -> etree._Element | None:
