@@ -93,7 +93,11 @@ def fold_reference(reference: str | None) -> str | None:
 
 def reference_key(organisation: str | None, reference: str | None) -> str | None:
     """The folded reference without organisation patterns (kept for callers without a config)."""
-    return LifecycleRules().reference_key(organisation, reference)
+    return _NO_PATTERNS.reference_key(organisation, reference)
+
+
+_NO_PATTERNS = LifecycleRules()
+"""Rules without patterns, made once (``reference_key`` is called for every bulk record without organisation)."""
 
 
 def _not_seen_on(source_name: Any) -> ColumnElement[bool]:
