@@ -48,7 +48,6 @@ serve: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
 
 # the fault-injection, fuzz and abuse suite with its figures table; `make soak` adds the slow tests
 reliability: $(STAMP)
