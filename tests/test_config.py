@@ -7,17 +7,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tenderwatch.cli import app, main  # noqa: F401
+from tenderwatch.cli import app, load_commands
 from tenderwatch.config import ConfigError, load_config
 
 
 def _cli(*args: str) -> object:
-    import importlib
-
-    from tenderwatch.cli import COMMAND_MODULES
-
-    for m in COMMAND_MODULES:
-        importlib.import_module(m)
+    load_commands()
     return CliRunner().invoke(app, list(args))
 
 

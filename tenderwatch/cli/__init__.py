@@ -7,7 +7,6 @@ Each module in ``COMMAND_MODULES`` adds its commands to ``app`` when imported; t
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -32,7 +31,6 @@ COMMAND_MODULES = (
     "tenderwatch.cli.core",
     "tenderwatch.cli.crawl",
     "tenderwatch.cli.demo",
-    "tenderwatch.cli.later",
     "tenderwatch.cli.rejects",
     "tenderwatch.cli.run",
     "tenderwatch.cli.sources",
@@ -55,9 +53,15 @@ def _root(
     ctx.obj = AppContext(config_dir=config, db_url=database)
 
 
-def main() -> None:
+def load_commands() -> typer.Typer:
+    """Import every command module (each registers its commands on ``app``) and return ``app``."""
     for module in COMMAND_MODULES:
         importlib.import_module(module)
+    return app
+
+
+def main() -> None:
+    load_commands()
     try:
         app()
     except ConfigError as exc:
@@ -71,14 +75,3 @@ def main() -> None:
 def fail(message: str, code: int = 1) -> None:
     AppContext().err.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
-
-
-def not_yet(what: str) -> None:
-    """Commands whose capability belongs to a later issue say so and exit 2: none may pretend."""
-    AppContext().err.print(f"[yellow]{what}: not yet implemented[/]")
-    raise typer.Exit(2)
-
-
-if os.environ.get("TENDERWATCH_IMPORT_ALL_COMMANDS"):
-    for _m in COMMAND_MODULES:
-        importlib.import_module(_m)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from typer.testing import CliRunner
 
 from alerts.companies_csv import import_companies_csv
 from alerts.tokens import make_token
-from tenderwatch.cli import COMMAND_MODULES, app
+from tenderwatch.cli import app, load_commands
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company
 
@@ -27,8 +26,7 @@ Delft Cryo B.V.;dup@delft.example.nl;NL;nl;optics;;;;;weekly
 
 
 def cli(*args: str):
-    for m in COMMAND_MODULES:
-        importlib.import_module(m)
+    load_commands()
     return CliRunner().invoke(app, list(args))
 
 

@@ -4,7 +4,6 @@ XML that tries to reach the file system or the network."""
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 import time
@@ -26,7 +25,7 @@ from pipeline.ted.parse import parse_notice
 from pipeline.ted.safexml import BadXmlError, UnsafeXmlError
 from spiders.kinds.preview import preview
 from spiders.runner import crawl_async
-from tenderwatch.cli import COMMAND_MODULES, app
+from tenderwatch.cli import app, load_commands
 from tenderwatch.config import load_config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company, Notice
@@ -162,8 +161,7 @@ def test_secrets_never_in_output_logs_or_errors(tmp_path: Path, config_dir: Path
     settings["mail"].update(backend="smtp", smtp={"host": "127.0.0.1", "port": controller.port, "security": "none",
                                                   "username": "tenderwatch", "timeout_seconds": 5})
     (config_dir / "settings.yaml").write_text(yaml.safe_dump(settings))
-    for m in COMMAND_MODULES:
-        importlib.import_module(m)
+    load_commands()
     runner = CliRunner()
     outputs = []
     with figures.fault("abuse: secrets", "SMTP password and secret key in env; config check, digest, deliver"), \

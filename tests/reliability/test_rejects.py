@@ -8,7 +8,6 @@ reject rows.
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from typer.testing import CliRunner
 
-from tenderwatch.cli import COMMAND_MODULES, app
+from tenderwatch.cli import app, load_commands
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Notice, Reject
 from tests.reliability.figures import Figures
@@ -28,8 +27,7 @@ BOMB = b"""<?xml version="1.0"?>
 
 
 def cli(*args: str):
-    for module in COMMAND_MODULES:
-        importlib.import_module(module)
+    load_commands()
     return CliRunner().invoke(app, list(args))
 
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from pipeline.importers import Problem, iter_items
 from pipeline.ted.safexml import UnsafeXmlError, parse_bytes
-from tenderwatch.cli import COMMAND_MODULES, app
+from tenderwatch.cli import app, load_commands
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Award, Notice, Organisation, Reject
 
@@ -56,10 +56,7 @@ def test_unsafe_documents_never_resolve_anything(tmp_path: Path) -> None:
 
 
 def _cli(engine: Engine, config_dir: Path, *args: str) -> object:
-    import importlib
-
-    for module in COMMAND_MODULES:
-        importlib.import_module(module)
+    load_commands()
     return CliRunner().invoke(app, ["--config", str(config_dir), "--database",
                                     engine.url.render_as_string(hide_password=False), *args], env={"COLUMNS": "300"})
 
