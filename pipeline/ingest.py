@@ -145,8 +145,8 @@ class Ingestor:
             if isinstance(item, NoticeRecord):
                 self.add(item)
                 continue
-            self.stats.counts[item.outcome] += 1
-            self.stats.new_uids.append(item.notice.uid)
+            self.stats.counts["new"] += 1
+            self.stats.new_uids.append(item)
             self._pending += 1
         if self._pending >= self.batch_size:
             self.flush()

@@ -21,6 +21,7 @@ from pipeline import lifecycle
 from pipeline.classify import Classifier
 from pipeline.normalise import ascii_url, clean_text
 from pipeline.records import MAX_TEXT, MAX_TITLE, AreaScore, NoticeRecord
+from tenderwatch.db.bulk import insert_rows
 from tenderwatch.db.models import (
     Award,
     Lot,
@@ -351,7 +352,7 @@ class Store:
 
     # ------------------------------------------------------------------ bulk (imports, backfills)
 
-    def insert_new(self, records: list[NoticeRecord]) -> list[StoreResult | NoticeRecord]:
+    def insert_new(self, records: list[NoticeRecord]) -> list[str | NoticeRecord]:
         """Insert records known to be new in a few multi-row statements instead of one ORM flush each.
 
         For backfills (a year of TED is ~700,000 notices). Only records that the lifecycle rules
@@ -362,8 +363,9 @@ class Store:
         names, stored or earlier in the batch). A record that could depend on another record of the
         batch (a previous notice, a call key or another source of the same organisation), one whose
         previous notice was handed back, and every organisation record after a record handed back are
-        handed back unchanged for ``upsert``, in order. Results carry the new uid
-        only. Core ``executemany`` on the session's connection: no unit of work, no per-row flush.
+        handed back unchanged for ``upsert``, in order; a record inserted gives its new notice's uid
+        (no ORM object: a backfill needs no more). One driver ``executemany`` per table on the session's
+        connection (``tenderwatch.db.bulk.insert_rows``): no unit of work, no per-row flush.
         """
 
         now = self._now()
@@ -377,7 +379,7 @@ class Store:
                 for i in range(0, len(exts), 500):
                     seen |= {(source, e) for e in self.session.scalars(select(NoticeSource.external_id).where(
                         NoticeSource.source_name == source, NoticeSource.external_id.in_(exts[i:i + 500])))}
-        out: list[StoreResult | NoticeRecord] = []
+        out: list[str | NoticeRecord] = []
         rows: list[dict[str, Any]] = []
         fresh: list[tuple[int, NoticeRecord, str, list[AreaScore] | None]] = []
         handed_back = False
@@ -466,7 +468,7 @@ class Store:
         table = Notice.__table__
         # a plain executemany, then the ids by uid (unique, indexed): cheaper than RETURNING through
         # SQLAlchemy's insertmanyvalues batches (rows rendered into one VALUES list per batch)
-        conn.execute(table.insert(), rows)
+        insert_rows(conn, table, rows)
         uids = [row["uid"] for row in rows]
         ids: dict[str, int] = {}
         for i in range(0, len(uids), 500):
@@ -485,8 +487,8 @@ class Store:
                         "winner_country": a.winner_country, "awarded_at": a.awarded_at,
                         "value_amount": a.value.amount if a.value else None,
                         "value_currency": a.value.currency if a.value else None} for a in rec.awards]
-            out[position] = StoreResult("new", Notice(id=nid, uid=uid), [])
+            out[position] = uid
         for model, batch in ((NoticeSource, sightings), (NoticeArea, areas), (Lot, lots), (Award, awards)):
             if batch:
-                conn.execute(model.__table__.insert(), batch)
+                insert_rows(conn, model.__table__, batch)
         return out

@@ -1,0 +1,72 @@
+"""``insert_rows`` (the bulk path's driver-level executemany) stores what ``conn.execute(insert, rows)`` stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, select
+
+from tenderwatch.db.bulk import insert_rows
+from tenderwatch.db.engine import session_scope
+from tenderwatch.db.models import Award, Notice
+
+
+def _notice_id(engine: Engine) -> int:
+    with session_scope(engine) as s:
+        notice = Notice(uid="tw-bulk", call_uid="tw-bulk", title="Cryostat", cpv_codes=["42000000"],
+                        raw={"a": 1}, languages=["en"], warnings=[], extra={})
+        s.add(notice)
+        s.flush()
+        return notice.id
+
+
+def _rows(nid: int, tag: str) -> list[dict]:
+    cet = timezone(timedelta(hours=1))
+    return [{"notice_id": nid, "lot_number": f"{tag}-1", "winner_name": "Ünïcode B.V. 'quoted'",
+             "winner_country": "NL", "awarded_at": datetime(2026, 3, 1, 12, 0, tzinfo=cet),
+             "value_amount": Decimal("1234567.89"), "value_currency": "EUR"},
+            {"notice_id": nid, "lot_number": f"{tag}-2", "winner_name": "Second", "winner_country": None,
+             "awarded_at": None, "value_amount": None, "value_currency": None}]
+
+
+def test_insert_rows_stores_what_core_insert_stores(engine: Engine) -> None:
+    nid = _notice_id(engine)
+    with engine.begin() as conn:
+        insert_rows(conn, Award.__table__, _rows(nid, "bulk"))
+        conn.execute(Award.__table__.insert(), _rows(nid, "core"))
+    with session_scope(engine) as s:
+        got = {a.lot_number: (a.winner_name, a.winner_country, a.awarded_at, a.value_amount, a.value_currency)
+               for a in s.scalars(select(Award))}
+    assert got["bulk-1"] == got["core-1"] and got["bulk-2"] == got["core-2"]
+    assert got["bulk-1"][2] == datetime(2026, 3, 1, 11, 0, tzinfo=UTC)  # stored as UTC, read back aware
+    assert got["bulk-1"][3] == Decimal("1234567.89")
+
+
+def test_insert_rows_encodes_json_columns(engine: Engine) -> None:
+    _notice_id(engine)
+    row = {"uid": "tw-2", "call_uid": "tw-2", "title": "T", "cpv_codes": ["38000000", "31643000"],
+           "raw": {"nested": {"x": [1, 2]}}, "languages": ["de"], "warnings": [], "extra": {"k": "v"},
+           "first_seen_at": datetime(2026, 1, 1, tzinfo=UTC), "last_seen_at": datetime(2026, 1, 1, tzinfo=UTC),
+           "last_changed_at": datetime(2026, 1, 1, tzinfo=UTC), "notice_type": "other", "status": "open"}
+    with engine.begin() as conn:
+        insert_rows(conn, Notice.__table__, [row])
+    with session_scope(engine) as s:
+        n = s.scalars(select(Notice).where(Notice.uid == "tw-2")).one()
+        assert (n.cpv_codes, n.raw, n.extra, n.languages) == (
+            ["38000000", "31643000"], {"nested": {"x": [1, 2]}}, {"k": "v"}, ["de"])
+
+
+def test_insert_rows_refuses_uneven_rows_and_naive_datetimes(engine: Engine) -> None:
+    nid = _notice_id(engine)
+    uneven = _rows(nid, "x")
+    del uneven[1]["awarded_at"]
+    with engine.begin() as conn, pytest.raises(ValueError, match="same columns"):
+        insert_rows(conn, Award.__table__, uneven)
+    naive = _rows(nid, "y")
+    naive[0]["awarded_at"] = datetime(2026, 3, 1, 12, 0)
+    with engine.begin() as conn, pytest.raises(ValueError, match="naive datetime"):
+        insert_rows(conn, Award.__table__, naive)
+    with session_scope(engine) as s:
+        assert s.scalars(select(Award)).all() == []
