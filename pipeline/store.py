@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
+import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -60,7 +61,15 @@ class StoreResult:
 
 
 def new_uid() -> str:
-    return "tw-" + uuid.uuid4().hex[:20]
+    """``tw-`` + the time in milliseconds (12 hex digits) + 64 random bits (16 hex digits).
+
+    Time first, so that the uids of a backfill are neighbours in the unique index (and in the
+    call-uid index, which starts as the uid): each insert touches the index's last pages instead
+    of a random page of an index larger than the database cache. At 100,000 TED notices random
+    uids made the notices insert a third slower and the commits 70% slower than these.
+    Opaque to everything else: nothing reads the time back.
+    """
+    return f"tw-{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}"
 
 
 def _jsonable(value: Any) -> Any:
