@@ -298,24 +298,27 @@ def _fuzzy_query(by_published: bool, by_deadline: bool, by_reference: bool) -> S
 
     Each date range is its own index range ((organisation, published_at), (organisation, deadline_at)),
     united: an OR of the two in one WHERE makes SQLite read every notice of the organisation instead.
+    Notices already seen on the record's source (in a TED backfill, nearly all of an organisation's
+    notices in the window) are dropped inside those ranges, from the indexes alone (the sightings'
+    (notice, source) index), before any notice row is read.
     """
     shape = (by_published, by_deadline, by_reference)
     query = _FUZZY_QUERIES.get(shape)
     if query is not None:
         return query
     in_window = []
+    unseen = _not_seen_on(bindparam("source"))  # correlated to each window's own notices
     if by_published:
         in_window.append(select(Notice.id).where(
             Notice.organisation_id == bindparam("org"),
-            Notice.published_at.between(bindparam("pub_lo"), bindparam("pub_hi"))))
+            Notice.published_at.between(bindparam("pub_lo"), bindparam("pub_hi")), unseen))
     if by_deadline:
         in_window.append(select(Notice.id).where(
             Notice.organisation_id == bindparam("org"),
-            Notice.deadline_at.between(bindparam("dl_lo"), bindparam("dl_hi"))))
+            Notice.deadline_at.between(bindparam("dl_lo"), bindparam("dl_hi")), unseen))
     query = select(Notice.id, Notice.title, Notice.published_at, Notice.deadline_at).where(
         Notice.id.in_(union(*in_window) if len(in_window) > 1 else in_window[0]),
-        Notice.organisation_id == bindparam("org"), Notice.notice_type.in_(bindparam("types", expanding=True)),
-        _not_seen_on(bindparam("source")))
+        Notice.organisation_id == bindparam("org"), Notice.notice_type.in_(bindparam("types", expanding=True)))
     if by_reference:
         query = query.where(or_(Notice.reference_key.is_(None), Notice.reference_key == bindparam("ref")))
     query = _FUZZY_QUERIES[shape] = query.order_by(Notice.id).limit(500)

@@ -207,9 +207,14 @@ class NoticeSource(Base):
     """Where a notice was seen: one row per (source, external id). Two rows = one call seen twice."""
 
     __tablename__ = "notice_sources"
-    __table_args__ = (UniqueConstraint("source_name", "external_id", name="uq_notice_sources_source_ext"),)
+    __table_args__ = (
+        UniqueConstraint("source_name", "external_id", name="uq_notice_sources_source_ext"),
+        # "is this notice seen on source S?" (lifecycle's same-call lookups ask it of every candidate) is
+        # answered from the index alone; its prefix serves the lookups by notice
+        Index("ix_notice_sources_notice_source", "notice_id", "source_name"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
     source_name: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(300))
     """The source's own identity for the record (TED publication number, reference, or URL)."""
