@@ -14,15 +14,18 @@ from pipeline.records import MAX_TEXT, MAX_TITLE, NoticeRecord, RawNotice
 from pipeline.values import parse_value
 from tenderwatch.config import Config, SourceConfig
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _CPV = re.compile(r"\b(\d{8})(?:-\d)?\b")
 
 
-def clean_text(text: str | None, limit: int = MAX_TEXT) -> str | None:
-    """Collapse whitespace, drop control and bidi-override characters, bound the length."""
+def clean_text(text: str | None, limit: int = MAX_TEXT, drop: re.Pattern[str] = CONTROL_CHARACTERS) -> str | None:
+    """Collapse whitespace, drop control and bidi-override characters, bound the length.
+
+    ``drop``: what to remove, when a format has more to drop than ``CONTROL_CHARACTERS`` (a pattern that
+    includes it, so the text is scanned once)."""
     if text is None:
         return None
-    text = _CONTROL.sub("", text)
+    text = drop.sub("", text)
     text = " ".join(text.split())
     if not text:
         return None

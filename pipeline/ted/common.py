@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from pipeline.normalise import clean_text
+from pipeline.normalise import CONTROL_CHARACTERS, clean_text
 from pipeline.records import MAX_TITLE, AwardRecord, LotRecord, Money, NoticeRecord
 from pipeline.ted import codelists
 
@@ -24,7 +24,8 @@ two saved queries (or imported and then crawled) is one notice, keyed by its pub
 NOTICE_URL = "https://ted.europa.eu/en/notice/{}/html"
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:\d{2})$")
 _CPV = re.compile(r"^(\d{8})")
-_C1 = re.compile(r"[\x80-\x9f]")
+_CONTROL_AND_C1 = re.compile(CONTROL_CHARACTERS.pattern[:-1] + r"\x80-\x9f]")
+"""``clean_text``'s characters and the C1 controls (mis-decoded Windows-1252 in some notices), in one pass."""
 
 
 class TedParseError(ValueError):
@@ -36,8 +37,8 @@ def text_of(el: etree._Element | None) -> str | None:
     if el is None:
         return None
     if len(el):  # children (or comments): their texts and tails, joined
-        return clean_text(_C1.sub("", " ".join(el.itertext())))
-    return clean_text(_C1.sub("", el.text or ""))  # a leaf: itertext would yield its text alone
+        return clean_text(" ".join(el.itertext()), drop=_CONTROL_AND_C1)
+    return clean_text(el.text or "", drop=_CONTROL_AND_C1)  # a leaf: itertext would yield its text alone
 
 
 def first_on_path(el: etree._Element, steps: tuple[str, ...], i: int = 0) -> etree._Element | None:
