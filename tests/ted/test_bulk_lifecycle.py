@@ -87,3 +87,30 @@ def test_import_command_links_change_notice_of_unknown_buyer(tmp_path: Path, eng
         result = _cli(engine, config_dir, "import", *(str(p) for p in paths))
         assert result.exit_code == 0 and f"{len(paths)} new" in result.output, result.output
     _assert_linked(engine)
+
+
+def test_site_notice_stored_by_another_process_mid_import_is_matched(engine: Engine, config: Config) -> None:
+    """The bulk path remembers which sources an organisation's notices were seen on across batches; a
+    source another writer adds between two batches (a crawl of FAIR's own site during a TED import)
+    must be noticed at the next batch, so the TED notice of that call merges into the site's notice."""
+    from datetime import UTC, datetime
+
+    fair_call = parse_notice((FIXTURES / "legacy-f02-fair.xml").read_bytes(), "f02.xml")
+    assert fair_call.organisation is None  # the buyer is matched by name when stored
+    earlier = fair_call.model_copy(update={"external_id": "1-2020", "reference": None,
+                                           "title": "Unrelated earlier purchase of office chairs"})
+    with Ingestor(engine, config) as importer:
+        importer.add_many([earlier])  # first batch: FAIR is known from TED alone
+        importer.flush()
+        assert importer._store is not None and importer._store.sources_of(
+            importer._store.organisation_id("FAIR")) == {"ted"}
+        with Ingestor(engine, config) as crawler:  # another process: FAIR's own site, the same call
+            crawler.add(NoticeRecord(source="fair-site", external_id="site-1", organisation="FAIR",
+                                     notice_type=fair_call.notice_type, title=fair_call.title,
+                                     published_at=fair_call.published_at, deadline_at=fair_call.deadline_at,
+                                     first_seen_at=datetime(2021, 1, 1, tzinfo=UTC)))
+        importer.add_many([fair_call])  # next batch
+        assert dict(importer.stats.counts) == {"new": 1, "merged": 1}
+    with session_scope(engine) as s:
+        site = s.scalars(select(Notice).where(Notice.title == fair_call.title)).one()
+        assert sorted(x.source_name for x in site.sightings) == ["fair-site", "ted"]
