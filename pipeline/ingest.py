@@ -23,13 +23,23 @@ from pipeline.store import Store, StoreResult
 from tenderwatch.config import Config
 from tenderwatch.db.engine import sessionmaker_for
 
+MAX_ERRORS_KEPT = 1000
+
 
 @dataclass
 class IngestStats:
+    """What a run stored, by outcome, and the first ``MAX_ERRORS_KEPT`` reasons a record was rejected.
+
+    Nothing here grows with the number of notices stored (a 700,000-notice backfill kept every new
+    uid in a list nobody read: 60 MB); every rejected record is in the rejects table anyway.
+    """
+
     counts: Counter[str] = field(default_factory=Counter)
-    new_uids: list[str] = field(default_factory=list)
-    changed_uids: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+    def error(self, message: str) -> None:
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(message)
 
 
 class Ingestor:
@@ -111,15 +121,11 @@ class Ingestor:
         except (SQLAlchemyError, ValueError, TypeError) as exc:
             self.stats.counts["rejected"] += 1
             reason = f"could not store: {type(exc).__name__}: {str(exc).splitlines()[0][:500]}"
-            self.stats.errors.append(f"{record.source}:{record.external_id}: {reason}")
+            self.stats.error(f"{record.source}:{record.external_id}: {reason}")
             record_reject(session, stage="store", location=f"{record.source}:{record.external_id}",
                           reason=reason, raw=record.model_dump_json(), source_name=record.source)
             return None
         self.stats.counts[result.outcome] += 1
-        if result.outcome == "new":
-            self.stats.new_uids.append(result.notice.uid)
-        elif result.outcome == "changed":
-            self.stats.changed_uids.append(result.notice.uid)
         self._pending += 1
         if self._pending >= self.batch_size:
             self.flush()
@@ -146,7 +152,6 @@ class Ingestor:
                 self.add(item)
                 continue
             self.stats.counts["new"] += 1
-            self.stats.new_uids.append(item)
             self._pending += 1
         if self._pending >= self.batch_size:
             self.flush()
@@ -155,7 +160,7 @@ class Ingestor:
                source_name: str | None = None) -> None:
         self._write_transaction()
         self.stats.counts["rejected"] += 1
-        self.stats.errors.append(f"{location}: {reason}")
+        self.stats.error(f"{location}: {reason}")
         record_reject(self.session, stage=stage, location=location, reason=reason, raw=raw,
                       source_name=source_name)
 
