@@ -193,8 +193,13 @@ class Store:
         return known
 
     _LOOKBACK = 1000
-    """Sightings below the mark read again at each catch-up: on PostgreSQL ids come from a sequence and
-    a transaction that took a lower id may commit after one that took a higher id."""
+    """Sightings below the mark read again at each catch-up on PostgreSQL, where ids come from a sequence
+    and a transaction that took a lower id may commit after one that took a higher id. Not on SQLite:
+    one writer at a time (``BEGIN IMMEDIATE``), so ids are committed in order (and a crawl, which
+    commits every record, does not re-read a thousand sightings per record)."""
+
+    def _lookback(self) -> int:
+        return 0 if self.session.get_bind().dialect.name == "sqlite" else self._LOOKBACK
 
     def _catch_up(self) -> None:
         """Fold the sightings stored since the last transaction (by this or any process) into ``_org_sources``."""
@@ -204,7 +209,7 @@ class Store:
         rows = self.session.execute(
             select(NoticeSource.id, Notice.organisation_id, NoticeSource.source_name)
             .join(Notice, Notice.id == NoticeSource.notice_id)
-            .where(NoticeSource.id > self._sightings_mark - self._LOOKBACK)).all()
+            .where(NoticeSource.id > self._sightings_mark - self._lookback())).all()
         for sighting_id, org_id, source_name in rows:
             known = self._org_sources.get(org_id) if org_id is not None else None
             if known is not None:
