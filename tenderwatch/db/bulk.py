@@ -20,19 +20,20 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 _Processor = Callable[[Any], Any] | None
-_PLANS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[str], list[_Processor], bool]] = {}
+_PLANS: dict[tuple[str, str, Table, tuple[str, ...]], tuple[str, list[str], list[_Processor], bool]] = {}
 
 
 def _plan(conn: Connection, table: Table, keys: tuple[str, ...]) -> tuple[str, list[str], list[_Processor], bool]:
     """(SQL, parameter names in order, their processors, positional?) for this dialect, table and columns."""
     dialect = conn.dialect
-    cache_key = (dialect.name + "+" + dialect.driver, table.name, keys)
+    cache_key = (dialect.name, dialect.driver, table, keys)
     plan = _PLANS.get(cache_key)
     if plan is not None:
         return plan
     compiled = table.insert().compile(dialect=dialect, column_keys=list(keys))
     positional = bool(compiled.positional)
-    names = list(compiled.positiontup or []) if positional else list(keys)
+    # every parameter the statement takes, in the driver's order (a named style takes them by name)
+    names = list(compiled.positiontup or []) if positional else list(compiled.binds)
     unknown = set(names) - set(keys)
     if unknown:  # a column with a Python-side default the rows do not give: not for this path
         raise ValueError(f"insert_rows into {table.name}: rows lack {sorted(unknown)}")
