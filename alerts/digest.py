@@ -32,7 +32,7 @@ from markupsafe import Markup
 from sqlalchemy import Engine, func, select
 
 from alerts.facts import CompanyProfile, NoticeFacts, attach_changes, load_companies, load_open_notices
-from alerts.i18n import Texts, format_day
+from alerts.i18n import Texts
 from alerts.ics import CalendarWriter
 from alerts.matching import Match, NoticeIndex, Reason
 from alerts.message import Attachment, Unsubscribe, address, build_message, mail_domain, parse_from
@@ -44,6 +44,7 @@ from alerts.views import NoticeView, notice_view, reason_label
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Delivery
+from tenderwatch.formats import format_day
 
 KIND = "digest"
 MAX_LISTED = 50

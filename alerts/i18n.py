@@ -2,21 +2,19 @@
 
 One dictionary per language keeps the templates single (one .txt.j2/.html.j2 pair per mail, not
 one per language) and makes a missing Dutch string a test failure (``test_i18n_complete``)
-instead of a silent English fallback. Dates are shown in the reader's time zone with days left.
+instead of a silent English fallback. Times, dates and days left come from ``tenderwatch.formats``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
+from tenderwatch.formats import LOCALES
+
 LANGUAGES = ("en", "nl")
-LOCALES = {"en": "en_GB", "nl": "nl_NL"}
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -35,8 +33,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "type": "Type",
         "deadline": "Deadline",
         "no_deadline": "not given",
-        "days_left": "{days} day(s) left",
-        "today": "closes today",
         "value": "Value",
         "why": "Why",
         "link": "Link",
@@ -89,8 +85,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "type": "Soort",
         "deadline": "Deadline",
         "no_deadline": "niet vermeld",
-        "days_left": "nog {days} dag(en)",
-        "today": "sluit vandaag",
         "value": "Waarde",
         "why": "Waarom",
         "link": "Link",
@@ -131,7 +125,7 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 class Texts:
-    """``t.closing_soon`` / ``t("days_left", days=3)`` in templates, for one language."""
+    """``t.closing_soon`` / ``t("closing_soon_intro", days=3)`` in templates, for one language."""
 
     def __init__(self, language: str) -> None:
         self.language = language if language in TEXTS else "en"
@@ -148,26 +142,6 @@ class Texts:
 
     def notice_type(self, value: str) -> str:
         return self._table.get(f"notice_types.{value}", value.replace("_", " "))
-
-
-@lru_cache(maxsize=200_000)
-def format_deadline(deadline: datetime, timezone: str, language: str) -> str:
-    """'Mon 16 Jun 2025, 12:00 CEST' in the reader's zone and language (cached: thousands of readers share it)."""
-    local = deadline.astimezone(ZoneInfo(timezone))
-    # The zone's own abbreviation (CEST, EDT) rather than CLDR's, which is a long name outside Europe.
-    shown = format_datetime(local, "EEE d MMM y, HH:mm", tzinfo=ZoneInfo(timezone), locale=LOCALES[language])
-    return f"{shown} {local.tzname()}"
-
-
-@lru_cache(maxsize=20_000)
-def format_day(day: datetime, timezone: str, language: str) -> str:
-    return format_date(day.astimezone(ZoneInfo(timezone)).date(), "d MMM y", locale=LOCALES[language])
-
-
-def days_left(deadline: datetime, at: datetime, timezone: str) -> int:
-    """Calendar days from ``at`` to the deadline, both in the reader's zone (0 = closes today)."""
-    tz = ZoneInfo(timezone)
-    return (deadline.astimezone(tz).date() - at.astimezone(tz).date()).days
 
 
 @lru_cache(maxsize=50_000)

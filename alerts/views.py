@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from alerts.facts import NoticeFacts
-from alerts.i18n import Texts, days_left, format_deadline, format_money
+from alerts.i18n import Texts, format_money
 from alerts.matching import Reason
 from pipeline.normalise import clean_text
+from tenderwatch.formats import days_left, format_days_left, format_deadline, format_deadline_value
 
 TITLE_LIMIT = 300
 """Characters of a title shown in a mail; the call's page has the rest."""
@@ -71,8 +72,7 @@ def notice_view(notice: NoticeFacts, *, t: Texts, timezone: str, at: datetime, r
     lang = t.language
     if notice.deadline_at is not None:
         deadline_text = format_deadline(notice.deadline_at, timezone, lang)
-        left = days_left(notice.deadline_at, at, timezone)
-        days_text = t.today if left <= 0 else t("days_left", days=left)
+        days_text = format_days_left(days_left(notice.deadline_at, at, timezone), lang)
     else:
         deadline_text, days_text = t.no_deadline, ""
     value_text = ""
@@ -87,8 +87,7 @@ def notice_view(notice: NoticeFacts, *, t: Texts, timezone: str, at: datetime, r
             if change.changed_at < since or change.field not in SHOWN_CHANGES:
                 continue
             if change.field == "deadline_at":
-                old = change.old_value
-                old_text = format_deadline(datetime.fromisoformat(old), timezone, lang) if old else t.no_deadline
+                old_text = format_deadline_value(change.old_value, timezone, lang) or t.no_deadline
                 note = t("deadline_moved", old=old_text)
             elif change.field == "notice_type" and change.new_value == "corrigendum":
                 note = t.corrigendum

@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from tenderwatch import formats
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Organisation, TechnologyArea
@@ -91,7 +92,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     ctx = {
         "lang": lang,
         "t": t,
-        "when": lambda dt, with_time=True: i18n.format_when(dt, lang, tz, with_time=with_time),
+        "when": lambda dt, with_time=True: when(dt, lang, tz, with_time=with_time),
         "csrf": lambda: csrf_token(request),
         "user": current_user(request),
         "area_label": lambda area_id: web.area_label(area_id, lang),
@@ -105,6 +106,13 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         response.set_cookie(i18n.LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
                             secure=request.url.scheme == "https")
     return response
+
+
+def when(value: datetime | None, lang: str, tz: str, *, with_time: bool = True) -> str:
+    """A stored moment as the site shows it: ``tenderwatch.formats``' time, or its day in the site's zone."""
+    if value is None:
+        return ""
+    return formats.format_time(value, tz, lang) if with_time else formats.format_day(value, tz, lang)
 
 
 def http_link(url: str | None) -> str:

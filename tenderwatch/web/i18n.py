@@ -8,10 +8,6 @@ then ``Accept-Language``.
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_date, format_datetime
 from starlette.requests import Request
 
 LANGUAGES = ("en", "nl")
@@ -184,13 +180,3 @@ def pick_language(request: Request) -> str:
         if code in LANGUAGES:
             return code
     return "en"
-
-
-def format_when(value: datetime | None, lang: str, tz: str, *, with_time: bool = True) -> str:
-    """A datetime in the site's time zone, written the way the reader's language writes it."""
-    if value is None:
-        return ""
-    local = value.astimezone(ZoneInfo(tz))
-    if with_time:
-        return format_datetime(local, "d MMM y, HH:mm zzz", locale=lang, tzinfo=ZoneInfo(tz))
-    return format_date(local.date(), "d MMM y", locale=lang)

@@ -15,6 +15,7 @@ from pipeline.csv_export import NOTICE_COLUMNS, csv_safe, notice_row, write_csv
 from tenderwatch.config.models import NOTICE_TYPES
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import NoticeChange, SavedSearch
+from tenderwatch.formats import deadline_value, format_day, format_deadline_value
 from tenderwatch.web import queries
 from tenderwatch.web.app import render, state
 from tenderwatch.web.charts import bar_chart
@@ -57,16 +58,14 @@ def calls_csv(request: Request) -> Response:
                     headers={"content-disposition": 'attachment; filename="tenderwatch-calls.csv"'})
 
 
-def change_sentence(change: NoticeChange, lang: str, when: Any) -> str:
+def change_sentence(change: NoticeChange, lang: str, tz: str) -> str:
     """'deadline moved from ... to ...' in the reader's language; long texts are not quoted."""
     def show(value: Any) -> str:
-        if change.field in ("deadline_at", "published_at") and isinstance(value, str):
-            from datetime import datetime
-
-            try:
-                return when(datetime.fromisoformat(value))
-            except ValueError:
-                return value
+        if change.field == "deadline_at" and isinstance(value, str):
+            return format_deadline_value(value, tz, lang) or value
+        if change.field == "published_at" and isinstance(value, str):
+            moment, _ = deadline_value(value)
+            return format_day(moment, tz, lang) if moment else value
         if value is None or value == []:
             return translate(lang, "(unknown)")
         if isinstance(value, dict) and "amount" in value:
@@ -102,14 +101,11 @@ def call_page(request: Request) -> Response:
             if other:  # a stage's own uid: send to its call
                 return RedirectResponse(request.url_for("call", call_uid=other), status_code=301)
             raise HTTPException(404)
-        from tenderwatch.web.i18n import format_when, pick_language
+        from tenderwatch.web.i18n import pick_language
 
         lang = pick_language(request)
-
-        def when(dt: Any) -> str:
-            return format_when(dt, lang, web.config.settings.timezone)
-
-        history = sorted(((c, n, change_sentence(c, lang, when)) for n in stages for c in n.changes),
+        tz = web.config.settings.timezone
+        history = sorted(((c, n, change_sentence(c, lang, tz)) for n in stages for c in n.changes),
                          key=lambda item: (item[0].changed_at, item[0].id), reverse=True)
         current = next((n for n in reversed(stages) if n.status == "open"), stages[-1])
         return render(request, "call.html", {"stages": stages, "current": current, "history": history})
