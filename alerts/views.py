@@ -8,19 +8,17 @@ links are kept only when they are plain http(s) URLs, so a ``javascript:`` URL n
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from alerts.facts import NoticeFacts
 from alerts.i18n import Texts, format_money
 from alerts.matching import Reason
-from pipeline.normalise import clean_text
+from pipeline.normalise import clean_text, public_url
 from tenderwatch.formats import days_left, format_days_left, format_deadline, format_deadline_value
 
 TITLE_LIMIT = 300
 """Characters of a title shown in a mail; the call's page has the rest."""
-_SAFE_URL = re.compile(r"^https?://[^\s<>\"'\x00-\x1f]+$", re.IGNORECASE)
 SHOWN_CHANGES = {"deadline_at", "notice_type", "status", "title", "value", "documents_url"}
 
 
@@ -29,10 +27,8 @@ def display_text(value: str | None, limit: int = TITLE_LIMIT) -> str:
 
 
 def safe_url(value: str | None) -> str | None:
-    """The URL if it is a plain http(s) URL of sane length, else None."""
-    if not value or len(value) > 2000 or not _SAFE_URL.match(value.strip()):
-        return None
-    return value.strip()
+    """The URL if it may be a link (``pipeline.normalise.public_url``: http(s), sane length), else None."""
+    return public_url(value)
 
 
 def reason_label(reason: Reason, t: Texts, area_labels: dict[str, str]) -> str:

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from pipeline import lifecycle
 from pipeline.classify import Classifier
-from pipeline.normalise import ascii_url, clean_text
-from pipeline.records import MAX_TEXT, MAX_TITLE, AreaScore, NoticeRecord
+from pipeline.normalise import clean_record
+from pipeline.records import MAX_TITLE, AreaScore, NoticeRecord
 from tenderwatch.db.bulk import insert_rows
 from tenderwatch.db.models import (
     Award,
@@ -98,11 +98,11 @@ def _record_values(rec: NoticeRecord) -> dict[str, Any]:
         value = {"amount": str(rec.estimated_value.amount.normalize()), "currency": rec.estimated_value.currency}
     return {
         "notice_type": rec.notice_type,
-        # every entry point (crawls are cleaned by normalise; imports and TED are not): no control or bidi characters
-        "title": clean_text(rec.title, MAX_TITLE) or "",
-        "description": clean_text(rec.description, MAX_TEXT),
-        "url": ascii_url(rec.url),
-        "documents_url": ascii_url(rec.documents_url),
+        # every field was cleaned and bounded by ``clean_record`` (``upsert`` and ``insert_new`` call it first)
+        "title": rec.title,
+        "description": rec.description,
+        "url": rec.url,
+        "documents_url": rec.documents_url,
         "published_at": rec.published_at,
         "deadline_at": rec.deadline_at,
         "cpv_codes": sorted(set(rec.cpv_codes)),
@@ -232,6 +232,9 @@ class Store:
     # ------------------------------------------------------------------ public
 
     def upsert(self, rec: NoticeRecord) -> StoreResult:
+        """Store one record (new, a change, a sighting or a stage of a known call). Raises ValueError for a
+        record that ``clean_record`` finds empty (the ingestor keeps it as a reject)."""
+        clean_record(rec)
         now = self._now()
         org_id = self.organisation_id(rec.organisation)
         ref_key = self.rules.reference_key(rec.organisation, rec.reference)
@@ -408,6 +411,12 @@ class Store:
         """
 
         now = self._now()
+        unclean: set[int] = set()  # records ``clean_record`` refuses: handed back, ``upsert`` rejects them
+        for rec in records:
+            try:
+                clean_record(rec)
+            except ValueError:
+                unclean.add(id(rec))
         keys = {(r.source, r.external_id) for r in records}
         seen = set()
         if keys:
@@ -432,6 +441,9 @@ class Store:
         stored_calls = lifecycle.call_uids_by_external_id(self.session, {
             r.previous_notice for r in records if r.previous_notice and r.call_id is None and not r.organisation})
         for rec in records:
+            if id(rec) in unclean:
+                out.append(rec)
+                continue
             key = (rec.source, rec.external_id)
             org_id = self.organisation_id(rec.organisation)
             if (key in seen or rec.sources or (rec.organisation and (org_id is None or handed_back))

@@ -6,19 +6,21 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from rich.console import Console
 from sqlalchemy import Engine
 
 from tenderwatch.config import Config, load_config
 from tenderwatch.db.engine import database_url, make_engine
+from tenderwatch.terminal import SafeConsole
 
 
 @dataclass
 class AppContext:
     config_dir: Path | None = None
     db_url: str | None = None
-    console: Console = field(default_factory=lambda: Console(stderr=False, highlight=False))
-    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    console: SafeConsole = field(default_factory=lambda: SafeConsole(stderr=False, highlight=False))
+    err: SafeConsole = field(default_factory=lambda: SafeConsole(stderr=True, highlight=False))
+    """Every command prints through these: scraped text never reaches the terminal with its escape
+    sequences (``tenderwatch.terminal``)."""
 
     @cached_property
     def config(self) -> Config:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from tenderwatch.cli import app, fail
 from tenderwatch.context import AppContext
+from tenderwatch.terminal import shown
 
 companies_app = typer.Typer(help="Company profiles.", no_args_is_help=True)
 app.add_typer(companies_app, name="companies")
@@ -26,7 +27,7 @@ def _progress(app_ctx: AppContext, label: str):  # type: ignore[no-untyped-def]
 def _delivery_lines(app_ctx: AppContext, delivery: object) -> None:
     errors = getattr(delivery, "errors", [])
     for line in errors[:20]:
-        app_ctx.err.print(f"[red]✗[/] {line}", markup=True, highlight=False)
+        app_ctx.err.print(f"[red]✗[/] {shown(line)}", highlight=False)
     if len(errors) > 20:
         app_ctx.err.print(f"... and {len(errors) - 20} more")
 
@@ -119,7 +120,7 @@ def companies_import(
     engine = app_ctx.prepare_database()
     result = import_companies_csv(engine, app_ctx.config, file)
     for problem in result.problems:
-        app_ctx.err.print(f"[red]skipped[/] {file}:{problem.line}: {problem.message}", markup=True,
+        app_ctx.err.print(f"[red]skipped[/] {shown(file)}:{problem.line}: {shown(problem.message)}", markup=True,
                           highlight=False, soft_wrap=True)
     app_ctx.console.print(f"[green]✓[/] {len(result.created)} created, {len(result.updated)} updated, "
                           f"{len(result.problems)} row(s) skipped")

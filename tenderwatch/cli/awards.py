@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -20,6 +19,7 @@ from rich.table import Table
 
 from tenderwatch.cli import app, fail
 from tenderwatch.context import AppContext
+from tenderwatch.terminal import data_out, shown, write_data
 
 
 def query_awards(session: Any, *, country: str | None, organisation: str | None,
@@ -109,10 +109,10 @@ def awards(
     if fmt == "json":
         for row in rows:
             row["amount"] = float(row["amount"]) if row["amount"] is not None else None
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            write_data(json.dumps(row, ensure_ascii=False) + "\n")
         return
     if fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["date"])
+        writer = csv.DictWriter(data_out(), fieldnames=list(rows[0]) if rows else ["date"])
         writer.writeheader()
         writer.writerows(rows)
         return
@@ -125,15 +125,16 @@ def awards(
                          no_wrap=col in ("date", "org", "notice", "cty", "value"),
                          overflow="ellipsis" if col == "title" else "fold", max_width=40 if col == "title" else None)
     for row in rows:
-        table.add_row(row["date"] or "?", row["organisation"] or "—", row["notice"], row["lot"] or "—",
-                      row["winner"], row["country"] or "?", _money(row["amount"], row["currency"]),
-                      (row["title"] or "")[:60], )
+        table.add_row(*(shown(v) for v in (
+            row["date"] or "?", row["organisation"] or "—", row["notice"], row["lot"] or "—", row["winner"],
+            row["country"] or "?", _money(row["amount"], row["currency"]), (row["title"] or "")[:60])))
     app_ctx.console.print(table)
     summary = Table(title="Totals per organisation")
     for col in ("organisation", "awards", "total"):
         summary.add_column(col, justify="right" if col != "organisation" else "left")
     for (org, cur), (count, total) in totals(rows).items():
-        summary.add_row(org, str(count), _money(total, None if cur == "-" else cur) if cur != "-" else "no value given")
+        summary.add_row(shown(org), str(count),
+                        _money(total, None if cur == "-" else cur) if cur != "-" else "no value given")
     app_ctx.console.print(summary)
     if not rows:
         app_ctx.err.print("[yellow]no awards match[/] (awards come from TED award notices: "

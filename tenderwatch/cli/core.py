@@ -13,6 +13,7 @@ import typer
 from tenderwatch.cli import app, fail
 from tenderwatch.config import ConfigError
 from tenderwatch.context import AppContext
+from tenderwatch.terminal import shown, write_data
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration files.", no_args_is_help=True)
@@ -110,7 +111,7 @@ def import_(
         ing.add_many(batch)
     counts: Counter[str] = ing.stats.counts
     for p in problems[:50]:
-        app_ctx.err.print(f"[red]rejected[/] {p.location}: {p.reason}", markup=True, highlight=False)
+        app_ctx.err.print(f"[red]rejected[/] {shown(p.location)}: {shown(p.reason)}", highlight=False)
     if len(problems) > 50:
         app_ctx.err.print(f"... and {len(problems) - 50} more (see the rejects table)")
     app_ctx.console.print(
@@ -145,12 +146,12 @@ def classify(
                     raise ValueError("needs an object with a string 'title'")
             except ValueError as exc:
                 bad += 1
-                app_ctx.err.print(f"[red]line {lineno}[/]: {exc}")
+                app_ctx.err.print(f"[red]line {lineno}[/]: {shown(exc)}")
                 continue
             areas = classifier.classify(obj["title"], obj.get("description"), obj.get("cpv_codes") or [],
                                         obj.get("language"))
             obj["technology_areas"] = [a.model_dump() for a in areas]
-            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            write_data(json.dumps(obj, ensure_ascii=False) + "\n")
     if bad:
         raise typer.Exit(1)
 

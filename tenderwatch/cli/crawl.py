@@ -10,6 +10,7 @@ from rich.table import Table
 
 from tenderwatch.cli import app, fail
 from tenderwatch.context import AppContext
+from tenderwatch.terminal import shown
 
 
 @app.command("crawl")
@@ -46,7 +47,7 @@ def crawl(
     colours = {"ok": "green", "empty": "yellow", "failed": "red"}
     for s in summaries:
         table.add_row(s.source, f"[{colours.get(s.status, 'red')}]{s.status}[/]", str(s.notices), str(s.new),
-                      str(s.changed), "; ".join(s.problems)[:200])
+                      str(s.changed), shown("; ".join(s.problems)[:200]))
     app_ctx.console.print(table)
     if any(s.status not in ("ok", "empty") for s in summaries):
         raise typer.Exit(1)

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from tenderwatch.cli import app
 from tenderwatch.context import AppContext
+from tenderwatch.terminal import shown
 
 
 @app.command("demo")
@@ -34,7 +35,7 @@ def demo(
     colours = {"ok": "green", "empty": "yellow"}
     for s in result.crawl:
         crawl.add_row(s.source, f"[{colours.get(s.status, 'red')}]{s.status}[/]", str(s.notices), str(s.new),
-                      "; ".join(s.problems)[:80])
+                      shown("; ".join(s.problems)[:80]))
     console.print(crawl)
 
     orgs = Table(title="Notices stored per organisation", title_justify="left")

@@ -8,15 +8,14 @@ hand and re-import), ``retry`` runs them through today's code after a fix (``pip
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from tenderwatch.cli import app, fail
 from tenderwatch.context import AppContext
+from tenderwatch.terminal import shown, write_data
 
 rejects_app = typer.Typer(help="Rejected input: list, show, re-process after a fix.", no_args_is_help=True)
 app.add_typer(rejects_app, name="rejects")
@@ -47,8 +46,8 @@ def list_(
         for col in ("id", "stage", "source", "where", "why", "when", "re-processed"):
             table.add_column(col, overflow="fold")
         for r in rows:
-            table.add_row(str(r.id), r.stage, escape(r.source_name or ""), escape(r.location[:120]),
-                          escape(r.reason[:300]), r.created_at.strftime("%Y-%m-%d %H:%M"),
+            table.add_row(str(r.id), r.stage, shown(r.source_name or ""), shown(r.location[:120]),
+                          shown(r.reason[:300]), r.created_at.strftime("%Y-%m-%d %H:%M"),
                           r.reprocessed_at.strftime("%Y-%m-%d %H:%M") if r.reprocessed_at else "")
     app_ctx.console.print(table)
     if total > limit:
@@ -68,8 +67,8 @@ def show(ctx: typer.Context, reject_id: Annotated[int, typer.Argument(help="The 
         if row is None:
             fail(f"no reject {reject_id}", 2)
         assert row is not None
-        app_ctx.err.print(f"{row.stage} {escape(row.location)}: {escape(row.reason)}", highlight=False)
-        sys.stdout.write(row.raw or "")
+        app_ctx.err.print(f"{row.stage} {shown(row.location)}: {shown(row.reason)}", highlight=False)
+        write_data(row.raw or "")
 
 
 @rejects_app.command("retry")
@@ -85,7 +84,7 @@ def retry(
     engine = app_ctx.prepare_database()
     report = reprocess(engine, app_ctx.config, ids=ids or None, stage=stage, source=source)
     for rid, why in report.still[:50]:
-        app_ctx.err.print(f"[red]still rejected[/] {rid}: {escape(why)}", highlight=False)
+        app_ctx.err.print(f"[red]still rejected[/] {rid}: {shown(why)}", highlight=False)
     app_ctx.console.print(f"[green]✓[/] {len(report.stored)} re-processed and stored, "
                           f"{len(report.still)} still rejected")
     if report.still:

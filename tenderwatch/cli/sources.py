@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from tenderwatch.cli import app, fail
 from tenderwatch.context import AppContext
+from tenderwatch.terminal import shown
 
 sources_app = typer.Typer(help="Configured sources: list them, test one on a page.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
@@ -47,9 +47,9 @@ def sources_list(ctx: typer.Context) -> None:
             elif row.healthy:
                 health = "[green]healthy[/]"
             else:
-                health = f"[red]unhealthy[/] {escape(row.health_reason or '')}"
+                health = f"[red]unhealthy[/] {shown(row.health_reason or '')}"
             table.add_row(s.name, s.kind, s.organisation or "(per row)", "yes" if s.enabled else "[dim]no[/]", last,
-                          success, notices, streak, health, escape((row.last_error or "")[:120]) if row else "")
+                          success, notices, streak, health, shown((row.last_error or "")[:120]) if row else "")
     app_ctx.console.print(table)
 
 
@@ -97,17 +97,17 @@ def sources_test(
     for col in ("#", "reference", "type", "title", "published", "deadline", "value", "org", "url"):
         table.add_column(col, overflow="fold")
     for i, n in enumerate(result.notices, 1):
-        table.add_row(str(i), n.get("reference") or "", n.get("notice_type") or "", n.get("title") or "",
-                      n.get("published") or "", n.get("deadline") or "", n.get("value") or "",
-                      n.get("organisation") or source.organisation or "", n.get("url") or "")
+        table.add_row(str(i), *(shown(n.get(k) or "") for k in ("reference", "notice_type", "title", "published",
+                                                                 "deadline", "value")),
+                      shown(n.get("organisation") or source.organisation or ""), shown(n.get("url") or ""))
     app_ctx.console.print(table)
     for i, field in result.missing:
         app_ctx.console.print(f"[yellow]warning:[/] notice {i}: required field '{field}' is missing")
     for problem in result.problems:
-        app_ctx.console.print(f"[yellow]warning:[/] {escape(problem)}")
+        app_ctx.console.print(f"[yellow]warning:[/] {shown(problem)}")
     if result.follow:
         app_ctx.console.print(f"[dim]would follow {len(result.follow)} link(s) (not fetched):[/]")
         for link in result.follow[:20]:
-            app_ctx.console.print(f"  [dim]{link}[/]", highlight=False)
+            app_ctx.console.print(f"  [dim]{shown(link)}[/]", highlight=False)
     if not result.notices or result.missing or result.problems:
         raise typer.Exit(1)

@@ -116,10 +116,10 @@ def when(value: datetime | None, lang: str, tz: str, *, with_time: bool = True) 
 
 
 def http_link(url: str | None) -> str:
-    """Only http(s) URLs from scraped data become links (no javascript:, data: ...)."""
-    if url and url.strip().lower().startswith(("https://", "http://")):
-        return url.strip()
-    return "#"
+    """Only http(s) URLs from scraped data become links (``pipeline.normalise.public_url``); else "#"."""
+    from pipeline.normalise import public_url
+
+    return public_url(url) or "#"
 
 
 def make_templates() -> Jinja2Templates:
