@@ -161,21 +161,26 @@ class DigestRenderer:
                                        Markup(self._block_html.render(n=view, t=t)))  # noqa: S704 - autoescaped
         return hit
 
-    def reason_labels(self, reasons: list[Reason], language: str) -> list[str]:
+    def reason_labels(self, reasons: list[Reason], language: str, notice: NoticeFacts) -> list[str]:
         out = []
         for r in reasons:
+            if r.kind == "area":  # in words with this notice's evidence: "Cryogenics: 'cryostat' in the title"
+                out.append(reason_label(r, self.texts[language], self.labels[language], notice.area_evidence))
+                continue
             label = self._reasons.get((r, language))
             if label is None:
                 label = self._reasons[(r, language)] = reason_label(r, self.texts[language], self.labels[language])
             out.append(label)
         return out
 
-    def item_ends(self, reasons: list[Reason], language: str) -> tuple[str, Markup]:
-        """What follows a call's block in the text and HTML digest (why it matched), once per distinct reasons."""
-        key = (tuple(reasons), language)
+    def item_ends(self, reasons: list[Reason], language: str, notice: NoticeFacts) -> tuple[str, Markup]:
+        """What follows a call's block in the text and HTML digest (why it matched), once per distinct
+        reasons and evidence."""
+        key = (tuple(reasons), language,
+               tuple(tuple(notice.area_evidence.get(r.value, ())) for r in reasons if r.kind == "area"))
         hit = self._ends.get(key)
         if hit is None:
-            t, labels = self.texts[language], self.reason_labels(reasons, language)
+            t, labels = self.texts[language], self.reason_labels(reasons, language, notice)
             hit = self._ends[key] = (self._text_macros.item_end(labels, t),  # type: ignore[attr-defined]
                                      self._html_macros.row_end(labels, t))  # type: ignore[attr-defined]
         return hit
@@ -210,7 +215,7 @@ class DigestRenderer:
         for match, status in listed:
             view, text_block, html_block = self.block(match.notice, lang, tz, status, since)
             views.append(view)
-            text_end, html_end = self.item_ends(match.reasons, lang)
+            text_end, html_end = self.item_ends(match.reasons, lang, match.notice)
             texts, htmls = grouped[self._section_of(company, match)]
             texts += (text_block, text_end)
             htmls += (html_block, html_end, row_start)

@@ -55,6 +55,8 @@ class NoticeFacts:
     """None = open to all."""
     areas: list[tuple[str, float]]
     """(area id, score), best first."""
+    area_evidence: dict[str, list[str]] = field(default_factory=dict)
+    """Area id -> the classifier's evidence tags (``pipeline.evidence`` puts them in words)."""
     folded_text: str = ""
     words: frozenset[str] = frozenset()
     changes: list[ChangeFacts] = field(default_factory=list)
@@ -126,10 +128,12 @@ def _facts_from_rows(session: Session, rows: Iterable[Any], *, with_text: bool =
     ids = list(by_id)
     for chunk_start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
         chunk = ids[chunk_start:chunk_start + 900]
-        for nid, area, score in session.execute(
-            select(NoticeArea.notice_id, NoticeArea.area_id, NoticeArea.score).where(NoticeArea.notice_id.in_(chunk))
+        for nid, area, score, evidence in session.execute(
+            select(NoticeArea.notice_id, NoticeArea.area_id, NoticeArea.score, NoticeArea.evidence)
+            .where(NoticeArea.notice_id.in_(chunk))
         ):
             by_id[nid].areas.append((area, score))
+            by_id[nid].area_evidence[area] = list(evidence or [])
     for n in out:
         n.areas.sort(key=lambda a: (-a[1], a[0]))
     return out

@@ -31,7 +31,7 @@ from alerts.matching import CompanyIndex
 from alerts.message import address, build_message
 from alerts.outgoing import DeliveryReport, deliver_pending, enqueue
 from alerts.render import environment, render_pair
-from alerts.views import display_text, notice_view, reason_label
+from alerts.views import area_in_words, display_text, notice_view, reason_label
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Delivery, Ilo, Notice, NoticeChange, Organisation
@@ -200,7 +200,9 @@ def _message(config: Config, ilo: Ilo, items: list[_Item], facts: dict[int, Noti
             "block": Markup(block_html.render(n=view, t=t)),  # noqa: S704 - rendered with autoescape
             "companies": [{"name": display_text(m.company.name, 200), "country": m.company.country,
                            "recipients": m.company.recipients,
-                           "reasons": [reason_label(r, t, labels) for r in m.reasons]} for m in matches],
+                           "reasons": [reason_label(r, t, labels, notice.area_evidence) for r in m.reasons]}
+                          for m in matches],
+            "areas": [area_in_words(a, t, labels, notice.area_evidence) for a, _score in notice.areas],
         })
         payload_calls.append({"uid": notice.uid, "event": item.kind,
                               "companies": {m.company.key: [r.as_dict() for r in m.reasons] for m in matches}})

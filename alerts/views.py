@@ -14,6 +14,7 @@ from datetime import datetime
 from alerts.facts import NoticeFacts
 from alerts.i18n import Texts, format_money
 from alerts.matching import Reason
+from pipeline.evidence import evidence_phrases, evidence_text
 from pipeline.normalise import clean_text, public_url
 from tenderwatch.formats import days_left, format_days_left, format_deadline, format_deadline_value
 
@@ -31,14 +32,26 @@ def safe_url(value: str | None) -> str | None:
     return public_url(value)
 
 
-def reason_label(reason: Reason, t: Texts, area_labels: dict[str, str]) -> str:
+def reason_label(reason: Reason, t: Texts, area_labels: dict[str, str],
+                 area_evidence: dict[str, list[str]] | None = None) -> str:
     if reason.kind == "area":
-        return t("area_label", label=area_labels.get(reason.value, reason.value))
+        return area_in_words(reason.value, t, area_labels, area_evidence)
     if reason.kind == "keyword":
         return t("keyword_label", value=display_text(reason.value, 100))
     if reason.detail:
         return t("cpv_label", value=reason.value, detail=reason.detail)
     return t("cpv_label_plain", value=reason.value)
+
+
+def area_in_words(area: str, t: Texts, area_labels: dict[str, str],
+                  area_evidence: dict[str, list[str]] | None = None) -> str:
+    """"Cryogenics: 'cryostat' in the title" when the notice's evidence for the area is known, else
+    "area Cryogenics"."""
+    label = area_labels.get(area, area)
+    evidence = (area_evidence or {}).get(area) or []
+    if evidence_phrases(evidence, t.language):
+        return display_text(evidence_text(label, evidence, t.language), 300)
+    return t("area_label", label=label)
 
 
 @dataclass(slots=True)
@@ -103,7 +116,7 @@ def notice_view(notice: NoticeFacts, *, t: Texts, timezone: str, at: datetime, r
         days_text=days_text,
         value_text=value_text,
         link=safe_url(notice.url),
-        reasons=[reason_label(r, t, area_labels) for r in reasons],
+        reasons=[reason_label(r, t, area_labels, notice.area_evidence) for r in reasons],
         status=status,
         change_notes=notes,
     )

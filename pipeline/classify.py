@@ -50,9 +50,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from pipeline.records import AreaScore
 from tenderwatch.config.models import TaxonomyConfig
+
+if TYPE_CHECKING:
+    from tenderwatch.config import Config
 
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _TOKEN = re.compile(r"[^\W_]+")
@@ -62,7 +66,7 @@ _SUFFIXES = (
 _MIN_STEM = 4
 _CACHE_LIMIT = 200_000
 
-STRONG, WEAK, NEGATIVE = "strong", "weak", "negative"
+STRONG, WEAK, NEGATIVE, ALONE = "strong", "weak", "negative", "alone"
 PRODUCT, DESTINATION, MODIFIER = "product", "destination", "modifier"
 LINGUA_FRANCA = "en"
 """Language whose rules apply to every notice, beside the notice's own language's."""
@@ -106,7 +110,7 @@ def stem(word: str) -> str:
 @dataclass(frozen=True)
 class _Rule:
     area: str
-    kind: str  # strong | weak | negative
+    kind: str  # strong | weak | negative | alone
     lang: str = ""  # the language table of the taxonomy it comes from
 
 
@@ -130,11 +134,14 @@ _ACTIVE = itemgetter(4)
 class Classifier:
     """Compiled taxonomy rules; ``classify`` is pure and thread-safe apart from its word cache."""
 
-    def __init__(self, taxonomy: TaxonomyConfig) -> None:
+    def __init__(self, taxonomy: TaxonomyConfig, names: Iterable[str] = ()) -> None:
+        """``names``: buyer and organisation names whose words never count as evidence
+        ("European Organization for Nuclear Research" is not a nuclear notice)."""
         self.taxonomy = taxonomy
         self._all_rules: list[tuple[str, _Rule]] = []
         for area in taxonomy.areas:
-            for kind, table in ((STRONG, area.keywords), (WEAK, area.weak), (NEGATIVE, area.negative)):
+            for kind, table in ((STRONG, area.keywords), (WEAK, area.weak), (NEGATIVE, area.negative),
+                                (ALONE, area.alone)):
                 for lang, words in table.items():
                     for word in words:
                         self._all_rules.append((word, _Rule(area.id, kind, lang)))
@@ -144,6 +151,24 @@ class Classifier:
         self._cpv = {key.rstrip("0").ljust(2, "0"): areas for key, areas in taxonomy.cpv.items()}
         self._cpv_lengths = sorted({len(k) for k in self._cpv}, reverse=True)
         self._areas = {a.id for a in taxonomy.areas}
+        self._exclusive = frozenset(a.id for a in taxonomy.areas if a.exclusive)
+        self.names = tuple(names)
+        self._names: dict[str, list[tuple[str, ...]]] = {}
+        for name in self.names:
+            self._add_name(self._names, name)
+
+    @classmethod
+    def for_config(cls, config: Config) -> Classifier:
+        """The classifier of a whole configuration: its taxonomy, with the organisations' names masked."""
+        names = [n for org in config.organisations for n in (org.name, *org.official_names)]
+        return cls(config.taxonomy, names=names)
+
+    @staticmethod
+    def _add_name(table: dict[str, list[tuple[str, ...]]], name: str) -> None:
+        words = tuple(tokens(name))
+        if words and words not in table.get(words[0], ()):
+            table.setdefault(words[0], []).append(words)
+            table[words[0]].sort(key=len, reverse=True)  # the longest name wins where names overlap
 
     # ------------------------------------------------------------------ compilation
 
@@ -230,12 +255,18 @@ class Classifier:
 
     # ------------------------------------------------------------------ matching
 
-    def matches(self, text: str, language: str | None = None) -> Iterable[tuple[str, _Rule, str]]:
-        """(matched words, rule, role) for every keyword rule found in ``text``, using the rules of
-        ``language`` (a taxonomy language key, see ``language_key``). The role is ``PRODUCT``,
-        ``DESTINATION`` (after a context word) or ``MODIFIER`` (a compound's modifier)."""
+    def matches(self, text: str, language: str | None = None, names: dict[str, list[tuple[str, ...]]] | None = None,
+                ) -> Iterable[tuple[int, int, str, _Rule, str]]:
+        """(first word's position, number of words, matched words, rule, role) for every keyword rule
+        found in ``text``, using the rules of ``language`` (a taxonomy language key, see
+        ``language_key``). The role is ``PRODUCT``,
+        ``DESTINATION`` (after a context word) or ``MODIFIER`` (a compound's modifier). Words of
+        ``names`` (default: the classifier's organisation names) are blanked out first."""
         view = self._view(language)
         words = _TOKEN.findall(fold(text))
+        names = self._names if names is None else names
+        if names and not names.keys().isdisjoint(words):
+            words = _blank_names(words, names)
         cache, word = view.word_cache, self._word  # the cache hit inline: one call per new word, not per word
         looked = list(map(cache.get, words))
         if None in looked:  # new words: computed once each (most texts reuse known words only)
@@ -248,14 +279,14 @@ class Classifier:
             _key, rules, demoted, starts, _ = looked[i]
             role = DESTINATION if i >= first_context else PRODUCT
             for rule in rules:
-                yield words[i], rule, role
+                yield i, 1, words[i], rule, role
             for rule in demoted:
-                yield words[i], rule, MODIFIER
+                yield i, 1, words[i], rule, MODIFIER
             for seq, rule in starts:
                 n = len(seq)
                 if i + n <= len(looked) and looked[i + 1][0] == seq[1] and (
                         n == 2 or all(looked[i + j][0] == seq[j] for j in range(2, n))):  # a phrase has 2+ words
-                    yield " ".join(words[i : i + n]), rule, role
+                    yield i, n, " ".join(words[i : i + n]), rule, role
 
     def cpv_areas(self, code: str) -> tuple[str, list[str]] | None:
         """(matching prefix, areas) of the most specific table entry for a CPV code, if any."""
@@ -267,18 +298,26 @@ class Classifier:
         return None
 
     def classify(self, title: str, description: str | None = None, cpv_codes: list[str] | None = None,
-                 language: str | None = None) -> list[AreaScore]:
-        """Areas with score in [0, 1] and evidence, best first; the fallback area when nothing fires.
+                 language: str | None = None, buyer: str | None = None) -> list[AreaScore]:
+        """Areas with score in [0, 1] and evidence, best first; an empty list when nothing fires
+        (such a notice still reaches companies through their keywords and CPV prefixes).
 
         ``language`` (the notice's language tag) selects that language's rules plus English; with
-        no or an unlisted language every language's rules apply.
+        no or an unlisted language every language's rules apply. ``buyer`` is the notice's buyer
+        name: its words, like the organisations' names, are never evidence.
         """
         tax = self.taxonomy
         lang = self.language_key(language)
+        names = self._names
+        if buyer and buyer.strip():
+            names = {k: list(v) for k, v in names.items()}
+            self._add_name(names, buyer[:300])
         weights: dict[str, list[float]] = {}
         evidence: dict[str, list[str]] = {}
+        alone_only: dict[str, bool] = {}
 
-        def add(area: str, weight: float, tag: str) -> None:
+        def add(area: str, weight: float, tag: str, alone: bool = False) -> None:
+            alone_only[area] = alone_only.get(area, True) and alone
             tags = evidence.setdefault(area, [])
             if tag not in tags:
                 tags.append(tag)
@@ -297,16 +336,18 @@ class Classifier:
                                  ("description", description, tax.description_weight)):
             if not text:
                 continue
-            found = list(self.matches(text, lang))
-            vetoed = {rule.area for _, rule, _ in found if rule.kind == NEGATIVE}
-            for words, rule, role in found:
-                if rule.kind == NEGATIVE or rule.area in vetoed:
+            found = list(self.matches(text, lang, names))
+            vetoed = {rule.area for *_, rule, _ in found if rule.kind == NEGATIVE}
+            # a phrase is one signal: its own words do not count again for the same area
+            spans = {(rule.area, j) for i, n, _, rule, _ in found if n > 1 for j in range(i, i + n)}
+            for i, n, words, rule, role in found:
+                if rule.kind == NEGATIVE or rule.area in vetoed or (n == 1 and (rule.area, i) in spans):
                     continue
                 weight = base * (tax.weak_factor if rule.kind == WEAK else 1.0)
                 if ((role is MODIFIER or (role is DESTINATION and name == "title"))
                         and rule.area not in DESTINATION_AREAS):
                     weight *= tax.context_factor
-                add(rule.area, weight, f"{name}:{words}")
+                add(rule.area, weight, f"{name}:{words}", rule.kind == ALONE)
 
         scored: list[AreaScore] = []
         for area, ws in weights.items():
@@ -316,15 +357,37 @@ class Classifier:
             score = round(1.0 - miss, 3)
             if score >= tax.threshold:
                 scored.append(AreaScore(id=area, score=score, evidence=evidence[area]))
-        if scored:
-            top = max(a.score for a in scored)
-            floor = round(top * tax.relative_threshold, 3)  # scores are rounded to 3 places: no float ties
-            scored = [a for a in scored if a.score >= floor]
-            technical = [a for a in scored if a.id != tax.fallback_area]
-            if technical and tax.fallback_area in {a.id for a in scored}:
-                fb = next(a for a in scored if a.id == tax.fallback_area)
-                if fb.score < max(a.score for a in technical):
-                    scored = technical
-        if not scored:
-            scored = [AreaScore(id=tax.fallback_area, score=tax.threshold, evidence=["fallback:no-technical-signal"])]
-        return sorted(scored, key=lambda a: (-a.score, a.id))
+        return sorted(self._select(scored, alone_only), key=lambda a: (-a.score, a.id))
+
+    def _select(self, scored: list[AreaScore], alone_only: dict[str, bool]) -> list[AreaScore]:
+        """The areas a notice gets from those above the threshold, by the labelling rules.
+
+        An area resting only on its ``alone`` words (a service whose object decides) goes when
+        another area applies; then areas below ``relative_threshold`` of the best go; then an
+        exclusive area (services) goes when a technical area scores higher than it.
+        """
+        if len(scored) < 2:
+            return scored
+        scored = [a for a in scored if not alone_only[a.id]] or scored
+        floor = round(max(a.score for a in scored) * self.taxonomy.relative_threshold, 3)  # no float ties
+        scored = [a for a in scored if a.score >= floor]
+        technical = [a for a in scored if a.id not in self._exclusive]
+        if technical and len(technical) < len(scored):
+            best = max(a.score for a in technical)
+            scored = [a for a in scored if a.id not in self._exclusive or a.score >= best]
+        return scored
+
+
+def _blank_names(words: list[str], names: dict[str, list[tuple[str, ...]]]) -> list[str]:
+    """``words`` with every occurrence of a name's word sequence replaced by empty strings."""
+    out = list(words)
+    i = 0
+    while i < len(out):
+        for name in names.get(out[i], ()):
+            n = len(name)
+            if tuple(words[i:i + n]) == name:
+                out[i:i + n] = [""] * n
+                i += n - 1
+                break
+        i += 1
+    return out

@@ -51,7 +51,7 @@ class Ingestor:
         self.config = config
         self.batch_size = batch_size
         self.now = now
-        self.classifier = classifier or Classifier(config.taxonomy)
+        self.classifier = classifier or Classifier.for_config(config)
         self.stats = IngestStats()
         self._session: Session | None = None
         self._store: Store | None = None

@@ -90,7 +90,7 @@ def reprocess(engine: Engine, config: Config, *, ids: Iterable[int] | None = Non
     report = ReprocessReport()
     session = sessionmaker_for(engine)()
     try:
-        store = Store(session, Classifier(config.taxonomy), rules=LifecycleRules.from_config(config))
+        store = Store(session, Classifier.for_config(config), rules=LifecycleRules.from_config(config))
         rows = list(session.scalars(open_rejects(ids=ids, stage=stage, source=source)))
         for row in rows:
             try:

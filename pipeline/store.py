@@ -379,7 +379,8 @@ class Store:
         if self.classifier is None:
             return []
         return self.classifier.classify(notice.title, notice.description, list(notice.cpv_codes or []),
-                                        language or (notice.languages[0] if notice.languages else None))
+                                        language or (notice.languages[0] if notice.languages else None),
+                                        notice.buyer_name)
 
     def _set_areas(self, notice: Notice, rec: NoticeRecord | None) -> None:
         areas = rec.technology_areas if rec is not None and rec.technology_areas is not None else None
@@ -493,12 +494,12 @@ class Store:
                 scores = rec.technology_areas if values["title"] == rec.title else None
                 if scores is None and self.classifier is not None:
                     scores = self.classifier.classify(values["title"], values["description"], values["cpv_codes"],
-                                                      rec.languages[0] if rec.languages else None)
+                                                      rec.languages[0] if rec.languages else None, rec.buyer_name)
             else:
                 scores = rec.technology_areas
                 if scores is None and self.classifier is not None:
                     scores = self.classifier.classify(rec.title, rec.description, list(rec.cpv_codes),
-                                                      rec.languages[0] if rec.languages else None)
+                                                      rec.languages[0] if rec.languages else None, rec.buyer_name)
             extra = dict(rec.extra, previous_notice=rec.previous_notice) if rec.previous_notice else dict(rec.extra)
             rows.append({**values, "uid": uid, "call_uid": call_uid or uid,
                          "organisation_id": org_id, "reference_key": ref_key,

@@ -133,7 +133,7 @@ def classify(
     app_ctx: AppContext = ctx.obj
     from pipeline.classify import Classifier
 
-    classifier = Classifier(app_ctx.config.taxonomy)
+    classifier = Classifier.for_config(app_ctx.config)
     stream = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
     bad = 0
     with stream:
@@ -158,24 +158,23 @@ def classify(
 
 @app.command("reclassify")
 def reclassify(ctx: typer.Context) -> None:
-    """Re-run classification on every stored notice (after a taxonomy change)."""
+    """Re-run classification on every stored notice (after a rules or taxonomy change) and report how
+    many notices changed areas."""
     app_ctx: AppContext = ctx.obj
-    from sqlalchemy import select
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from pipeline.classify import Classifier
-    from pipeline.store import Store
-    from tenderwatch.db.engine import session_scope
-    from tenderwatch.db.models import Notice
+    from pipeline.reclassify import count_notices
+    from pipeline.reclassify import reclassify as run
 
     engine = app_ctx.prepare_database()
-    changed = total = 0
-    with session_scope(engine) as session:
-        store = Store(session, Classifier(app_ctx.config.taxonomy))
-        for notice in session.scalars(select(Notice)):
-            total += 1
-            before = {(a.area_id, a.score) for a in notice.areas}
-            store.set_areas(notice, store.classify(notice))
-            session.flush()
-            if before != {(a.area_id, a.score) for a in notice.areas}:
-                changed += 1
-    app_ctx.console.print(f"[green]✓[/] reclassified {total} notice(s); {changed} changed areas")
+    classifier = Classifier.for_config(app_ctx.config)
+    with Progress(TextColumn("reclassifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=app_ctx.err, transient=True, disable=not app_ctx.err.is_terminal) as progress:
+        task = progress.add_task("reclassify", total=count_notices(engine))
+        report = run(engine, classifier, progress=lambda n: progress.advance(task, n))
+    moves = [f"+{n} {area}" for area, n in sorted(report.gained.items())]
+    moves += [f"-{n} {area}" for area, n in sorted(report.lost.items())]
+    app_ctx.console.print(f"[green]✓[/] reclassified {report.total} notice(s): {report.changed} changed areas, "
+                          f"{report.rescored} changed only scores or evidence"
+                          + (f" ({', '.join(moves)})" if moves else ""), highlight=False)

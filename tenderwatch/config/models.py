@@ -289,6 +289,13 @@ class AreaConfig(Strict):
     """Language code -> words that hint at the area but need a second signal (score x weak_factor)."""
     negative: dict[str, list[str]] = {}
     """Language code -> words that, when present in a field, veto this area's keyword evidence there."""
+    alone: dict[str, list[str]] = {}
+    """Language code -> words that give this area only when no other area applies: the service words
+    whose object decides ("consultancy", "support", "maintenance": expertise for cryogenics is
+    cryogenics, by the labelling specification)."""
+    exclusive: bool = False
+    """An exclusive area (``services``) is dropped when another area scores higher: it is combined
+    with a technical area only when its own evidence is at least as strong."""
 
 
 class TaxonomyConfig(Strict):
@@ -296,7 +303,6 @@ class TaxonomyConfig(Strict):
     cpv: dict[str, list[str]] = {}
     """CPV prefix (2-8 digits; trailing zeros are not significant) -> area ids; the most specific
     prefix wins, and an empty list means 'no area' for that branch."""
-    fallback_area: str = "services"
     threshold: float = Field(default=0.3, ge=0, le=1)
     title_weight: float = Field(default=1.0, ge=0, le=1)
     description_weight: float = Field(default=0.5, ge=0, le=1)
@@ -324,8 +330,6 @@ class TaxonomyConfig(Strict):
             for a in areas:
                 if a not in ids:
                     raise ValueError(f"cpv prefix {prefix!r} names unknown area {a!r}")
-        if self.fallback_area not in ids:
-            raise ValueError(f"fallback_area {self.fallback_area!r} is not an area")
         return self
 
 

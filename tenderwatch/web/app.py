@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from pipeline.evidence import evidence_phrases
 from tenderwatch import formats
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
@@ -96,6 +97,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "csrf": lambda: csrf_token(request),
         "user": current_user(request),
         "area_label": lambda area_id: web.area_label(area_id, lang),
+        "evidence_words": lambda tags: ", ".join(evidence_phrases(tags, lang)),
         "site_url": web.site_url,
         "lang_url": lambda code: str(request.url.include_query_params(lang=code)),
         "link": http_link,

@@ -138,7 +138,8 @@ def notice(external_id: str, title: str, *, organisation: str = "CERN", days: fl
         deadline_at=deadline or (now + timedelta(days=days)), cpv_codes=cpv or [],
         estimated_value=Money(amount=Decimal(value), currency=currency) if value else None,
         eligible_countries=eligible, status=status,
-        technology_areas=[AreaScore(id=a, score=0.9, evidence=["test"]) for a in areas] if areas is not None else None,
+        technology_areas=None if areas is None else [
+            AreaScore(id=a, score=0.9, evidence=[f"title:{title.split(maxsplit=1)[0].lower()}"]) for a in areas],
     )
 
 

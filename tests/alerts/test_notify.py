@@ -51,7 +51,8 @@ def test_new_calls_go_to_the_ilos_covering_them_with_matching_companies(engine, 
     text = body(cern)
     assert "Cryostat" in text and "Beam dump" in text and "Award of a cryostat" not in text
     cryostat = text.split("Beam dump")[0] if text.index("Cryostat") < text.index("Beam dump") else text
-    assert "Cryo (NL; contact: a@cryo.example.nl, b@cryo.example.nl): area Cryogenics" in text
+    assert "Cryo (NL; contact: a@cryo.example.nl, b@cryo.example.nl): Cryogenics: 'cryostat' in the title" in text
+    assert "Technology areas: Cryogenics: 'cryostat' in the title" in text  # every area of the call, in words
     assert "Us Cryo" not in cryostat  # not eligible at CERN
     assert "No registered company matches this call." in text  # the beam dump
 
