@@ -16,6 +16,7 @@ from pipeline.dates import parse_date, plausibility
 from pipeline.records import MAX_TEXT, MAX_TITLE, Money, NoticeRecord, RawNotice
 from pipeline.values import parse_value
 from tenderwatch.config import Config, SourceConfig
+from tenderwatch.config.models import OrganisationConfig
 
 CONTROL_CHARACTERS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
@@ -167,10 +168,14 @@ def eligible_countries(member_states: list[str] | None, note: str | None) -> lis
 
 
 def map_notice_type(label: str | None, source: SourceConfig) -> str:
-    """The organisation's vocabulary -> ours, by the source's table (exact, then case-folded, then prefix)."""
+    """The organisation's vocabulary -> ours, by the source's table; the source's default when it has no entry."""
     if not label:
         return source.default_notice_type
-    table = source.notice_types
+    return lookup_notice_type(label, source.notice_types) or source.default_notice_type
+
+
+def lookup_notice_type(label: str, table: dict[str, str]) -> str | None:
+    """``label`` in an organisation's type table (exact, then case-folded, then prefix or word); None if absent."""
     if label in table:
         return table[label]
     folded = {k.casefold(): v for k, v in table.items()}
@@ -178,9 +183,18 @@ def map_notice_type(label: str | None, source: SourceConfig) -> str:
     if key in folded:
         return folded[key]
     for k, v in sorted(folded.items(), key=lambda kv: -len(kv[0])):
-        if key.startswith(k) or re.search(rf"\b{re.escape(k)}\b", key):
+        if key.startswith(k) and not (k[-1].isdigit() and key[len(k):len(k) + 1].isdigit()):
+            return v  # a prefix ("Call for Tender" of "Call for Tenders"), but code 1 is no prefix of code 10
+        if re.search(rf"\b{re.escape(k)}\b", key):
             return v
-    return source.default_notice_type
+    return None
+
+
+def _is_organisation(buyer: str | None, org: OrganisationConfig) -> bool:
+    """The buyer is the organisation itself (no name given, or one of its names), not a prime buying for it:
+    only then is the organisation's country the buyer's."""
+    name = clean_text(buyer)
+    return name is None or name.casefold() in {org.name.casefold(), *(n.casefold() for n in org.official_names)}
 
 
 def resolve_organisation(raw: RawNotice, source: SourceConfig, config: Config) -> str | None:
@@ -251,7 +265,7 @@ def normalise(raw: RawNotice, config: Config, now: datetime | None = None) -> No
         estimated_value=value,
         value_note=value_note,
         buyer_name=clean_text(raw.buyer_name, 500) or (org.name if org else None),
-        buyer_country=(raw.buyer_country or (org.country if org else None)),
+        buyer_country=raw.buyer_country or (org.country if org and _is_organisation(raw.buyer_name, org) else None),
         eligible_countries=eligible,
         eligibility_note=eligibility_note,
         languages=[lang for lang in langs if lang],

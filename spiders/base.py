@@ -9,6 +9,7 @@ which land in the crawl run for the health rules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 from urllib.parse import urlparse
@@ -17,6 +18,7 @@ import scrapy
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
+from pipeline.normalise import lookup_notice_type
 from pipeline.records import RawNotice
 from tenderwatch.config import Config, SourceConfig
 
@@ -34,6 +36,7 @@ class ConfiguredSpider(scrapy.Spider):
         self.tw_config = tw_config
         self.tw_engine = tw_engine
         self.tw_problems: list[str] = []
+        self.tw_unmapped: set[str] = set()
         self.options = self.options_model.model_validate(tw_source.options)
         self.start_urls = list(tw_source.start_urls)
         domains = list(tw_source.allowed_domains) or sorted(
@@ -42,8 +45,9 @@ class ConfiguredSpider(scrapy.Spider):
         self.allowed_domains = domains
 
     async def start(self) -> AsyncIterator[Any]:
+        first_url = getattr(self.options, "first_url", lambda url: url)
         for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse, errback=self.listing_failed)
+            yield scrapy.Request(first_url(url), callback=self.parse, errback=self.listing_failed)
 
     # ------------------------------------------------------------------ helpers for subclasses
 
@@ -52,7 +56,29 @@ class ConfiguredSpider(scrapy.Spider):
         fields.setdefault("source", self.name)
         if "organisation" not in fields or fields["organisation"] is None:
             fields.pop("organisation", None)
-        return RawNotice.model_validate(fields).model_dump()
+        raw = RawNotice.model_validate(fields).model_dump()
+        self.check_notice_type(raw.get("notice_type"))
+        return raw
+
+    def check_notice_type(self, label: str | None) -> None:
+        """A type label or code the source's ``notice_types`` table does not map is reported, not guessed.
+
+        The notice keeps the label as it came (its raw record) and gets the source's default type;
+        the crawl counts it (``tenderwatch/unmapped_notice_type`` and ``.../<label>``, kept in the
+        run's stats) and logs it once per crawl, so an administrator can add it to the table.
+        """
+        table = self.tw_source.notice_types
+        if not label or not table or lookup_notice_type(label, table) is not None:
+            return
+        stats = self.crawler.stats
+        assert stats is not None
+        key = re.sub(r"[^\w.-]+", "_", label)[:40]
+        stats.inc_value("tenderwatch/unmapped_notice_type")
+        stats.inc_value(f"tenderwatch/unmapped_notice_type/{key}")
+        if label not in self.tw_unmapped:
+            self.tw_unmapped.add(label)
+            self.logger.warning("%s: notice type %r is not in the source's notice_types; stored as it came, typed %s",
+                                self.name, label[:80], self.tw_source.default_notice_type)
 
     def problem(self, message: str) -> None:
         """A structural problem of the page (not of one notice): reported in the run and the stats."""

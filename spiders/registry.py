@@ -33,3 +33,10 @@ def options_model(kind: str) -> type[BaseModel]:
 
 def spider_class(kind: str) -> type:
     return _load(KINDS[kind][1])
+
+
+def first_urls(source: Any) -> list[str]:
+    """The first page of each start URL of a source (``{take}``/``{skip}`` or a page parameter filled in)."""
+    options = options_model(source.kind).model_validate(source.options)
+    first_url = getattr(options, "first_url", None)
+    return [first_url(u) if first_url else u for u in source.start_urls]

@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import scrapy
 from parsel import Selector
@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from pipeline.records import MAX_TEXT
 from spiders.base import ConfiguredSpider, failure_reason
 from spiders.kinds import extract
-from spiders.kinds.options import URL_FIELDS, DetailOptions, FieldSpec
+from spiders.kinds.options import URL_FIELDS, DetailOptions, FieldSpec, template_fields
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Notice, NoticeSource
 
@@ -169,7 +169,7 @@ class RowSpider(ConfiguredSpider):
         values["fields"]["listing_url"] = listing_url
         if not values.get("url") and self.options.listing_url_as_url:
             values["url"] = listing_url
-        detail_url = values.get(detail.url_field) if detail else None
+        detail_url = self.detail_url(values, detail) if detail else None
         if detail_url and not url_is_from_any_domain(detail_url, self.allowed_domains):
             # Scrapy's offsite filter drops such a request without calling its errback, which lost the row
             self.problem_named("detail_offsite", f"detail page {detail_url[:300]} is outside {self.allowed_domains}; "
@@ -190,6 +190,17 @@ class RowSpider(ConfiguredSpider):
             return
         yield scrapy.Request(detail_url, callback=self.parse_detail, errback=self.detail_failed,
                              cb_kwargs={"row": values}, meta={"tw_row": values})
+
+    @staticmethod
+    def detail_url(values: dict[str, Any], detail: DetailOptions) -> str | None:
+        """The row's detail page: its ``url_field``, or ``url_template`` filled with the row's (quoted) fields."""
+        if not detail.url_template:
+            url = values.get(detail.url_field)
+            return url if isinstance(url, str) else None
+        names = template_fields(detail.url_template)
+        if not all(isinstance(values.get(n), str) and values[n] for n in names):
+            return None
+        return detail.url_template.format_map({n: quote(values[n], safe="") for n in names})
 
     def parse_detail(self, response: Any, row: dict[str, Any]) -> Iterator[Any]:
         detail: DetailOptions = self.options.detail

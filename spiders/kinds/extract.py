@@ -83,8 +83,10 @@ def from_mapping(item: Any, spec: FieldSpec, columns: Mapping[str, str] | None =
     """A value from a JSON item, feed entry (``path``) or table row (``column``)."""
     if spec.path is not None:
         found = jmespath.search(spec.path, item)
-        values = [squash(_scalar(v)) for v in (found if isinstance(found, list) else [found])]
-        return finish([v for v in values if v], spec)
+        values = [_scalar(v) for v in (found if isinstance(found, list) else [found])]
+        if spec.html:
+            values = [html_text(v) for v in values]
+        return finish([v for v in map(squash, values) if v], spec)
     if spec.column is not None:
         value = (columns or {}).get(fold(spec.column))
         return finish([value] if value else [], spec)
@@ -93,6 +95,13 @@ def from_mapping(item: Any, spec: FieldSpec, columns: Mapping[str, str] | None =
             fold(spec.label))
         return finish([value] if value else [], spec)
     return None
+
+
+def html_text(markup: str | None) -> str | None:
+    """The text of an HTML fragment (an API field holding ``<p>``, ``<br>``, entities): blocks end in a space."""
+    if not markup or ("<" not in markup and "&" not in markup):
+        return markup
+    return " ".join(block_lines(Selector(text=f"<div>{markup}</div>").xpath("//div[1]")[0]))
 
 
 def _scalar(value: Any) -> str | None:

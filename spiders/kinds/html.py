@@ -24,11 +24,18 @@ class HtmlSpider(RowSpider):
         opts = self.options
         rows = extract.select(response.selector, opts.rows)
         wanted = list(dict.fromkeys([*opts.fields, *opts.labels.values(), *getattr(opts, "columns", {}).values()]))
-        tally = PageTally(wanted)
+        tally = PageTally([name for name in wanted if name not in opts.fields or not opts.fields[name].optional])
         skip = re.compile(opts.skip_if) if opts.skip_if else None
-        found = 0
+        keep = re.compile(opts.keep_if) if opts.keep_if else None
+        found = listed = 0
         for row in rows:
-            if skip and skip.search(" ".join(extract.texts_of(row.xpath(".")))):
+            text = " ".join(extract.texts_of(row.xpath("."))) if skip or keep else ""
+            if skip and skip.search(text):
+                continue
+            listed += 1
+            if keep and not keep.search(text):
+                assert self.crawler.stats is not None
+                self.crawler.stats.inc_value("tenderwatch/rows_not_kept")
                 continue
             columns = self.row_columns(response, row)
             values = self.html_values(row, opts.fields, opts.labels, response.url, columns)
@@ -43,7 +50,8 @@ class HtmlSpider(RowSpider):
             found += 1
             tally.saw(values)
             yield from self.emit(values, opts.detail, response.url)
-        self.check_page(response.url, tally, rows_found=found, rows_expr=opts.rows)
+        # a listing of several buyers' rows, none of them kept today, is a quiet day, not a broken selector
+        self.check_page(response.url, tally, rows_found=listed if keep else found, rows_expr=opts.rows)
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("tenderwatch/rows", found)
         if opts.next_page and page < opts.max_pages:

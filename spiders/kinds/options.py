@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jmespath
 from jmespath.exceptions import JMESPathError
@@ -113,6 +114,10 @@ class FieldSpec(Strict):
     """How several matched text nodes are joined."""
     many: bool = False
     """Keep every match as a list (for ``cpv_codes``)."""
+    html: bool = False
+    """The value is HTML markup (a JSON API's ``description`` with ``<p>`` and ``<br>``): keep its text."""
+    optional: bool = False
+    """Most rows lack it (a cancellation flag): a page where it matches nothing is not reported."""
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldSpec:
@@ -148,6 +153,13 @@ def _fields_check(fields: dict[str, Any], shorthand: str) -> dict[str, FieldSpec
             spec = FieldSpec.model_validate(given)
         out[name] = spec
     return out
+
+
+def template_fields(template: str) -> list[str]:
+    """The names in braces of a URL template (``{id}``, ``{reference}``)."""
+    import string
+
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
 def _labels_check(labels: dict[str, str]) -> dict[str, str]:
@@ -187,6 +199,14 @@ class CommonOptions(Strict):
     max_pages: int = Field(default=20, ge=1, le=1000)
     """Pagination stops after this many listing pages (a loop in a site's 'next' link cannot run away)."""
 
+    def first_url(self, url: str) -> str:
+        """The URL of the first page of a start URL (a kind with paging in the URL overrides this)."""
+        return url
+
+    def start_url_problems(self, urls: list[str]) -> list[str]:
+        """What is wrong with the source's start URLs for these options (checked by ``config check``)."""
+        return []
+
     @model_validator(mode="after")
     def _ranges_upper(self) -> CommonOptions:
         self.value_ranges = {k.strip().upper(): v for k, v in self.value_ranges.items()}
@@ -210,6 +230,20 @@ class DetailOptions(Strict):
     labels: dict[str, str] = {}
     block: str | None = None
     """Selector of the element holding the labelled lines (default: the whole body)."""
+    url_template: str | None = None
+    """The detail page's URL built from the row's fields when it is not a link of the row:
+    ``https://www.dtvp.de/Satellite/public/company/project/{reference}/de/processdata/eforms``."""
+
+    @field_validator("url_template")
+    @classmethod
+    def _template(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        names = template_fields(v)
+        unknown = [n for n in names if n not in RAW_FIELDS]
+        if unknown or not names:
+            raise ValueError(f"url_template {v!r} must name row fields in braces (known: {', '.join(RAW_FIELDS)})")
+        return v
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -237,6 +271,8 @@ class HtmlOptions(CommonOptions):
     detail: DetailOptions | None = None
     skip_if: str | None = None
     """Regex on a row's text: matching rows are not notices (sub-headers, 'no results' lines)."""
+    keep_if: str | None = None
+    """Regex on a row's text: only matching rows are notices (one buyer's rows on a platform's listing)."""
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -250,7 +286,7 @@ class HtmlOptions(CommonOptions):
     def _sel(cls, v: str | None) -> str | None:
         return None if v is None else check_selector(v)
 
-    @field_validator("skip_if")
+    @field_validator("skip_if", "keep_if")
     @classmethod
     def _re(cls, v: str | None) -> str | None:
         return None if v is None else check_regex(v)
@@ -307,6 +343,17 @@ class FeedOptions(CommonOptions):
     _labels = field_validator("labels")(classmethod(lambda cls, v: _labels_check(v)))
 
 
+OFFSET_PLACEHOLDERS = ("{take}", "{skip}")
+"""Written in a start URL (path or query) where an offset-paged API wants the page size and the offset."""
+
+
+class OffsetPaging(Strict):
+    """Offset paging: the start URL holds ``{skip}`` (and usually ``{take}``): ``/filter/{take}/{skip}``."""
+
+    size: int = Field(ge=1, le=1000)
+    """Items asked per page, written for ``{take}``; ``{skip}`` is 0, then the number of items received."""
+
+
 class JsonOptions(CommonOptions):
     """A JSON endpoint: ``items`` selects the list, ``fields`` map paths of one item to notice fields."""
 
@@ -317,6 +364,14 @@ class JsonOptions(CommonOptions):
     first_page: int = 0
     next_url: str | None = None
     """Path of the next page's URL in the response (``links.next``); used instead of ``page_param``."""
+    offset: OffsetPaging | None = None
+    """Offset paging in the URL itself (esa-star's ``/api/tenderAction/filter/{take}/{skip}``)."""
+    total: str | None = None
+    """Path of the number of items of all pages (``total``): paging ends once that many have arrived."""
+    method: Literal["GET", "POST"] = "GET"
+    multipart: dict[str, Any] = {}
+    """POST only: ``multipart/form-data`` parts, name -> text; a mapping or list is sent as a JSON part
+    (``query: {bool: {must: [...]}}``, as the EU Funding & Tenders search API wants it)."""
     detail: DetailOptions | None = None
     url_template: str | None = None
     """Notice URL built from item fields when the item has none: ``https://x.org/tender/{id}``."""
@@ -326,16 +381,49 @@ class JsonOptions(CommonOptions):
     def _fields(cls, v: dict[str, Any]) -> dict[str, FieldSpec]:
         return _fields_check(v or {}, "path")
 
-    @field_validator("items", "next_url")
+    @field_validator("items", "next_url", "total")
     @classmethod
     def _path(cls, v: str | None) -> str | None:
         return None if v is None else check_path(v)
 
     @model_validator(mode="after")
     def _paging(self) -> JsonOptions:
-        if self.page_param and self.next_url:
-            raise ValueError("give 'page_param' or 'next_url', not both")
+        modes = [m for m in ("page_param", "next_url", "offset") if getattr(self, m)]
+        if len(modes) > 1:
+            raise ValueError(f"give one way of paging, not {' and '.join(repr(m) for m in modes)}")
+        if self.multipart and self.method != "POST":
+            raise ValueError("'multipart' parts are sent with method: POST")
         return self
+
+    def first_url(self, url: str) -> str:
+        if self.offset is not None:
+            return offset_url(url, self.offset.size, 0)
+        if self.page_param:
+            return with_param(url, self.page_param, self.first_page)
+        return url
+
+    def start_url_problems(self, urls: list[str]) -> list[str]:
+        problems = []
+        for url in urls:
+            has = [p for p in OFFSET_PLACEHOLDERS if p in url]
+            if self.offset is not None and "{skip}" not in url:
+                problems.append(f"start URL {url!r} has no {{skip}} for the offset paging")
+            elif self.offset is None and has:
+                problems.append(f"start URL {url!r} holds {' and '.join(has)} but the source has no 'offset' paging")
+        return problems
+
+
+def offset_url(template: str, take: int, skip: int) -> str:
+    """A page of an offset-paged API: ``{take}`` and ``{skip}`` filled in (no other brace is touched)."""
+    return template.replace("{take}", str(take)).replace("{skip}", str(skip))
+
+
+def with_param(url: str, name: str, value: int) -> str:
+    """``url`` with query parameter ``name`` set to ``value`` (page-number paging)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    query.append((name, str(value)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 class DocumentOptions(CommonOptions):

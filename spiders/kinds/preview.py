@@ -32,6 +32,8 @@ class Preview:
     problems: list[str] = field(default_factory=list)
     missing: list[tuple[int, str]] = field(default_factory=list)
     """(notice number, required field) for every required field a notice lacks."""
+    pending_detail: int = 0
+    """Notices shown with their listing values only: their detail pages are listed in ``follow``, not fetched."""
 
 
 def fetch(url: str, config: Config, max_bytes: int) -> tuple[bytes, str]:
@@ -74,6 +76,10 @@ def preview(source: SourceConfig, config: Config, engine: Engine, url: str, body
     for item in callback(response) or []:
         if isinstance(item, Request):
             out.follow.append(item.url)
+            row = (item.cb_kwargs or {}).get("row")
+            if row:  # a row waiting for its detail page: what the listing alone gives
+                out.notices.append(spider.notice(**row))
+                out.pending_detail += 1
         else:
             out.notices.append(item)
     for i, notice in enumerate(out.notices, 1):

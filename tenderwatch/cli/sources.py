@@ -18,7 +18,8 @@ app.add_typer(sources_app, name="sources")
 
 @sources_app.command("list")
 def sources_list(ctx: typer.Context) -> None:
-    """Every source in config/sources.yaml with its kind, organisation and run health."""
+    """Every source in config/sources.yaml with its kind, organisation, format (verified or reconstructed) and
+    run health."""
     app_ctx: AppContext = ctx.obj
     from sqlalchemy import select
 
@@ -30,7 +31,7 @@ def sources_list(ctx: typer.Context) -> None:
     with session_scope(engine) as session:
         rows = {s.name: s for s in session.scalars(select(Source))}
         table = Table(title=f"Sources ({cfg.directory}/sources.yaml)")
-        for col in ("name", "kind", "organisation", "enabled", "last run", "last success", "notices (avg)",
+        for col in ("name", "kind", "organisation", "format", "enabled", "last run", "last success", "notices (avg)",
                     "failed/empty in a row", "health", "last error"):
             table.add_column(col, overflow="fold")
         for s in cfg.sources:
@@ -48,8 +49,10 @@ def sources_list(ctx: typer.Context) -> None:
                 health = "[green]healthy[/]"
             else:
                 health = f"[red]unhealthy[/] {shown(row.health_reason or '')}"
-            table.add_row(s.name, s.kind, s.organisation or "(per row)", "yes" if s.enabled else "[dim]no[/]", last,
-                          success, notices, streak, health, shown((row.last_error or "")[:120]) if row else "")
+            fmt = "verified" if s.format == "verified" else "[yellow]reconstructed[/]"
+            table.add_row(s.name, s.kind, s.organisation or "(per row)", fmt, "yes" if s.enabled else "[dim]no[/]",
+                          last, success, notices, streak, health,
+                          shown((row.last_error or "")[:120]) if row else "")
     app_ctx.console.print(table)
 
 
@@ -105,6 +108,9 @@ def sources_test(
         app_ctx.console.print(f"[yellow]warning:[/] notice {i}: required field '{field}' is missing")
     for problem in result.problems:
         app_ctx.console.print(f"[yellow]warning:[/] {shown(problem)}")
+    if result.pending_detail:
+        app_ctx.console.print(f"[dim]{result.pending_detail} notice(s) show the listing's values only: "
+                              "their detail pages would complete them[/]")
     if result.follow:
         app_ctx.console.print(f"[dim]would follow {len(result.follow)} link(s) (not fetched):[/]")
         for link in result.follow[:20]:

@@ -134,9 +134,14 @@ def _check_source_options(path: Path, sources: list[SourceConfig], raw: Any, pro
             )
             continue
         try:
-            src.options = options_model(src.kind).model_validate(src.options).model_dump()
+            options = options_model(src.kind).model_validate(src.options)
         except ValidationError as exc:
             problems.extend(_validation_lines(path, name, exc, prefix="options"))
+            continue
+        src.options = options.model_dump()
+        check_urls = getattr(options, "start_url_problems", None)
+        problems.extend(f"{path}: {name}: field 'start_urls': {p}" for p in (check_urls(src.start_urls)
+                                                                              if check_urls else []))
 
 
 def _schedule_problems(schedule: Any, floor: int, where: str) -> list[str]:

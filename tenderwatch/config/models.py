@@ -259,6 +259,10 @@ class SourceConfig(Strict):
     required_fields: list[str] = ["title", "reference", "url"]
     options: dict[str, Any] = {}
     description: str | None = None
+    format: Literal["verified", "reconstructed"] = "reconstructed"
+    """How well the channel's format is known: ``verified`` (seen in real pages or API data; the
+    evidence is named in its fixture README) or ``reconstructed`` (written against a guessed page:
+    check it live with ``tenderwatch sources check``)."""
 
     @field_validator("timezone")
     @classmethod

@@ -4,6 +4,7 @@ problems a broken page must report and the config errors a bad entry must give."
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,57 @@ def test_json_paths_template_and_paging(config: Config, engine: Engine) -> None:
     assert res.follow == ["https://example.org/api?page=2"]
 
 
+def test_json_offset_paging_in_the_path_ends_at_total(config: Config, engine: Engine) -> None:
+    options = {"items": "items", "total": "total", "offset": {"size": 2},
+               "fields": {"reference": "tanumber", "title": "title"}}
+    template = "https://example.org/api/filter/{take}/{skip}?sortDir=1"
+    page = b'{"total": 5, "items": [{"tanumber": "1-1", "title": "A"}, {"tanumber": "1-2", "title": "B"}]}'
+    res = run(config, engine, "https://example.org/api/filter/2/0?sortDir=1", page, "application/json",
+              kind="json", start_urls=[template], options=options)
+    assert [n["reference"] for n in res.notices] == ["1-1", "1-2"]
+    assert res.follow == ["https://example.org/api/filter/2/2?sortDir=1"]  # the offset grows by the items received
+    last = b'{"total": 5, "items": [{"tanumber": "1-5", "title": "E"}]}'
+    config.sources.clear()
+    res = run(config, engine, "https://example.org/api/filter/2/4?sortDir=1", last, "application/json",
+              kind="json", start_urls=[template], options=options)
+    assert res.follow == [] and res.problems == []  # 4 + 1 >= total: the end, no empty page asked for
+    config.sources.clear()
+    res = run(config, engine, "https://example.org/api/filter/2/0?sortDir=1", b'{"total": "many", "items": []}',
+              "application/json", kind="json", start_urls=[template], options=options)
+    assert any("total path 'total' is not a count" in p for p in res.problems)
+
+
+def test_json_html_values_optional_fields_and_post_search(config: Config, engine: Engine) -> None:
+    body = (b'{"results": [{"metadata": {"title": ["Lab <b>lasers</b>"], "status": ["31094502"],'
+            b' "description": ["<p>First &amp; second.</p><p>Third<br>line</p>"]}}]}')
+    res = run(config, engine, "https://example.org/search?pageNumber=1", body, "application/json", kind="json",
+              notice_types={"31094502": "invitation_to_tender"},
+              options={"items": "results", "method": "POST", "multipart": {"query": {"bool": {}}, "languages": ["en"]},
+                       "page_param": "pageNumber", "first_page": 1,
+                       "fields": {"title": {"path": "metadata.title[0]", "html": True},
+                                  "description": {"path": "metadata.description[0]", "html": True},
+                                  "notice_type": "metadata.status[0]",
+                                  "status": {"path": "metadata.cancelled[0]", "optional": True}}})
+    notice = res.notices[0]
+    assert (notice["title"], notice["description"]) == ("Lab lasers", "First & second. Third line")
+    assert res.problems == []  # 'status' is optional: absent on every row is no problem
+    assert res.follow == ["https://example.org/search?pageNumber=2"]
+
+
+def test_multipart_body_sends_mappings_as_json_parts() -> None:
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    from spiders.kinds.json_api import multipart_body
+
+    body, ctype = multipart_body({"query": {"bool": {"must": [{"terms": {"type": ["0"]}}]}}, "text": "***"})
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {ctype}\r\n\r\n".encode() + body)
+    parts = {p.get_param("name", header="content-disposition"): p for p in message.iter_parts()}
+    assert parts["query"].get_content_type() == "application/json"
+    assert json.loads(parts["query"].get_content()) == {"bool": {"must": [{"terms": {"type": ["0"]}}]}}
+    assert parts["text"].get_content().strip() == "***"
+
+
 def test_document_csv_finds_header_row(config: Config, engine: Engine) -> None:
     res = run(config, engine, "https://example.org/calls.csv", (KINDS / "calls.csv").read_bytes(), "text/csv",
               kind="document", options={"columns": {"Reference": "reference", "Title": "title", "Value": "value"}})
@@ -156,6 +208,16 @@ def test_unreadable_document_is_reported(config: Config, engine: Engine) -> None
      "field 'start_urls': bad URL"),
     ({"kind": "html_list", "notice_types": {"MS": "survey"}, "options": {"rows": "li", "fields": {"title": "a"}}},
      "field 'notice_types.MS'"),
+    ({"kind": "json", "start_urls": ["https://x.org/api/filter/10"], "options": {"offset": {"size": 10},
+                                                                                 "fields": {"title": "t"}}},
+     "field 'start_urls': start URL 'https://x.org/api/filter/10' has no {skip}"),
+    ({"kind": "json", "start_urls": ["https://x.org/api/{take}/{skip}"], "options": {"fields": {"title": "t"}}},
+     "holds {take} and {skip} but the source has no 'offset' paging"),
+    ({"kind": "json", "options": {"page_param": "p", "offset": {"size": 5}, "fields": {"title": "t"}}},
+     "give one way of paging"),
+    ({"kind": "json", "options": {"multipart": {"q": "x"}, "fields": {"title": "t"}}}, "sent with method: POST"),
+    ({"kind": "html_list", "format": "guessed", "options": {"rows": "li", "fields": {"title": "a"}}},
+     "field 'format'"),
 ])
 def test_config_check_names_file_entry_and_field(config_dir: Path, entry: dict, message: str) -> None:
     path = config_dir / "sources.yaml"

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine
 
-from spiders.kinds.json_api import with_param
+from spiders.registry import first_urls
 from spiders.runner import crawl_async
 from tenderwatch.config import Config, load_config
 from tenderwatch.loopback import FIXTURES, FixtureServer
@@ -50,10 +50,7 @@ def test_source_has_fixtures_and_expectations(name: str) -> None:
     cfg = load_config(CONFIG)
     src = cfg.source(name)
     assert src is not None
-    for start in src.start_urls:
-        url = start
-        if src.options.get("page_param"):  # json paging: the first request carries the page number
-            url = with_param(url, src.options["page_param"], src.options.get("first_page", 0))
+    for url in first_urls(src):  # paging in the URL: the first request carries the first page's number
         assert fixture_path(url).is_file(), f"source {name!r} has no fixture page for {url} ({fixture_path(url)})"
     for host in hosts_of(src):
         readme = FIXTURES / host / "README.md"
@@ -89,3 +86,27 @@ async def test_source_crawls_its_fixtures(name: str, config: Config, engine: Eng
     orgs = expected.get("organisations")
     if orgs:
         assert sorted({n["organisation"] or "?" for n in notices}) == sorted(orgs)
+
+
+def _fixture_folders(src: Any) -> list[str]:
+    """The fixture folders holding a source's README: its hosts, or a kind's own API hosts (TED)."""
+    from spiders.registry import spider_class
+
+    hosts = hosts_of(src) or list(spider_class(src.kind).default_domains)
+    return [h for h in hosts if (FIXTURES / h / "README.md").is_file()]
+
+
+def test_every_source_states_how_well_its_format_is_known() -> None:
+    """``format`` is written out for every entry, and the fixture README says the same."""
+    raw = yaml.safe_load((CONFIG / "sources.yaml").read_text(encoding="utf-8"))["sources"]
+    unstated = [entry["name"] for entry in raw if "format" not in entry]
+    assert unstated == [], f"sources without 'format: verified|reconstructed': {unstated}"
+    cfg = load_config(CONFIG)
+    for src in cfg.sources:
+        folders = _fixture_folders(src)
+        assert folders, f"{src.name}: no fixture README"
+        text = " ".join((FIXTURES / h / "README.md").read_text(encoding="utf-8").lower() for h in folders)
+        if src.format == "verified":
+            assert "format: verified" in text and "evidence" in text, f"{src.name}: README names no evidence"
+        else:
+            assert "reconstruct" in text, f"{src.name}: README does not say the pages are reconstructed"
