@@ -41,6 +41,7 @@ from alerts.periods import Period, period_for
 from alerts.render import environment, render_pair
 from alerts.tokens import TokenError, make_token
 from alerts.views import NoticeView, notice_view, reason_label
+from pipeline.values import ValueBands
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Delivery
@@ -133,6 +134,7 @@ class DigestRenderer:
         self.domain = mail_domain(config.settings.mail.from_address)
         self.area_order = {a.id: i for i, a in enumerate(config.taxonomy.areas)}
         self.calendar = CalendarWriter(stamp=period.as_of, uid_domain=self.domain)
+        self.value_bands = ValueBands(config.sources)
         self._blocks: dict[tuple[Any, ...], tuple[NoticeView, str, Markup]] = {}
         self._reasons: dict[tuple[Reason, str], str] = {}
         self._ends: dict[tuple[tuple[Reason, ...], str], tuple[str, Markup]] = {}
@@ -156,7 +158,8 @@ class DigestRenderer:
         if hit is None:
             t = self.texts[language]
             view = notice_view(notice, t=t, timezone=timezone, at=self.period.as_of, reasons=[],
-                               area_labels=self.labels[language], status=status, since=since)
+                               area_labels=self.labels[language], status=status, since=since,
+                               value_bands=self.value_bands)
             hit = self._blocks[key] = (view, self._block_text.render(n=view, t=t).rstrip("\n") + "\n",
                                        Markup(self._block_html.render(n=view, t=t)))  # noqa: S704 - autoescaped
         return hit
@@ -229,7 +232,7 @@ class DigestRenderer:
                     for a in order]
         closing_views = [self.block(m.notice, lang, tz, None, since)[0] for m in closing[:MAX_CLOSING]]
         links = prefs_url, unsub_url, _token = self.links(company.key)
-        subject = t("digest_subject", period=self.period.label(lang), count=len(main), company=company.name)
+        subject = self.subject(t, company.name, [status for _m, status in listed], len(closing_views))
         expires = format_day(as_of + timedelta(days=self.settings.token_max_age_days), tz, lang)
         ics = self.calendar.calendar(views + closing_views)
         context = {
@@ -244,6 +247,16 @@ class DigestRenderer:
                    "closing_soon": [m.notice.uid for m in closing[:MAX_CLOSING]],
                    "unlisted": max(0, len(main) - MAX_LISTED)}
         return RenderedDigest(company.key, subject, text, html, ics, payload, len(listed), len(closing_views), links)
+
+    def subject(self, t: Texts, company: str, listed: list[str], closing: int) -> str:
+        """What the mail lists, counted: '3 new calls, 1 changed, 2 closing soon' (never '0 calls' above a
+        list of closing-soon calls). ``listed``: the status of each call listed in the main sections."""
+        period = self.period.label(t.language)
+        new = listed.count("new")
+        summary = t.summary(("n_new", new), ("n_changed", len(listed) - new), ("n_closing", closing))
+        if not summary:
+            return t("digest_subject_none", period=period, company=company)
+        return t("digest_subject", period=period, summary=summary, company=company)
 
     def messages(self, company: CompanyProfile, rendered: RenderedDigest, recipients: list[str]) -> list[Any]:
         """One EmailMessage per recipient (each gets its own Message-ID and To)."""

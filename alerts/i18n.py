@@ -1,28 +1,37 @@
-"""The words of the mails in English and Dutch, and locale-aware formatting (Babel).
+"""The words of the mails in English and Dutch; every formatted value comes from ``tenderwatch.formats``.
 
 One dictionary per language keeps the templates single (one .txt.j2/.html.j2 pair per mail, not
-one per language) and makes a missing Dutch string a test failure (``test_i18n_complete``)
-instead of a silent English fallback. Times, dates and days left come from ``tenderwatch.formats``.
+one per language), and ``tests/alerts/test_i18n.py`` fails on a key one language lacks instead of
+showing a silent English fallback. A text that counts something is a dictionary of CLDR plural
+forms (``{"one": "{n} call", "other": "{n} calls"}``): ``t("n_new", n=3)`` picks the form the
+language's plural rules give 3 and writes 3 in the language's digits (Babel), so no mail says
+"call(s)" or "dag(en)" or shows 1,234 on a Dutch page.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-from functools import lru_cache
+from collections.abc import Mapping
 
-from babel.numbers import format_currency, format_decimal
-
-from tenderwatch.formats import LOCALES
+from tenderwatch.formats import format_count
 
 LANGUAGES = ("en", "nl")
 
-TEXTS: dict[str, dict[str, str]] = {
+Entry = str | Mapping[str, str]
+
+TEXTS: dict[str, dict[str, Entry]] = {
     "en": {
-        "digest_subject": "Tenderwatch {period}: {count} call(s) for {company}",
+        "digest_subject": "Tenderwatch {period}: {summary} for {company}",
+        "digest_subject_none": "Tenderwatch {period}: no new calls for {company}",
         "digest_intro": "Calls of Big Science organisations matching the profile of {company}, {period}.",
         "digest_none": "No new calls matched your profile this period.",
+        "n_new": {"one": "{n} new call", "other": "{n} new calls"},
+        "n_changed_first": {"one": "{n} changed call", "other": "{n} changed calls"},
+        "n_changed": {"other": "{n} changed"},
+        "n_closing_first": {"one": "{n} call closing soon", "other": "{n} calls closing soon"},
+        "n_closing": {"other": "{n} closing soon"},
         "closing_soon": "Closing soon",
-        "closing_soon_intro": "Matched calls whose deadline falls within the next {days} days.",
+        "closing_soon_intro": {"one": "Matched calls whose deadline falls within the next day.",
+                               "other": "Matched calls whose deadline falls within the next {n} days."},
         "new": "new",
         "changed": "changed",
         "deadline_moved": "deadline moved from {old}",
@@ -36,7 +45,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "value": "Value",
         "why": "Why",
         "link": "Link",
-        "more": "and {count} more matching call(s) not listed here",
+        "more": {"one": "and {n} more matching call not listed here",
+                 "other": "and {n} more matching calls not listed here"},
         "area_label": "area {label}",
         "keyword_label": "keyword “{value}”",
         "cpv_label": "CPV {value}… ({detail})",
@@ -47,17 +57,31 @@ TEXTS: dict[str, dict[str, str]] = {
         "unsubscribe": "Unsubscribe",
         "link_expires": "These links expire on {date}.",
         "calendar_note": "The attached calendar file holds the deadlines.",
-        "ilo_subject": "Tenderwatch: {count} new or changed call(s) for {organisations}",
+        "ilo_subject": "Tenderwatch {organisations}: {summary}",
+        "n_event_new": {"one": "{n} new call", "other": "{n} new calls"},
+        "n_event_deadline": {"one": "{n} deadline changed", "other": "{n} deadlines changed"},
+        "n_event_cancelled": {"other": "{n} cancelled"},
         "ilo_intro": "New and changed calls of the organisations you cover, found by the latest crawl.",
+        "ilo_more": {"one": "{n} more new or changed call follows in the next notification.",
+                     "other": "{n} more new or changed calls follow in the next notification."},
         "event_new": "New call",
         "event_deadline": "Deadline changed",
         "event_cancelled": "Cancelled",
         "areas": "Technology areas",
+        "call_page": "Call page",
         "companies": "Matching companies",
+        "companies_count": {"one": "{n} matching company", "other": "{n} matching companies"},
+        "companies_more": {"one": "and {n} more company: see all matching companies",
+                           "other": "and {n} more companies: see all matching companies"},
+        "all_companies": "All matching companies",
         "no_companies": "No registered company matches this call.",
         "unhealthy_sources": "Sources currently failing (calls may be missing from them):",
         "contact": "contact",
-        "health_subject": "Tenderwatch: {count} source(s) need attention",
+        "ilo_footer": "You receive this as the ILO for {organisations} in Tenderwatch.",
+        "ilo_site": "Your page on the site",
+        "sources_page": "Source health",
+        "health_subject": {"one": "Tenderwatch: {n} source needs attention",
+                           "other": "Tenderwatch: {n} sources need attention"},
         "health_intro": "These sources failed or returned nothing unusually.",
         "notice_types.forthcoming": "forthcoming",
         "notice_types.prior_information": "prior information",
@@ -70,12 +94,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "notice_types.other": "other",
     },
     "nl": {
-        "digest_subject": "Tenderwatch {period}: {count} oproep(en) voor {company}",
+        "digest_subject": "Tenderwatch {period}: {summary} voor {company}",
+        "digest_subject_none": "Tenderwatch {period}: geen nieuwe aanbestedingen voor {company}",
         "digest_intro": ("Aanbestedingen van Big Science-organisaties die passen bij het profiel van "
                          "{company}, {period}."),
         "digest_none": "Deze periode passen geen nieuwe aanbestedingen bij uw profiel.",
+        "n_new": {"one": "{n} nieuwe aanbesteding", "other": "{n} nieuwe aanbestedingen"},
+        "n_changed_first": {"one": "{n} gewijzigde aanbesteding", "other": "{n} gewijzigde aanbestedingen"},
+        "n_changed": {"other": "{n} gewijzigd"},
+        "n_closing_first": {"one": "{n} aanbesteding sluit binnenkort",
+                            "other": "{n} aanbestedingen sluiten binnenkort"},
+        "n_closing": {"one": "{n} sluit binnenkort", "other": "{n} sluiten binnenkort"},
         "closing_soon": "Sluit binnenkort",
-        "closing_soon_intro": "Passende aanbestedingen waarvan de deadline binnen {days} dagen valt.",
+        "closing_soon_intro": {"one": "Passende aanbestedingen waarvan de deadline binnen {n} dag valt.",
+                               "other": "Passende aanbestedingen waarvan de deadline binnen {n} dagen valt."},
         "new": "nieuw",
         "changed": "gewijzigd",
         "deadline_moved": "deadline verschoven van {old}",
@@ -89,7 +121,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "value": "Waarde",
         "why": "Waarom",
         "link": "Link",
-        "more": "en nog {count} passende aanbesteding(en) die hier niet staan",
+        "more": {"one": "en nog {n} passende aanbesteding die hier niet staat",
+                 "other": "en nog {n} passende aanbestedingen die hier niet staan"},
         "area_label": "gebied {label}",
         "keyword_label": "trefwoord “{value}”",
         "cpv_label": "CPV {value}… ({detail})",
@@ -101,17 +134,31 @@ TEXTS: dict[str, dict[str, str]] = {
         "unsubscribe": "Afmelden",
         "link_expires": "Deze links verlopen op {date}.",
         "calendar_note": "Het bijgevoegde agendabestand bevat de deadlines.",
-        "ilo_subject": "Tenderwatch: {count} nieuwe of gewijzigde oproep(en) voor {organisations}",
+        "ilo_subject": "Tenderwatch {organisations}: {summary}",
+        "n_event_new": {"one": "{n} nieuwe aanbesteding", "other": "{n} nieuwe aanbestedingen"},
+        "n_event_deadline": {"one": "{n} deadline gewijzigd", "other": "{n} deadlines gewijzigd"},
+        "n_event_cancelled": {"other": "{n} geannuleerd"},
         "ilo_intro": "Nieuwe en gewijzigde aanbestedingen van uw organisaties, gevonden bij de laatste crawl.",
+        "ilo_more": {"one": "Nog {n} nieuwe of gewijzigde aanbesteding volgt in het volgende bericht.",
+                     "other": "Nog {n} nieuwe of gewijzigde aanbestedingen volgen in het volgende bericht."},
         "event_new": "Nieuwe aanbesteding",
         "event_deadline": "Deadline gewijzigd",
         "event_cancelled": "Geannuleerd",
         "areas": "Technologiegebieden",
+        "call_page": "Pagina van de aanbesteding",
         "companies": "Passende bedrijven",
+        "companies_count": {"one": "{n} passend bedrijf", "other": "{n} passende bedrijven"},
+        "companies_more": {"one": "en nog {n} bedrijf: zie alle passende bedrijven",
+                           "other": "en nog {n} bedrijven: zie alle passende bedrijven"},
+        "all_companies": "Alle passende bedrijven",
         "no_companies": "Geen geregistreerd bedrijf past bij deze aanbesteding.",
         "unhealthy_sources": "Bronnen die nu niet goed werken (daar kunnen aanbestedingen ontbreken):",
         "contact": "contact",
-        "health_subject": "Tenderwatch: {count} bron(nen) vragen aandacht",
+        "ilo_footer": "U ontvangt dit bericht als ILO voor {organisations} in Tenderwatch.",
+        "ilo_site": "Uw pagina op de site",
+        "sources_page": "Stand van de bronnen",
+        "health_subject": {"one": "Tenderwatch: {n} bron vraagt aandacht",
+                           "other": "Tenderwatch: {n} bronnen vragen aandacht"},
         "health_intro": "Deze bronnen faalden of leverden ongewoon niets op.",
         "notice_types.forthcoming": "aangekondigd",
         "notice_types.prior_information": "vooraankondiging",
@@ -127,7 +174,7 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 class Texts:
-    """``t.closing_soon`` / ``t("closing_soon_intro", days=3)`` in templates, for one language."""
+    """``t.closing_soon`` / ``t("more", n=3)`` in templates and code, for one language."""
 
     def __init__(self, language: str) -> None:
         self.language = language if language in TEXTS else "en"
@@ -135,22 +182,32 @@ class Texts:
 
     def __getattr__(self, key: str) -> str:
         try:
-            return self._table[key]
+            entry = self._table[key]
         except KeyError:
             raise AttributeError(key) from None
+        if not isinstance(entry, str):
+            raise AttributeError(f"{key} counts something: use t({key!r}, n=...)")
+        return entry
 
     def __call__(self, key: str, **values: object) -> str:
-        return self._table[key].format(**values)
+        entry = self._table[key]
+        if isinstance(entry, str):
+            return entry.format(**values)
+        count = values.pop("n")
+        if not isinstance(count, int):
+            raise TypeError(f"{key}: n must be an int, not {count!r}")
+        return format_count(count, entry, self.language, **values)
 
     def notice_type(self, value: str) -> str:
-        return self._table.get(f"notice_types.{value}", value.replace("_", " "))
+        entry = self._table.get(f"notice_types.{value}")
+        return entry if isinstance(entry, str) else value.replace("_", " ")
 
-
-@lru_cache(maxsize=50_000)
-def format_money(amount: Decimal, currency: str | None, language: str) -> str:
-    if currency:
-        try:
-            return format_currency(amount, currency, locale=LOCALES[language], format_type="standard")
-        except (ValueError, KeyError):
-            pass
-    return f"{format_decimal(amount, locale=LOCALES[language])} {currency or ''}".strip()
+    def summary(self, *counts: tuple[str, int]) -> str:
+        """'3 new calls, 1 changed, 2 closing soon': each non-zero count in order, the first one naming
+        what is counted (``key_first`` when the key has such a form), joined with commas."""
+        parts: list[str] = []
+        for key, count in counts:
+            if count:
+                first = f"{key}_first"
+                parts.append(self(first if not parts and first in self._table else key, n=count))
+        return ", ".join(parts)

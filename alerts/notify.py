@@ -12,6 +12,12 @@ the keys in ``payload['events']``: an event in any earlier batch of that ILO is 
 again, and the batch's ``period_key`` is a hash of its event keys, so two processes that compute
 the same batch at once write one ledger row between them. Calling it after every crawl is cheap
 when nothing happened (no mail, no ledger row).
+
+The mail: per call, its block (deadline, value band, changes), links to the call's page and to its
+matching-companies page on the site, and the ``MAX_COMPANIES`` top matching companies (the ILO's
+own country first, then the most reasons to match) with how many match in all; a footer saying why
+the ILO receives it, with links to their page and to the sources' health. Its size does not grow
+with the number of companies.
 """
 
 from __future__ import annotations
@@ -21,17 +27,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup
 from sqlalchemy import Engine, or_, select
 
 from alerts.facts import NoticeFacts, attach_changes, load_companies, load_notices
 from alerts.i18n import Texts
-from alerts.matching import CompanyIndex
+from alerts.matching import CompanyIndex, CompanyMatch
 from alerts.message import address, build_message
 from alerts.outgoing import DeliveryReport, deliver_pending, enqueue
 from alerts.render import environment, render_pair
 from alerts.views import area_in_words, display_text, notice_view, reason_label
+from pipeline.values import ValueBands
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Delivery, Ilo, Notice, NoticeChange, Organisation
@@ -42,6 +50,11 @@ LOOKBACK = timedelta(days=14)
 """How far back a first notification (or one after an outage) reaches."""
 MAX_LISTED = 100
 """Calls per mail; the rest come in the next batch."""
+MAX_COMPANIES = 10
+"""Matching companies listed under a call; the call's matching-companies page on the site has them all
+(10,000 companies made a 100-call mail 16-19 MB when every one was listed)."""
+MAX_CONTACTS = 3
+"""Contact addresses shown per company (its profile on the site has the rest)."""
 PRIORITY = {"cancelled": 0, "new": 1, "deadline": 2}
 
 
@@ -177,14 +190,31 @@ def run_ilo_notifications(engine: Engine, config: Config, *, now: datetime | Non
     return report
 
 
+def call_links(base_url: str, call_uid: str) -> tuple[str, str]:
+    """(the call's public page, its matching-companies page for ILOs) on the site."""
+    uid = quote(call_uid, safe="")
+    return f"{base_url}/calls/{uid}", f"{base_url}/ilo/calls/{uid}/companies"
+
+
+def top_companies(matches: list[CompanyMatch], country: str | None) -> list[CompanyMatch]:
+    """The ILO's own country's companies first, then those with the most reasons to match, then by name."""
+    return sorted(matches, key=lambda m: (m.company.country != country, -len(m.reasons), m.company.name.casefold(),
+                                          m.company.id))
+
+
 def _message(config: Config, ilo: Ilo, items: list[_Item], facts: dict[int, NoticeFacts], companies: CompanyIndex,
              now: datetime, since: datetime, *, more: int,
              unhealthy: list[dict[str, str]] | None = None) -> tuple[Any, dict[str, Any]]:
     """The batch mail; ``unhealthy`` lists failing sources of the ILO's organisations (the health rules'
-    verdict) in the footer, so a quiet mail is not mistaken for a quiet week."""
+    verdict) in the footer, so a quiet mail is not mistaken for a quiet week.
+
+    Its size is bounded whatever the number of companies: each call lists its ``MAX_COMPANIES`` top
+    matching companies and links to the full list on the site."""
     t = Texts(ilo.language or "en")
     labels = {a.id: (a.label_nl if t.language == "nl" and a.label_nl else a.label) for a in config.taxonomy.areas}
     tz = config.settings.timezone
+    base = config.settings.site_base_url
+    bands = ValueBands(config.sources)
     event_label = {"new": t.event_new, "deadline": t.event_deadline, "cancelled": t.event_cancelled}
     events = []
     payload_calls = []
@@ -192,25 +222,33 @@ def _message(config: Config, ilo: Ilo, items: list[_Item], facts: dict[int, Noti
     for item in items:
         notice = facts[item.notice_id]
         view = notice_view(notice, t=t, timezone=tz, at=now, reasons=[], area_labels=labels,
-                           status="new" if item.kind == "new" else "changed", since=since)
+                           status="new" if item.kind == "new" else "changed", since=since, value_bands=bands)
         matches = companies.companies_for(notice)
+        shown = top_companies(matches, ilo.country)[:MAX_COMPANIES]
+        page, companies_page = call_links(base, notice.call_uid)
         events.append({
             "label": f"{event_label[item.kind]} · {notice.organisation}",
             "notice": view,
             "block": Markup(block_html.render(n=view, t=t)),  # noqa: S704 - rendered with autoescape
+            "page": page, "companies_page": companies_page, "matching": len(matches),
+            "more_companies": len(matches) - len(shown),
             "companies": [{"name": display_text(m.company.name, 200), "country": m.company.country,
-                           "recipients": m.company.recipients,
+                           "recipients": [display_text(r, 320) for r in m.company.recipients[:MAX_CONTACTS]],
                            "reasons": [reason_label(r, t, labels, notice.area_evidence) for r in m.reasons]}
-                          for m in matches],
+                          for m in shown],
             "areas": [area_in_words(a, t, labels, notice.area_evidence) for a, _score in notice.areas],
         })
-        payload_calls.append({"uid": notice.uid, "event": item.kind,
-                              "companies": {m.company.key: [r.as_dict() for r in m.reasons] for m in matches}})
+        payload_calls.append({"uid": notice.uid, "event": item.kind, "companies": len(matches),
+                              "listed": [m.company.key for m in shown]})
     organisations = ", ".join(sorted({i.organisation for i in items}))
-    subject = t("ilo_subject", count=len(items), organisations=organisations)
-    text, html = render_pair("ilo_notification", {"t": t, "subject": subject, "events": events,
-                                                  "organisations": organisations, "more": more,
-                                                  "unhealthy": unhealthy or []})
+    kinds = [i.kind for i in items]
+    summary = t.summary(("n_event_new", kinds.count("new")), ("n_event_deadline", kinds.count("deadline")),
+                        ("n_event_cancelled", kinds.count("cancelled")))
+    subject = t("ilo_subject", summary=summary, organisations=organisations)
+    text, html = render_pair("ilo_notification", {
+        "t": t, "subject": subject, "events": events, "organisations": organisations, "more": more,
+        "unhealthy": unhealthy or [], "footer": t("ilo_footer", organisations=", ".join(ilo.organisations or [])),
+        "home_url": f"{base}/ilo/", "sources_url": f"{base}/ilo/sources"})
     msg = build_message(kind=KIND, from_address=config.settings.mail.from_address, to=[address(ilo.name, ilo.email)],
                         subject=subject, text=text, html=html)
     return msg, {"calls": payload_calls}

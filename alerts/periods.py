@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from tenderwatch.formats import format_date
+
+WEEK_LABEL = {"en": "week {week}, {year}", "nl": "week {week} van {year}"}
 _WEEK = re.compile(r"^(\d{4})-?W(\d{2})$", re.IGNORECASE)
 
 
@@ -26,10 +29,11 @@ class Period:
     length: timedelta
 
     def label(self, language: str) -> str:
+        """'week 23, 2025' / 'week 23 van 2025'; a day as the reader's language writes it ('wo 4 jun 2025')."""
         if self.frequency == "weekly":
             year, week = self.key.split("-W")
-            return f"week {int(week)}, {year}"
-        return self.key
+            return WEEK_LABEL.get(language, WEEK_LABEL["en"]).format(week=int(week), year=year)
+        return format_date(date.fromisoformat(self.key), language)
 
 
 def parse_week(value: str) -> date:

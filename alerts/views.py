@@ -12,11 +12,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from alerts.facts import NoticeFacts
-from alerts.i18n import Texts, format_money
+from alerts.i18n import Texts
 from alerts.matching import Reason
 from pipeline.evidence import evidence_phrases, evidence_text
 from pipeline.normalise import clean_text, public_url
-from tenderwatch.formats import days_left, format_days_left, format_deadline, format_deadline_value
+from pipeline.values import ValueBands
+from tenderwatch.formats import (
+    days_left,
+    format_days_left,
+    format_deadline,
+    format_deadline_value,
+    format_money,
+    format_value_band,
+)
 
 TITLE_LIMIT = 300
 """Characters of a title shown in a mail; the call's page has the rest."""
@@ -75,8 +83,27 @@ class NoticeView:
     change_notes: list[str] = field(default_factory=list)
 
 
+def value_text(notice: NoticeFacts, language: str, bands: ValueBands | None = None) -> str:
+    """The call's value as the reader should read it.
+
+    A cost-range code config knows ("Cost range C: 5 - 10 MCHF", "> 500 KEURO") is shown as its band
+    in the reader's language and digits, with the organisation's name for the code; another note (a
+    free-text range) in the organisation's words; else the amount we store, as money.
+    """
+    if notice.value_note:
+        band = bands.find(notice.organisation, notice.value_note) if bands is not None else None
+        text = format_value_band(band.low, band.high, band.currency, language) if band is not None else None
+        if text is None or band is None:
+            return display_text(notice.value_note, 100)
+        return f"{text} ({band.name})" if band.name else text
+    if notice.value_amount is not None:
+        return format_money(notice.value_amount, notice.value_currency, language)
+    return ""
+
+
 def notice_view(notice: NoticeFacts, *, t: Texts, timezone: str, at: datetime, reasons: list[Reason],
-                area_labels: dict[str, str], status: str | None = None, since: datetime | None = None) -> NoticeView:
+                area_labels: dict[str, str], status: str | None = None, since: datetime | None = None,
+                value_bands: ValueBands | None = None) -> NoticeView:
     """Render-ready view of a notice for a reader in ``timezone`` reading at ``at``."""
     lang = t.language
     if notice.deadline_at is not None:
@@ -84,12 +111,6 @@ def notice_view(notice: NoticeFacts, *, t: Texts, timezone: str, at: datetime, r
         days_text = format_days_left(days_left(notice.deadline_at, at, timezone), lang)
     else:
         deadline_text, days_text = t.no_deadline, ""
-    value_text = ""
-    if notice.value_note:
-        # the organisation's own words ("Cost range C: 5 - 10 MCHF", "> 500 KEURO") beat the bound we store
-        value_text = display_text(notice.value_note, 100)
-    elif notice.value_amount is not None:
-        value_text = format_money(notice.value_amount, notice.value_currency, lang)
     notes: list[str] = []
     if since is not None:
         for change in notice.changes:
@@ -114,7 +135,7 @@ def notice_view(notice: NoticeFacts, *, t: Texts, timezone: str, at: datetime, r
         deadline_at=notice.deadline_at,
         deadline_text=deadline_text,
         days_text=days_text,
-        value_text=value_text,
+        value_text=value_text(notice, lang, value_bands),
         link=safe_url(notice.url),
         reasons=[reason_label(r, t, area_labels, notice.area_evidence) for r in reasons],
         status=status,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import pycountry
 
@@ -86,3 +89,53 @@ def parse_value(text: str | None, currency: str | None = None,
     if unit_scale and len(amounts) > 1:
         amounts = [a * 1000 if a < 1000 else a for a in amounts]
     return Money(amount=max(amounts), currency=cur), raw if len(amounts) > 1 or ">" in raw or "<" in raw else None
+
+
+@dataclass(frozen=True, slots=True)
+class ValueBand:
+    """A cost-range code's bounds, as config gives them."""
+
+    low: Decimal | None
+    high: Decimal | None
+    currency: str
+    name: str | None
+    """The organisation's own name for the code ('Cost range C'), when its label gives one before a colon."""
+
+
+class ValueBands:
+    """The cost-range codes of every configured source, found again from a notice's value note.
+
+    ``parse_value`` stores a known code's label (or the code itself) as the note, so the note leads
+    back to the code's bounds: a reader then sees the band in their own language and digits
+    ('CHF5m–CHF10m', 'meer dan € 500K') instead of the organisation's English shorthand. A note no
+    config knows (a free-text range, a label renamed since) is left for the caller to show as it is.
+    """
+
+    def __init__(self, sources: Iterable[Any]) -> None:
+        self._bands: dict[tuple[str | None, str], ValueBand] = {}
+        for source in sources:
+            for code, spec in ((source.options or {}).get("value_ranges") or {}).items():
+                data = spec if isinstance(spec, dict) else spec.model_dump()
+                label = str(data.get("label") or code)
+                name = label.split(":", 1)[0].strip() if ":" in label else None
+                low, high = data.get("min"), data.get("max")
+                band = ValueBand(_decimal(low), _decimal(high), str(data.get("currency") or ""), name)
+                if not band.currency or (band.low is None and band.high is None):
+                    continue
+                for key in (label, str(code)):
+                    self._bands[(source.organisation, _band_key(key))] = band
+
+    def find(self, organisation: str | None, note: str | None) -> ValueBand | None:
+        """The band a notice's value note names, for its organisation (or an aggregator's code)."""
+        if not note:
+            return None
+        key = _band_key(note)
+        return self._bands.get((organisation, key)) or self._bands.get((None, key))
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _band_key(text: str) -> str:
+    return " ".join(text.split()).upper()

@@ -1,4 +1,5 @@
-"""Every value a person reads, formatted once: times, dates, deadlines and days left (Babel).
+"""Every value a person reads, formatted once: times, dates, deadlines, days left, numbers, counted
+nouns, money and value bands (Babel).
 
 The web pages, the mails and the feeds' summaries all call these functions, so a deadline reads the
 same everywhere: local time in the reader's zone with the zone's name ("Fri 18 Dec 2026, 17:00
@@ -12,13 +13,19 @@ thousands of readers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
+from babel.numbers import format_compact_currency as _babel_compact_currency
+from babel.numbers import format_compact_decimal as _babel_compact_decimal
+from babel.numbers import format_currency as _babel_currency
+from babel.numbers import format_decimal as _babel_decimal
 
 LANGUAGES = ("en", "nl")
 LOCALES = {"en": "en_GB", "nl": "nl_NL"}
@@ -91,8 +98,7 @@ def format_days_left(left: int, language: str) -> str:
     words = DAYS_LEFT.get(language, DAYS_LEFT["en"])
     if left <= 0:
         return words["today"]
-    category = Locale.parse(locale_of(language)).plural_form(left)
-    return words.get(category, words["other"]).format(n=left)
+    return format_count(left, words, language)
 
 
 def deadline_value(value: str | None) -> tuple[datetime | None, date | None]:
@@ -115,3 +121,73 @@ def format_deadline_value(value: str | None, timezone: str, language: str) -> st
     if moment is None:
         return None
     return format_deadline(moment, timezone, language, day)
+
+
+# --------------------------------------------------------------------------- numbers, plurals, money
+
+
+def format_number(value: int | float | Decimal, language: str) -> str:
+    """A number with the reader's separators: '12,345' in English, '12.345' in Dutch."""
+    return _babel_decimal(value, locale=locale_of(language))
+
+
+@lru_cache(maxsize=8)
+def _locale(language: str) -> Locale:
+    return Locale.parse(locale_of(language))
+
+
+def plural_category(count: int, language: str) -> str:
+    """CLDR's plural category of ``count`` in the reader's language ('one', 'other', ...)."""
+    return _locale(language).plural_form(count)
+
+
+def format_count(count: int, forms: Mapping[str, str], language: str, **values: object) -> str:
+    """'1 call' / '3 calls' / '1.234 oproepen': the form CLDR's plural rules pick, with the number
+    formatted for the language. ``forms`` maps plural categories to texts holding ``{n}``; 'other'
+    is required (every language has it)."""
+    text = forms.get(plural_category(count, language)) or forms["other"]
+    return text.format(n=format_number(count, language), **values)
+
+
+@lru_cache(maxsize=50_000)
+def format_money(amount: Decimal, currency: str | None, language: str) -> str:
+    """An amount with its currency in the reader's style ('€1,250,000.00', '€ 1.250.000,00')."""
+    if currency:
+        try:
+            return _babel_currency(amount, currency, locale=locale_of(language), format_type="standard")
+        except (ValueError, KeyError):  # a code Babel does not know (historic currencies): number + code
+            pass
+    return f"{format_number(amount, language)} {currency or ''}".strip()
+
+
+BAND_WORDS: dict[str, dict[str, str]] = {
+    "en": {"between": "{low}{dash}{high}", "over": "over {low}", "under": "under {high}"},
+    "nl": {"between": "{low}{dash}{high}", "over": "meer dan {low}", "under": "minder dan {high}"},
+}
+"""How a value band reads when it has both bounds, only a lower one, or only an upper one (the dash is
+spaced when the amounts hold spaces, as Dutch ones do: 'CHF 5 mln. – CHF 10 mln.')."""
+
+
+@lru_cache(maxsize=1_000)
+def _compact(amount: Decimal, currency: str, language: str) -> str:
+    try:
+        return _babel_compact_currency(amount, currency, locale=locale_of(language), fraction_digits=1)
+    except (ValueError, KeyError):
+        return f"{_babel_compact_decimal(amount, locale=locale_of(language), fraction_digits=1)} {currency}"
+
+
+def format_value_band(low: Decimal | None, high: Decimal | None, currency: str, language: str) -> str | None:
+    """An organisation's value band in the reader's language: 'CHF5m–CHF10m', 'meer dan € 500K'.
+
+    Amounts are compact (a band is an order of magnitude, not a price); None when neither bound is known.
+    """
+    words = BAND_WORDS.get(language, BAND_WORDS["en"])
+    if low is not None and high is not None:
+        low_text, high_text = _compact(low, currency, language), _compact(high, currency, language)
+        dash = " – " if any(c.isspace() for c in low_text + high_text) else "–"
+        return words["between"].format(low=low_text, high=high_text, dash=dash)
+    if low is not None:
+        return words["over"].format(low=_compact(low, currency, language))
+    if high is not None:
+        return words["under"].format(high=_compact(high, currency, language))
+    return None

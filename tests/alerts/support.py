@@ -11,6 +11,7 @@ from decimal import Decimal
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -147,3 +148,36 @@ def store(engine: Engine, config: Config, records: list[NoticeRecord], now: date
     with Ingestor(engine, config, now=now) as ing:
         for rec in records:
             ing.add(rec)
+
+
+OBSOLETE_ATTRIBUTES = {"width", "height", "cellpadding", "cellspacing", "bgcolor", "align", "valign", "border",
+                       "color", "face", "size"}
+"""Presentational attributes HTML5 made obsolete in favour of CSS (the vnu checker reports each)."""
+
+
+class HtmlTags(HTMLParser):
+    """The tags, attributes and links of an HTML mail part (what a strict checker would look at first)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attributes: list[tuple[str, str]] = []
+        self.links: list[str] = []
+        self.doctype = ""
+
+    def handle_decl(self, decl: str) -> None:
+        self.doctype = decl
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.attributes += [(tag, name) for name, _value in attrs]
+        self.links += [value or "" for name, value in attrs if name == "href"]
+
+    @classmethod
+    def of(cls, html: str) -> HtmlTags:
+        tags = cls()
+        tags.feed(html)
+        tags.close()
+        return tags
+
+    def obsolete(self) -> list[tuple[str, str]]:
+        return [(tag, name) for tag, name in self.attributes if name in OBSOLETE_ATTRIBUTES]
+

@@ -13,7 +13,7 @@ from alerts.outgoing import deliver_pending
 from alerts.tokens import read_token
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company, Delivery
-from tests.alerts.support import NOW, company, notice, set_companies, store
+from tests.alerts.support import NOW, HtmlTags, company, notice, set_companies, store
 
 CERN_MEMBERS = ["NL", "DE", "FR", "CH"]
 
@@ -79,7 +79,7 @@ def test_right_companies_get_right_calls_with_reasons(engine, world, smtp):
     assert "Machined supports (large)" in band and "Machined supports (small)" not in band
 
     dutch = recorder.to("optiek@example.nl")[0]
-    assert "oproep(en) voor Optiek" in str(dutch["Subject"])
+    assert str(dutch["Subject"]) == "Tenderwatch week 23 van 2025: 1 nieuwe aanbesteding voor Optiek"
     assert "Deformable mirror" in titles(dutch)
     assert "Waarom: Optica, fotonica en lasers: 'deformable' in de titel" in titles(dutch)  # evidence in Dutch
     assert not recorder.to("telescopes@example.nl")  # nothing matched: no mail
@@ -115,6 +115,8 @@ def test_mail_structure_headers_and_calendar(engine, world, smtp, secret):
     assert read_token(world.settings, https.rsplit("/", 1)[1], "unsubscribe").company_key == "cryo"
     html = msg.get_body(preferencelist=("html",)).get_content()
     assert "https://tenderwatch.example.nl/preferences/" in html
+    tags = HtmlTags.of(html)
+    assert tags.doctype.lower() == "doctype html" and not tags.obsolete(), tags.obsolete()
     (ics,) = [p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar"]
     cal = Calendar.from_ical(ics.get_content())
     events = cal.walk("VEVENT")
@@ -142,6 +144,11 @@ def test_changed_calls_are_marked_and_closing_soon_repeats(engine, world, smtp):
     assert "deadline moved from" in section
     assert "Cryogenic plant maintenance" not in section  # neither new nor changed: not listed again...
     assert "Cryogenic plant maintenance" in text.split("Closing soon")[1]  # ...but it closes within 14 days
+    assert str(msg["Subject"]) == "Tenderwatch week 24, 2025: 1 changed call, 2 closing soon for Cryo"
+    # nothing new or changed for the US company, but a call it matches closes soon: the subject says so
+    (us,) = recorder.to("us-cryo@example.nl")[1:]
+    assert str(us["Subject"]) == "Tenderwatch week 24, 2025: 1 call closing soon for Us Cryo"
+    assert "0 " not in str(us["Subject"])
 
 
 def test_no_secret_refuses_before_anything(engine, world, smtp, monkeypatch):

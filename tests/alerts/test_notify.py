@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from alerts.notify import run_ilo_notifications
 from tenderwatch.db.engine import session_scope
-from tenderwatch.db.models import Delivery
+from tenderwatch.db.models import Delivery, Notice
 from tenderwatch.sync import sync_config
-from tests.alerts.support import NOW, company, notice, set_companies, store
+from tests.alerts.support import NOW, HtmlTags, company, notice, set_companies, store
 
 CERN_MEMBERS = ["NL", "DE", "FR", "CH"]
 
@@ -118,3 +118,35 @@ def test_failing_sources_of_the_ilos_organisations_are_listed_in_the_footer(engi
     assert esa_name not in text  # not an organisation this ILO covers
     html = cern.get_body(preferencelist=("html",)).get_content()
     assert "&lt;b&gt;" in html and "<b>" not in html.split("Sources currently failing")[1]
+
+
+def test_ilo_mail_links_to_the_call_and_its_companies_lists_the_top_ones_and_has_a_footer(
+        engine, smtp_config, smtp):
+    recorder, _ = smtp
+    dutch = [company(f"nl-{i:02d}", areas=["cryogenics"]) for i in range(12)]
+    german = [company(f"de-{i:02d}", areas=["cryogenics"], country="DE") for i in range(3)]
+    set_companies(engine, smtp_config, german + dutch)
+    store(engine, smtp_config, [notice("c1", "Cryostat", eligible=CERN_MEMBERS, areas=["cryogenics"])])
+    run_ilo_notifications(engine, smtp_config, now=NOW + timedelta(minutes=10))
+    with session_scope(engine) as s:
+        call_uid = s.scalar(select(Notice.call_uid).where(Notice.title == "Cryostat"))
+    (mail,) = recorder.to("ilo-cern@example.nl")
+    assert str(mail["Subject"]) == "Tenderwatch CERN: 1 new call"
+    text = body(mail)
+    base = smtp_config.settings.site_base_url
+    assert f"Call page: {base}/calls/{call_uid}" in text
+    assert "15 matching companies:" in text
+    assert f"and 5 more companies: see all matching companies: {base}/ilo/calls/{call_uid}/companies" in text
+    # the ILO (NL) sees Dutch companies first: ten of the twelve, none of the German ones
+    listed = [line for line in text.splitlines() if line.startswith("  - ")]
+    assert len(listed) == 10 and all("(NL;" in line for line in listed)
+    assert "You receive this as the ILO for CERN in Tenderwatch." in text
+
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    tags = HtmlTags.of(html)
+    assert tags.doctype.lower() == "doctype html" and not tags.obsolete(), tags.obsolete()
+    assert f"{base}/calls/{call_uid}" in tags.links and f"{base}/ilo/calls/{call_uid}/companies" in tags.links
+    assert f"{base}/ilo/" in tags.links and f"{base}/ilo/sources" in tags.links
+    with session_scope(engine) as s:
+        (payload,) = s.scalars(select(Delivery.payload).where(Delivery.kind == "ilo-notification"))
+    assert payload["calls"][0]["companies"] == 15 and len(payload["calls"][0]["listed"]) == 10
