@@ -9,8 +9,11 @@ delimiter (``,`` or ``;``, as Excel writes it in the Netherlands) is detected; a
 
 A row is validated by the same model as ``config/companies.yaml`` (``CompanyConfig``) plus the
 same cross-checks (known areas and organisations). A bad row is reported with its line number and
-why, and skipped; good rows are imported. Rows are keyed by ``key`` (default: a slug of the name),
-so a re-import updates rather than duplicates, and keeps an unsubscribe.
+every problem it has (all at once: fixing one does not reveal the next on a second run), and
+skipped; good rows are imported, with a warning for a row without areas, keywords or CPV prefixes
+(it would match no call). ``docs/companies-example.csv`` is a file to start from. Rows are keyed
+by ``key`` (default: a slug of the name), so a re-import updates rather than duplicates, and keeps
+an unsubscribe.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
 from tenderwatch.config import CompanyConfig, Config
+from tenderwatch.config.models import check_email
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company
 from tenderwatch.sync import apply_company
@@ -57,6 +62,8 @@ class CsvImportResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     problems: list[CsvProblem] = field(default_factory=list)
+    warnings: list[CsvProblem] = field(default_factory=list)
+    """Rows imported that deserve a look (no areas, keywords or CPV prefixes: they match nothing)."""
     rows: int = 0
 
 
@@ -70,9 +77,56 @@ def _split(value: str, fld: str) -> list[str]:
     return [part.strip() for part in re.split(pattern, value) if part.strip()]
 
 
-def parse_rows(text: str, config: Config) -> tuple[list[tuple[int, CompanyConfig]], list[CsvProblem]]:
-    """Validated profiles with their line numbers, and the problems of the rows that were not."""
+def _check_row(data: dict[str, object], areas: set[str], orgs: set[str]) -> tuple[list[str], CompanyConfig | None]:
+    """Every problem of one row in one pass (so a second import does not reveal new ones), in column
+    order, and the profile when there is none."""
+    messages: list[str] = []
+    profile: CompanyConfig | None = None
+    per_item = ("recipients", "cpv_prefixes")  # checked item by item below, so that each bad item is named
+    try:
+        profile = CompanyConfig.model_validate(data)
+    except ValidationError as exc:
+        for e in exc.errors(include_url=False):
+            where = ".".join(str(p) for p in e["loc"]) or "row"
+            if e["loc"] and e["loc"][0] in per_item and data.get(str(e["loc"][0])):
+                continue
+            messages.append(f"{where}: {e['msg'].removeprefix('Value error, ')}")
+    for email in _items(data, "recipients"):
+        try:
+            check_email(email)
+        except ValueError as exc:
+            messages.append(f"recipients: {exc}")
+    messages += [f"cpv_prefixes: {p!r} must be 2 to 8 digits" for p in _items(data, "cpv_prefixes")
+                 if not re.fullmatch(r"\d{2,8}", p)]
+    messages += [f"unknown area {a!r} (known: {', '.join(sorted(areas))})" for a in _items(data, "areas")
+                 if a not in areas]
+    messages += [f"unknown organisation {o!r} (known: {', '.join(sorted(orgs))})"
+                 for o in _items(data, "organisations") if o not in orgs]
+    low, high = _decimal(data.get("value_min")), _decimal(data.get("value_max"))
+    if low is not None and high is not None and low > high:
+        messages.append("value_min is above value_max")
+    return messages, (profile if not messages else None)
+
+
+def _items(data: dict[str, object], name: str) -> list[str]:
+    value = data.get(name)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _decimal(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except ArithmeticError:
+        return None
+
+
+def parse_rows(text: str, config: Config,
+               warnings: list[CsvProblem] | None = None) -> tuple[list[tuple[int, CompanyConfig]], list[CsvProblem]]:
+    """Validated profiles with their line numbers, and the problems of the rows that were not
+    (every problem of a row at once). Rows that would match nothing are imported and added to
+    ``warnings``."""
     problems: list[CsvProblem] = []
+    warnings = [] if warnings is None else warnings
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -117,23 +171,17 @@ def parse_rows(text: str, config: Config) -> tuple[list[tuple[int, CompanyConfig
         if "organisations" in data:
             data["organisations"] = [o.upper() if o.upper() in orgs else o for o in data["organisations"]]  # type: ignore[union-attr]
         data.setdefault("key", slug(str(data.get("name", ""))))
-        try:
-            profile = CompanyConfig.model_validate(data)
-        except ValidationError as exc:
-            msgs = [f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg'].removeprefix('Value error, ')}"
-                    for e in exc.errors(include_url=False)]
-            problems.append(CsvProblem(start, "; ".join(msgs)))
+        messages, profile = _check_row(data, areas, orgs)
+        key = str(data["key"])
+        if key in first_line:
+            messages.append(f"duplicate key {key!r} (first on line {first_line[key]})")
+        first_line.setdefault(key, start)
+        if messages or profile is None:
+            problems.append(CsvProblem(start, "; ".join(messages)))
             continue
-        bad = [f"unknown area {a!r}" for a in profile.areas if a not in areas]
-        bad += [f"unknown organisation {o!r}" for o in profile.organisations if o not in orgs]
-        if profile.value_min is not None and profile.value_max is not None and profile.value_min > profile.value_max:
-            bad.append("value_min is above value_max")
-        if profile.key in first_line:
-            bad.append(f"duplicate key {profile.key!r} (first on line {first_line[profile.key]})")
-        if bad:
-            problems.append(CsvProblem(start, "; ".join(bad)))
-            continue
-        first_line[profile.key] = start
+        if not (profile.areas or profile.keywords or profile.cpv_prefixes):
+            warnings.append(CsvProblem(start, f"{profile.name}: no areas, keywords or CPV prefixes, so it matches "
+                                              "no call (imported; fill them in or let the company do it)"))
         out.append((start, profile))
     return out, problems
 
@@ -152,7 +200,7 @@ def import_companies_csv(engine: Engine, config: Config, path: str | Path) -> Cs
         line = raw[: exc.start].count(b"\n") + 1
         result.problems.append(CsvProblem(line, "not UTF-8 text (save the sheet as 'CSV UTF-8')"))
         return result
-    rows, result.problems = parse_rows(text, config)
+    rows, result.problems = parse_rows(text, config, result.warnings)
     result.rows = len(rows)
     with session_scope(engine) as session:
         existing = {c.key: c for c in session.scalars(select(Company).where(

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tenderwatch.config import Config, load_config
-from tenderwatch.db.engine import database_url, make_engine
+from tenderwatch.db.engine import check_connection, check_database_url, database_url, make_engine
 from tenderwatch.terminal import SafeConsole
 
 
@@ -34,12 +34,18 @@ class AppContext:
     def engine(self) -> Engine:
         return make_engine(self.url)
 
-    def prepare_database(self, *, companies: bool = True) -> Engine:
-        """Upgrade the schema and mirror the config into it: every command that touches notices starts here."""
+    def prepare_database(self, *, companies: bool = True, create: bool = False) -> Engine:
+        """Upgrade the schema and mirror the config into it: every command that touches notices starts here.
+
+        A SQLite file that does not exist is refused (``DatabaseUnavailableError``) unless ``create``: only
+        ``db upgrade`` and the commands that make their own database (``run``) create one, so a
+        mistyped path is an error instead of a new, empty database."""
         from tenderwatch.db.engine import session_scope
         from tenderwatch.db.migrate import upgrade
         from tenderwatch.sync import sync_config
 
+        check_database_url(self.url, create=create)
+        check_connection(self.engine)
         upgrade(self.engine)
         with session_scope(self.engine) as session:
             sync_config(session, self.config, companies=companies)

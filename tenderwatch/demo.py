@@ -68,6 +68,24 @@ def ensure_demo_secret(folder: Path, env_name: str) -> None:
     os.environ[env_name] = path.read_text().strip()
 
 
+DEMO_FILES = {"tenderwatch.db", "tenderwatch.db-wal", "tenderwatch.db-shm", "outbox"}
+"""What a demo writes in its folder: a folder holding anything else is not wiped."""
+
+
+def prepare_folder(folder: Path) -> None:
+    """Empty the demo folder for a new run. Only a folder holding nothing but what a demo writes
+    (``DEMO_FILES``) is wiped, so that ``--folder ~`` given by mistake deletes nothing."""
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(20, "not a folder", str(folder))
+    if folder.is_dir():
+        others = sorted(p.name for p in folder.iterdir() if p.name not in DEMO_FILES)
+        if others:
+            raise FileExistsError(17, f"it holds files a demo did not write ({', '.join(others[:3])}...); "
+                                      "give a new or empty folder", str(folder))
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+
+
 def run_demo(config: Config, folder: Path = DEMO_DIR, *, log_level: str = "ERROR") -> DemoResult:
     from spiders.runner import crawl_sources
     from tenderwatch.db.migrate import upgrade
@@ -77,9 +95,7 @@ def run_demo(config: Config, folder: Path = DEMO_DIR, *, log_level: str = "ERROR
     started = time.monotonic()
     if not FIXTURES.is_dir():
         raise RuntimeError(f"recorded pages not found at {FIXTURES}: run the demo from a Tenderwatch checkout")
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    prepare_folder(folder)
     outbox = folder / "outbox"
     config.settings.mail.backend = "outbox"
     config.settings.mail.outbox = str(outbox)

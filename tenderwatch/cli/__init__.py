@@ -2,19 +2,26 @@
 
 Each module in ``COMMAND_MODULES`` adds its commands to ``app`` when imported; the heavy imports
 (Scrapy, Starlette...) happen inside the commands, so ``tenderwatch --help`` stays fast.
+``HELP_PANELS`` groups them in ``--help``, daily use first. ``main`` turns every error a user can
+cause (config, database, files, interrupted runs) into one line and a non-zero exit: a traceback
+only with ``TENDERWATCH_DEBUG=1``.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperOption
 
 from tenderwatch.config import ConfigError
 from tenderwatch.context import AppContext
+from tenderwatch.terminal import shown
 
 app = typer.Typer(
     name="tenderwatch",
@@ -24,6 +31,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+HELP_PANELS: dict[str, tuple[str, ...]] = {
+    "Daily use": ("crawl", "sources", "notify", "digest", "deliver", "awards", "export", "rejects"),
+    "Web site and companies": ("serve", "users", "companies", "links", "unsubscribe"),
+    "Data in": ("import", "classify", "reclassify"),
+    "Running unattended": ("run", "jobs"),
+    "Setting up and trying out": ("demo", "db", "config"),
+}
+"""Every command's panel in ``tenderwatch --help``, in this order (a test checks none is left out)."""
+
+DEBUG_ENV = "TENDERWATCH_DEBUG"
 
 COMMAND_MODULES = (
     "tenderwatch.cli.alerts",
@@ -47,31 +65,76 @@ def _root(
     ] = None,
     database: Annotated[
         str | None,
-        typer.Option("--database", help="Database URL (default: $TENDERWATCH_DATABASE_URL or sqlite:///var/tenderwatch.db)."),
+        typer.Option("--database", metavar="URL",
+                     help="Database URL (default: $TENDERWATCH_DATABASE_URL or sqlite:///var/tenderwatch.db)."),
     ] = None,
 ) -> None:
     ctx.obj = AppContext(config_dir=config, db_url=database)
 
 
+def _flag_type(self: TyperOption, ctx: typer.Context) -> str | None:
+    """A flag takes no value, so ``--help`` shows no type for it (typer shows ``<bool>``)."""
+    return None if self.is_flag else _option_type(self, ctx)
+
+
+_option_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+
+
 def load_commands() -> typer.Typer:
-    """Import every command module (each registers its commands on ``app``) and return ``app``."""
+    """Import every command module (each registers its commands on ``app``), put each command in its
+    ``HELP_PANELS`` panel, in the panels' order, and return ``app``."""
     for module in COMMAND_MODULES:
         importlib.import_module(module)
+    order = {name: i for i, name in enumerate(name for names in HELP_PANELS.values() for name in names)}
+    panel = {name: title for title, names in HELP_PANELS.items() for name in names}
+    for info in (*app.registered_commands, *app.registered_groups):
+        name = info.name or (info.callback.__name__ if info.callback else "")
+        info.rich_help_panel = panel.get(name)
+    app.registered_commands.sort(key=lambda c: order.get(c.name or "", len(order)))
+    app.registered_groups.sort(key=lambda g: order.get(g.name or "", len(order)))
     return app
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    """The ``tenderwatch`` entry point: one line and a non-zero exit for every error, never a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    from tenderwatch.db.engine import DatabaseUnavailableError, driver_message
+
     load_commands()
+    err = AppContext().err
     try:
-        app()
+        app(args=list(argv) if argv is not None else None, prog_name="tenderwatch")
     except ConfigError as exc:
-        err = AppContext().err
         err.print("[bold red]Configuration error[/]")
         for line in exc.problems:
             err.print(f"  • {line}", markup=False, soft_wrap=True)
         sys.exit(1)
+    except DatabaseUnavailableError as exc:
+        _error_line(err, str(exc))
+        sys.exit(1)
+    except DBAPIError as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        _error_line(err, f"database error: {driver_message(exc)}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        _error_line(err, "interrupted")
+        sys.exit(130)
+    except Exception as exc:  # a bug: still one line, with the way to the traceback
+        if os.environ.get(DEBUG_ENV):
+            raise
+        _error_line(err, f"unexpected {type(exc).__name__}: {exc} (this is a bug: run again with "
+                         f"{DEBUG_ENV}=1 for the traceback and report it)")
+        sys.exit(70)
+
+
+def _error_line(err: object, message: str) -> None:
+    err.print(f"[bold red]error:[/] {shown(message)}", soft_wrap=True, highlight=False)  # type: ignore[attr-defined]
 
 
 def fail(message: str, code: int = 1) -> None:
-    AppContext().err.print(f"[bold red]error:[/] {message}")
+    """Print ``error: message`` as one line on stderr and exit with ``code`` (2: a bad argument)."""
+    _error_line(AppContext().err, message)
     raise typer.Exit(code)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -35,23 +35,25 @@ def _delivery_lines(app_ctx: AppContext, delivery: object) -> None:
 @app.command("digest")
 def digest(
     ctx: typer.Context,
-    week: Annotated[str | None, typer.Option("--week", help="ISO week YYYY-Www (default: the current week).")] = None,
+    week: Annotated[str | None, typer.Option("--week", metavar="YYYY-Www",
+                                             help="ISO week YYYY-Www (default: the current week).")] = None,
     daily: Annotated[bool, typer.Option("--daily", help="Send the daily companies' digest instead.")] = False,
-    day: Annotated[str | None, typer.Option("--day", help="With --daily: the day YYYY-MM-DD (default today).")] = None,
+    day: Annotated[str | None, typer.Option("--day", metavar="YYYY-MM-DD",
+                                            help="With --daily: the day YYYY-MM-DD (default today).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Render and show, send and record nothing.")] = False,
 ) -> None:
     """Send the company digests of a period, exactly once (a second run sends nothing)."""
     app_ctx: AppContext = ctx.obj
     from alerts.digest import AlertsError, run_digests
+    from tenderwatch.date_input import DateInputError, parse_user_date, parse_user_week
 
     if daily and week:
         fail("--week is for weekly digests; use --day with --daily", 2)
-    the_day = None
-    if day is not None:
-        try:
-            the_day = date.fromisoformat(day)
-        except ValueError:
-            fail(f"bad --day {day!r}: use YYYY-MM-DD", 2)
+    try:
+        the_day = parse_user_date(day, field="--day")
+        week = parse_user_week(week, field="--week")
+    except DateInputError as exc:
+        fail(str(exc), 2)
     engine = app_ctx.prepare_database()
     with _progress(app_ctx, "matching and rendering") as progress:
         task = progress.add_task("digest", total=None)
@@ -110,20 +112,43 @@ def deliver(ctx: typer.Context) -> None:
 @companies_app.command("import")
 def companies_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV with a header row: name, recipients, country, areas...",
-                                         exists=True, dir_okay=False, readable=True)],
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="CSV with a header row (columns above).")],
 ) -> None:
-    """Import company profiles; bad rows are reported with their line number and skipped."""
+    """Import or update company profiles from a CSV; every problem of a bad row is reported with its line.
+
+    [bold]Columns[/] (a header row, any order; the first three are required):
+      name           the company's name
+      recipients     e-mail addresses (also: email)
+      country        the company's country, ISO code: NL
+      key            stable id (default: from the name); a re-import updates it
+      language       en or nl (digests and pages)
+      timezone       e.g. Europe/Amsterdam
+      areas          area ids of config/taxonomy.yaml: cryogenics, vacuum...
+      keywords       words or phrases looked for in titles and descriptions
+      cpv            CPV code prefixes, 2 to 8 digits (also: cpv_prefixes)
+      organisations  codes: CERN, ESA... (empty: all organisations)
+      value_min      value band in EUR (and value_max)
+      frequency      weekly or daily
+    Lists in a cell: separated by ; or | (or , except in keywords).
+    Comma or semicolon delimited, UTF-8 (Excel: "CSV UTF-8").
+    A row without areas, keywords or cpv matches no call: imported, with a warning.
+    A file to start from: docs/companies-example.csv
+    """
     app_ctx: AppContext = ctx.obj
     from alerts.companies_csv import import_companies_csv
 
+    if not file.is_file():
+        fail(f"no such file: {file}" if not file.exists() else f"{file} is not a file", 2)
     engine = app_ctx.prepare_database()
     result = import_companies_csv(engine, app_ctx.config, file)
     for problem in result.problems:
-        app_ctx.err.print(f"[red]skipped[/] {shown(file)}:{problem.line}: {shown(problem.message)}", markup=True,
+        app_ctx.err.print(f"[red]skipped[/] {shown(file)}:{problem.line}: {shown(problem.message)}",
+                          highlight=False, soft_wrap=True)
+    for warning in result.warnings:
+        app_ctx.err.print(f"[yellow]warning[/] {shown(file)}:{warning.line}: {shown(warning.message)}",
                           highlight=False, soft_wrap=True)
     app_ctx.console.print(f"[green]✓[/] {len(result.created)} created, {len(result.updated)} updated, "
-                          f"{len(result.problems)} row(s) skipped")
+                          f"{len(result.problems)} row(s) skipped, {len(result.warnings)} warning(s)")
     if result.problems:
         raise typer.Exit(1)
 
@@ -131,7 +156,8 @@ def companies_import(
 @app.command("unsubscribe")
 def unsubscribe(
     ctx: typer.Context,
-    token: Annotated[str, typer.Argument(help="The token of an unsubscribe link (or the whole link).")],
+    token: Annotated[str, typer.Argument(metavar="TOKEN",
+                                         help="The token of an unsubscribe link (or the whole link).")],
 ) -> None:
     """Apply an unsubscribe (or preferences) link's token: the company gets no more digests."""
     app_ctx: AppContext = ctx.obj

@@ -77,14 +77,18 @@ def _money(amount: Decimal | None, currency: str | None) -> str:
 @app.command("awards")
 def awards(
     ctx: typer.Context,
-    country: Annotated[str | None, typer.Option("--country", help="Winner's country, ISO alpha-2 (e.g. NL).")] = None,
-    organisation: Annotated[str | None, typer.Option("--organisation", "-o", help="Buying organisation code.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Awards on or after this date (YYYY-MM-DD).")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    country: Annotated[str | None, typer.Option("--country", metavar="CC",
+                                                help="Winner's country, ISO alpha-2 (e.g. NL).")] = None,
+    organisation: Annotated[str | None, typer.Option("--organisation", "-o", metavar="CODE",
+                                                     help="Buying organisation code.")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="YYYY-MM-DD",
+                                              help="Awards on or after this date (YYYY-MM-DD).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="table|csv|json", help="table, csv or json.")] = "table",
 ) -> None:
     """List contract winners with totals per organisation: where the money went."""
     app_ctx: AppContext = ctx.obj
     from tenderwatch.config.models import check_country
+    from tenderwatch.date_input import DateInputError, parse_user_date
     from tenderwatch.db.engine import session_scope
 
     try:
@@ -92,9 +96,9 @@ def awards(
     except ValueError as exc:
         fail(str(exc), 2)
     try:
-        since_date = date.fromisoformat(since) if since else None
-    except ValueError:
-        fail(f"--since {since!r} is not a date (YYYY-MM-DD)", 2)
+        since_date = parse_user_date(since, field="--since")
+    except DateInputError as exc:
+        fail(str(exc), 2)
     if fmt not in ("table", "csv", "json"):
         fail(f"unknown format {fmt!r} (table, csv or json)", 2)
     org_code = organisation

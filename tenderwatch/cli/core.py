@@ -25,7 +25,7 @@ app.add_typer(config_app, name="config")
 def db_upgrade(ctx: typer.Context) -> None:
     """Create or upgrade the database schema (Alembic) and load the config into it."""
     app_ctx: AppContext = ctx.obj
-    app_ctx.prepare_database()
+    app_ctx.prepare_database(create=True)
     from tenderwatch.db.migrate import current_revision
 
     app_ctx.console.print(
@@ -55,7 +55,8 @@ def config_check(ctx: typer.Context) -> None:
 @app.command("export")
 def export(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl (the export contract), csv or ocds.")] = "jsonl",
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT",
+                                     help="jsonl (the export contract), csv or ocds.")] = "jsonl",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
     open_only: Annotated[bool, typer.Option("--open-only", help="Only notices still open.")] = False,
 ) -> None:
@@ -66,7 +67,11 @@ def export(
     if fmt not in EXPORTERS:
         fail(f"unknown format {fmt!r} (known: {', '.join(sorted(EXPORTERS))})", 2)
     engine = app_ctx.prepare_database()
-    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}"
+             + (f" (no folder {output.parent})" if output and not output.parent.is_dir() else ""), 2)
     try:
         count = EXPORTERS[fmt](engine, app_ctx.config, out, open_only=open_only)
     finally:
@@ -79,7 +84,8 @@ def export(
 def import_(
     ctx: typer.Context,
     paths: Annotated[
-        list[str], typer.Argument(help="Files or folders (JSON lines, TED XML, TED .tar.gz), or - for stdin.")
+        list[str], typer.Argument(metavar="PATH",
+                                  help="Files or folders (JSON lines, TED XML, TED .tar.gz), or - for stdin.")
     ],
 ) -> None:
     """Import notices; bad lines or files are reported and kept as rejects, the rest goes on."""
@@ -89,6 +95,9 @@ def import_(
     from pipeline.importers import Problem, iter_items, read_jsonl
     from pipeline.ingest import Ingestor
 
+    missing = [p for p in paths if p != "-" and not Path(p).exists()]
+    if missing:
+        fail(f"no such file or folder: {', '.join(missing)} (nothing imported)", 2)
     engine = app_ctx.prepare_database()
     items = read_jsonl(sys.stdin, "<stdin>") if paths == ["-"] else iter_items(Path(p) for p in paths)
     problems: list[Problem] = []
@@ -126,7 +135,7 @@ def import_(
 def classify(
     ctx: typer.Context,
     file: Annotated[
-        str, typer.Argument(help="JSON lines with title, description, cpv_codes, language; - = stdin.")
+        str, typer.Argument(metavar="FILE", help="JSON lines with title, description, cpv_codes, language; - = stdin.")
     ] = "-",
 ) -> None:
     """Add technology_areas (id, score, evidence) to each JSON line and write it to stdout."""
@@ -134,14 +143,17 @@ def classify(
     from pipeline.classify import Classifier
 
     classifier = Classifier.for_config(app_ctx.config)
-    stream = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
+    try:
+        stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}", 2)
     bad = 0
     with stream:
-        for lineno, line in enumerate(stream, 1):
-            if not line.strip():
+        for lineno, raw in enumerate(stream, 1):
+            if not raw.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(raw.decode("utf-8"))  # a line that is not UTF-8 is a bad line, not a crash
                 if not isinstance(obj, dict) or not isinstance(obj.get("title"), str):
                     raise ValueError("needs an object with a string 'title'")
             except ValueError as exc:

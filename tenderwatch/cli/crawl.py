@@ -16,16 +16,19 @@ from tenderwatch.terminal import shown
 @app.command("crawl")
 def crawl(
     ctx: typer.Context,
-    sources: Annotated[list[str] | None, typer.Argument(help="Source names (default: every enabled source).")] = None,
+    sources: Annotated[list[str] | None, typer.Argument(metavar="SOURCE",
+                                                        help="Source names (default: every enabled source).")] = None,
     rewrite: Annotated[
         str | None,
-        typer.Option("--rewrite", help="JSON map of real URL prefix -> loopback prefix (tests and demo only).",
+        typer.Option("--rewrite", metavar="JSON",
+                     help="JSON map of real URL prefix -> loopback prefix (tests and demo only).",
                      envvar="TENDERWATCH_URL_REWRITE"),
     ] = None,
     http_cache: Annotated[
-        str | None, typer.Option("--http-cache", help="Folder for the HTTP cache (conditional requests).")
+        str | None, typer.Option("--http-cache", metavar="DIR",
+                                 help="Folder for the HTTP cache (conditional requests).")
     ] = None,
-    log_level: Annotated[str, typer.Option("--log-level", help="Scrapy log level.")] = "WARNING",
+    log_level: Annotated[str, typer.Option("--log-level", metavar="LEVEL", help="Scrapy log level.")] = "WARNING",
 ) -> None:
     """Crawl sources, store their notices and record a run per source; exit 1 if any source failed."""
     app_ctx: AppContext = ctx.obj

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tenderwatch.cli import app
+from tenderwatch.cli import app, fail
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import shown
 
@@ -26,8 +26,11 @@ def demo(
     console = app_ctx.console
     console.rule("[bold]Tenderwatch demo")
     console.print(f"Recorded pages on a loopback server · SQLite in {folder} · mails to {folder / 'outbox'}")
-    with console.status("crawling every enabled source through the real Scrapy engine..."):
-        result = run_demo(app_ctx.config, folder)
+    try:
+        with console.status("crawling every enabled source through the real Scrapy engine..."):
+            result = run_demo(app_ctx.config, folder)
+    except OSError as exc:
+        fail(f"cannot use the folder {folder}: {exc.strerror or exc}", 2)
 
     crawl = Table(title="Sources crawled", title_justify="left")
     for col in ("source", "status", "notices", "new", "problems"):

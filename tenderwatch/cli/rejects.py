@@ -20,8 +20,9 @@ from tenderwatch.terminal import shown, write_data
 rejects_app = typer.Typer(help="Rejected input: list, show, re-process after a fix.", no_args_is_help=True)
 app.add_typer(rejects_app, name="rejects")
 
-Stage = Annotated[str | None, typer.Option("--stage", help="Only this stage (import, crawl, store...).")]
-SourceOpt = Annotated[str | None, typer.Option("--source", help="Only this source.")]
+Stage = Annotated[str | None, typer.Option("--stage", metavar="STAGE",
+                                           help="Only this stage (import, crawl, store...).")]
+SourceOpt = Annotated[str | None, typer.Option("--source", metavar="SOURCE", help="Only this source.")]
 
 
 @rejects_app.command("list")
@@ -55,7 +56,7 @@ def list_(
 
 
 @rejects_app.command("show")
-def show(ctx: typer.Context, reject_id: Annotated[int, typer.Argument(help="The reject's id.")]) -> None:
+def show(ctx: typer.Context, reject_id: Annotated[int, typer.Argument(metavar="ID", help="The reject's id.")]) -> None:
     """Print one reject's raw input exactly as kept (stdout), its reason on stderr."""
     app_ctx: AppContext = ctx.obj
     from tenderwatch.db.engine import session_scope
@@ -74,7 +75,7 @@ def show(ctx: typer.Context, reject_id: Annotated[int, typer.Argument(help="The 
 @rejects_app.command("retry")
 def retry(
     ctx: typer.Context,
-    ids: Annotated[list[int] | None, typer.Argument(help="Reject ids (default: every open one).")] = None,
+    ids: Annotated[list[int] | None, typer.Argument(metavar="ID", help="Reject ids (default: every open one).")] = None,
     stage: Stage = None, source: SourceOpt = None,
 ) -> None:
     """Run open rejects through today's code; exit 1 if some still fail (they stay open)."""
@@ -82,6 +83,16 @@ def retry(
     from pipeline.reprocess import reprocess
 
     engine = app_ctx.prepare_database()
+    if ids:
+        from sqlalchemy import select
+
+        from tenderwatch.db.engine import session_scope
+        from tenderwatch.db.models import Reject
+
+        with session_scope(engine) as s:
+            unknown = sorted(set(ids) - set(s.scalars(select(Reject.id).where(Reject.id.in_(ids)))))
+        if unknown:
+            fail(f"no reject {', '.join(map(str, unknown))} (see 'tenderwatch rejects list --all')", 2)
     report = reprocess(engine, app_ctx.config, ids=ids or None, stage=stage, source=source)
     for rid, why in report.still[:50]:
         app_ctx.err.print(f"[red]still rejected[/] {rid}: {shown(why)}", highlight=False)

@@ -29,7 +29,7 @@ def _logging(app_ctx: AppContext, level: str) -> None:
 def _operations(app_ctx: AppContext):  # type: ignore[no-untyped-def]
     from scheduler import Operations
 
-    engine = app_ctx.prepare_database()
+    engine = app_ctx.prepare_database(create=True)  # the scheduler makes its database, like db upgrade
     rewrite = os.environ.get("TENDERWATCH_URL_REWRITE")
     return Operations(app_ctx.config, engine, app_ctx.url,
                       child_env={"TENDERWATCH_URL_REWRITE": rewrite} if rewrite else {})
@@ -40,7 +40,8 @@ def run(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="Run one full cycle (all crawls, notifications, "
                                                       "digests due, health) and exit: for cron and CI.")] = False,
-    log_level: Annotated[str, typer.Option("--log-level", help="Python log level of the scheduler.")] = "INFO",
+    log_level: Annotated[str, typer.Option("--log-level", metavar="LEVEL",
+                                           help="Python log level of the scheduler.")] = "INFO",
 ) -> None:
     """Start the scheduler: crawls, ILO notifications, digests and health checks on time, until SIGTERM.
 

@@ -59,12 +59,14 @@ def sources_list(ctx: typer.Context) -> None:
 @sources_app.command("test")
 def sources_test(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Source name from config/sources.yaml.")],
-    url: Annotated[str | None, typer.Option("--url", help="Fetch this page (default: the source's first start URL).")]
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Source name from config/sources.yaml.")],
+    url: Annotated[str | None, typer.Option("--url", metavar="URL",
+                                            help="Fetch this page (default: the source's first start URL).")]
     = None,
     file: Annotated[Path | None, typer.Option("--file", help="Read the page from this file instead of fetching.")]
     = None,
-    page_url: Annotated[str | None, typer.Option("--as-url", help="With --file: the URL the page was saved from.")]
+    page_url: Annotated[str | None, typer.Option("--as-url", metavar="URL",
+                                                 help="With --file: the URL the page was saved from.")]
     = None,
 ) -> None:
     """Show the notices one page would give, with a warning per missing required field and empty selector."""

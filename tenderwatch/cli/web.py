@@ -22,7 +22,8 @@ PASSWORD_ENV = "TENDERWATCH_NEW_PASSWORD"
 @app.command("serve")
 def serve(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", help="Interface to listen on (loopback by default).")] = "127.0.0.1",
+    host: Annotated[str, typer.Option("--host", metavar="HOST",
+                                      help="Interface to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=0, max=65535)] = 8000,
     proxy: Annotated[bool, typer.Option("--behind-proxy", help="Trust X-Forwarded-* from 127.0.0.1.")] = False,
 ) -> None:
@@ -77,7 +78,7 @@ def _add(ctx: typer.Context, username: str, role: str, ilo_email: str | None, re
 @users_app.command("create-admin")
 def create_admin(
     ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="User name of the administrator.")] = "admin",
+    username: Annotated[str, typer.Argument(metavar="USERNAME", help="User name of the administrator.")] = "admin",
 ) -> None:
     """Create the first administrator (password asked, or from $TENDERWATCH_NEW_PASSWORD)."""
     _add(ctx, username, "admin", None, replace=False)
@@ -86,9 +87,10 @@ def create_admin(
 @users_app.command("add")
 def users_add(
     ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="User name.")],
-    role: Annotated[str, typer.Option("--role", help="ilo or admin.")] = "ilo",
-    ilo_email: Annotated[str | None, typer.Option("--ilo", help="E-mail of the ILO in config this user is.")] = None,
+    username: Annotated[str, typer.Argument(metavar="USERNAME", help="User name.")],
+    role: Annotated[str, typer.Option("--role", metavar="ilo|admin", help="ilo or admin.")] = "ilo",
+    ilo_email: Annotated[str | None, typer.Option("--ilo", metavar="EMAIL",
+                                                  help="E-mail of the ILO in config this user is.")] = None,
     reset: Annotated[bool, typer.Option("--reset-password", help="Set a new password for an existing user.")] = False,
 ) -> None:
     """Add a web user (or reset a password)."""
@@ -110,8 +112,17 @@ def users_list(ctx: typer.Context) -> None:
 
 
 @app.command("links")
-def links(ctx: typer.Context, company: Annotated[str, typer.Argument(help="Company key.")]) -> None:
-    """Print a company's signed links: preferences, one-click unsubscribe, deadline calendar."""
+def links(ctx: typer.Context, company: Annotated[str, typer.Argument(metavar="COMPANY", help="Company key.")]) -> None:
+    """Print a company's signed links: preferences, one-click unsubscribe, deadline calendar.
+
+    The company is one of the database (config/companies.yaml or 'companies import'); an unknown key
+    is refused, with the closest known keys."""
+    from difflib import get_close_matches
+
+    from sqlalchemy import select
+
+    from tenderwatch.db.engine import session_scope
+    from tenderwatch.db.models import Company
     from tenderwatch.web.links import company_links
 
     app_ctx: AppContext = ctx.obj
@@ -119,7 +130,16 @@ def links(ctx: typer.Context, company: Annotated[str, typer.Argument(help="Compa
     secret = settings.secret_key()
     if not secret:
         fail(f"no secret key: set the environment variable {settings.secret_key_env}")
-    if app_ctx.config.companies and company not in {c.key for c in app_ctx.config.companies}:
-        app_ctx.err.print(f"[yellow]{company!r} is not in config/companies.yaml (it may come from a CSV import)[/]")
-    for name, url in company_links(settings, secret, company).items():
-        app_ctx.console.print(f"{name:12} {url}", markup=False, soft_wrap=True)
+    with session_scope(app_ctx.prepare_database()) as session:
+        keys = list(session.scalars(select(Company.key)))
+        found = session.scalar(select(Company).where(Company.key == company))
+        name, unsubscribed = (found.name, found.unsubscribed_at) if found else (None, None)
+    if name is None:
+        near = get_close_matches(company, keys, n=3, cutoff=0.5)
+        fail(f"no company {company!r} in the database"
+             + (f" (did you mean {', '.join(near)}?)" if near else f" ({len(keys)} companies: see config/"
+                "companies.yaml, or add them with 'tenderwatch companies import')"), 2)
+    app_ctx.console.print(f"{name}" + (f" (unsubscribed on {unsubscribed:%Y-%m-%d})" if unsubscribed else ""),
+                          markup=False)
+    for label, url in company_links(settings, secret, company).items():
+        app_ctx.console.print(f"{label:12} {url}", markup=False, soft_wrap=True)

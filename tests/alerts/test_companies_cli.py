@@ -57,6 +57,29 @@ def test_csv_rows_are_validated_reported_by_line_and_reimport_updates(engine, co
         assert s.scalars(select(Company.areas).where(Company.key == "delft-cryo-b-v")).one() == ["magnets"]
 
 
+def test_every_problem_of_a_row_in_one_pass_and_a_warning_for_rows_matching_nothing(engine, config, tmp_path: Path):
+    path = tmp_path / "c.csv"
+    path.write_text("name;recipients;country;areas;organisations;cpv;value_min;value_max\n"
+                    "Many Faults B.V.;ok@many.example.nl, not-mail;XX;optics|quantum-foam;NASA;12a;9;3\n"
+                    "Nothing To Match B.V.;n@n.example.nl;NL;;;;;\n"
+                    "Only Orgs B.V.;o@o.example.nl;NL;;CERN;;;\n", encoding="utf-8")
+    result = import_companies_csv(engine, config, path)
+    assert [p.line for p in result.problems] == [2]
+    message = result.problems[0].message
+    for part in ("country: unknown country code 'XX'", "not an email address: 'not-mail'",
+                 "'12a' must be 2 to 8 digits", "unknown area 'quantum-foam'", "unknown organisation 'NASA'",
+                 "value_min is above value_max"):
+        assert part in message, (part, message)
+    assert "optics'" not in message  # the good items are not complained about
+    assert sorted(result.created) == ["nothing-to-match-b-v", "only-orgs-b-v"]
+    assert [(w.line, "matches no call" in w.message) for w in result.warnings] == [(3, True), (4, True)]
+
+
+def test_the_example_file_of_the_readme_imports_cleanly(engine, config):
+    result = import_companies_csv(engine, config, Path(__file__).parents[2] / "docs" / "companies-example.csv")
+    assert result.problems == [] and result.warnings == [] and len(result.created) == 2
+
+
 def test_misspelt_header_imports_nothing(engine, config, tmp_path: Path):
     path = tmp_path / "c.csv"
     path.write_text("name,recipients,country,aeras\nA,a@a.example.nl,NL,optics\n", encoding="utf-8")
@@ -77,6 +100,18 @@ def test_cli_companies_import_reports_lines(cli_env, tmp_path: Path):
     assert out.exit_code == 1
     assert "2 created, 0 updated, 4 row(s) skipped" in out.output
     assert "companies.csv:3:" in out.output
+
+
+def test_cli_links_refuses_an_unknown_company_and_knows_csv_imports(cli_env, tmp_path: Path):
+    out = cli("links", "cryovac-delf")
+    assert out.exit_code == 2 and "no company 'cryovac-delf'" in out.output and "cryovac-delft" in out.output
+    assert "preferences" not in out.output
+    path = tmp_path / "companies.csv"
+    path.write_text("name,recipients,country,areas\nLeiden Lasers B.V.,l@ll.example.nl,NL,optics\n", encoding="utf-8")
+    assert cli("companies", "import", str(path)).exit_code == 0
+    out = cli("links", "leiden-lasers-b-v")
+    assert out.exit_code == 0, out.output
+    assert "Leiden Lasers B.V." in out.output and "/preferences/" in out.output
 
 
 def test_cli_unsubscribe_applies_a_token(cli_env, engine, config):
@@ -100,4 +135,4 @@ def test_cli_digest_dry_run_and_bad_week(cli_env):
     assert out.exit_code == 0, out.output
     assert "dry run" in out.output
     bad = cli("digest", "--week", "23")
-    assert bad.exit_code == 1 and "YYYY-Www" in bad.output
+    assert bad.exit_code == 2 and "YYYY-Www" in bad.output

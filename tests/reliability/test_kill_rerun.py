@@ -70,6 +70,8 @@ def test_crawl_killed_mid_crawl_then_rerun(tmp_path: Path, config_dir: Path, db_
     fast_settings(config_dir)
     rewrite = json.dumps(server.rewrite_for(FAULTS, CALM))
     crawl = command(config_dir, db_url, "crawl", "faults", "calm", "--rewrite", rewrite)
+    subprocess.run(command(config_dir, db_url, "db", "upgrade"), env=env(), cwd=tmp_path, check=True,
+                   capture_output=True)
     with figures.fault("kill -9 and rerun", "crawl killed while detail pages load"):
         server.override(DETAIL.format(2), delay=30)  # the child is killed while it waits for this page
         server.override(DETAIL.format(3), delay=30)
