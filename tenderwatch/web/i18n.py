@@ -39,6 +39,23 @@ NL: dict[str, str] = {
     "Reference": "Referentie",
     "Status": "Status",
     "No calls match these filters.": "Geen oproepen voldoen aan deze filters.",
+    "No notices are stored in this database yet.": "Deze database bevat nog geen aankondigingen.",
+    "Collect them with a crawl:": "Haal ze op met een crawl:",
+    "To see the demo's calls instead:": "Om de oproepen van de demo te zien:",
+    "then": "daarna",
+    "No call is open right now.": "Er is op dit moment geen oproep open.",
+    "Left out of the filter:": "Niet in het filter opgenomen:",
+    "The search is not saved:": "De zoekopdracht is niet bewaard:",
+    "{value} is not a date: use YYYY-MM-DD, e.g. 2026-03-31":
+        "{value} is geen datum: gebruik JJJJ-MM-DD, bijvoorbeeld 2026-03-31",
+    "{value} is out of range: use a date from {earliest} to {latest}":
+        "{value} valt buiten het bereik: gebruik een datum van {earliest} tot {latest}",
+    "{value} is not a week: use YYYY-Www, e.g. 2026-W07":
+        "{value} is geen week: gebruik JJJJ-Www, bijvoorbeeld 2026-W07",
+    "{value}: {year} has no week {week}": "{value}: {year} heeft geen week {week}",
+    "{value} is not one of the choices": "{value} is geen van de keuzes",
+    "{value} is not a country code: use two letters, e.g. NL":
+        "{value} is geen landcode: gebruik twee letters, bijvoorbeeld NL",
     "Previous": "Vorige",
     "Next": "Volgende",
     "Page {page} of {pages}": "Pagina {page} van {pages}",

@@ -2,8 +2,10 @@
 searches share it), a call with its stages, georeturn aggregation, source health.
 
 Filters arrive from query strings, which are hostile: ``CallFilter.parse`` keeps only known keys
-with valid values (unknown organisation or a bad date is dropped, not an error page), and every
-value reaches SQL as a bound parameter.
+with valid values, and every value reaches SQL as a bound parameter. A value it cannot use (an
+unknown organisation, a date that is not one or out of range, see ``tenderwatch.date_input``) is
+left out of the filter and kept in ``problems``, which the page shows: never an error page, never
+silently ignored.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import Select, String, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from tenderwatch.config.models import NOTICE_TYPES
+from tenderwatch.date_input import DateInputError, parse_user_date
 from tenderwatch.db.models import Award, Notice, NoticeArea, Organisation, Source
 
 PAGE_SIZE = 25
@@ -27,10 +30,29 @@ MAX_QUERY = 200
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 
 
-def _date(value: str | None) -> date | None:
+UNKNOWN_VALUE = "{value} is not one of the choices"
+NOT_A_COUNTRY = "{value} is not a country code: use two letters, e.g. NL"
+
+
+@dataclass(frozen=True)
+class FilterProblem:
+    """A filter value that was left out: the form field, an English template and its values
+    (pages translate the template; ``str()`` is the English sentence)."""
+
+    field: str
+    template: str
+    values: dict[str, Any]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.template.format(**self.values)}"
+
+
+def read_date(params: Mapping[str, Any], key: str, problems: list[FilterProblem]) -> date | None:
+    """The date typed in ``key`` (``tenderwatch.date_input`` rules), or None with a problem kept."""
     try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
+        return parse_user_date(params.get(key), field=key)
+    except DateInputError as exc:
+        problems.append(FilterProblem(key, exc.template, exc.values))
         return None
 
 
@@ -47,7 +69,7 @@ class CallFilter:
     country: str = ""
     include_closed: bool = False
     page: int = 1
-    problems: list[str] = field(default_factory=list)
+    problems: list[FilterProblem] = field(default_factory=list)
 
     @classmethod
     def parse(cls, params: Mapping[str, Any], *, organisations: set[str], areas: set[str]) -> CallFilter:
@@ -59,8 +81,8 @@ class CallFilter:
         f.area = area if area in areas else ""
         nt = str(params.get("notice_type") or "")
         f.notice_type = nt if nt in NOTICE_TYPES else ""
-        f.deadline_from = _date(str(params.get("deadline_from") or ""))
-        f.deadline_to = _date(str(params.get("deadline_to") or ""))
+        f.deadline_from = read_date(params, "deadline_from", f.problems)
+        f.deadline_to = read_date(params, "deadline_to", f.problems)
         country = str(params.get("country") or "").strip().upper()
         f.country = country if COUNTRY_RE.match(country) else ""
         f.include_closed = str(params.get("include_closed") or "") in ("1", "on", "true")
@@ -68,8 +90,10 @@ class CallFilter:
         f.page = min(int(page), 10_000) if page.isdigit() and int(page) >= 1 else 1
         for key, kept in (("organisation", f.organisation), ("area", f.area), ("notice_type", f.notice_type),
                           ("country", f.country)):
-            if params.get(key) and not kept:
-                f.problems.append(key)
+            given = str(params.get(key) or "").strip()
+            if given and not kept:
+                f.problems.append(FilterProblem(key, NOT_A_COUNTRY if key == "country" else UNKNOWN_VALUE,
+                                                {"value": repr(given[:40])}))
         return f
 
     def as_query(self, **override: Any) -> dict[str, str]:
@@ -191,6 +215,11 @@ def per_country(rows: list[GeoRow]) -> list[tuple[str, int]]:
     for r in rows:
         totals[r.country] += r.contracts
     return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def has_notices(session: Session) -> bool:
+    """Whether the database holds any notice at all (an empty result then means the filters)."""
+    return session.scalar(select(Notice.id).limit(1)) is not None
 
 
 def sources_health(session: Session) -> list[Source]:

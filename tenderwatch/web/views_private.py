@@ -17,7 +17,7 @@ from starlette.routing import Route
 from pipeline.csv_export import csv_safe, write_csv
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company, SavedSearch, User
-from tenderwatch.web import queries, users
+from tenderwatch.web import i18n, queries, users
 from tenderwatch.web.app import render, state
 from tenderwatch.web.security import read_form, require_role, safe_next
 
@@ -133,6 +133,12 @@ async def save_search(request: Request) -> Response:
     title = " ".join(str(form.get("title") or "").split())[:200]
     if not title:
         raise HTTPException(400, "A saved search needs a name.")
+    if f.problems:  # a stored filter must never break the search's public feed later
+        lang = i18n.pick_language(request)
+        why = "; ".join(i18n.translate(lang, p.template, **p.values) for p in f.problems)
+        return await run_in_threadpool(render, request, "message.html", {
+            "title": "400", "tone": "error",
+            "message": f"{i18n.translate(lang, 'The search is not saved:')} {why}"}, 400)
 
     def store() -> str:
         with session_scope(web.engine) as session:

@@ -42,13 +42,31 @@ def calls(request: Request) -> Response:
             "f": f, "page": page, "organisations": orgs, "areas": areas, "notice_types": NOTICE_TYPES,
             "query": f.as_query(), "prev_query": f.as_query(page=page.page - 1),
             "next_query": f.as_query(page=page.page + 1), "searches": searches,
-        })
+            "empty": _why_empty(session, f) if page.total == 0 else None,
+        }, status_code=400 if f.problems else 200)
+
+
+def _why_empty(session: Any, f: queries.CallFilter) -> str:
+    """Why a search found nothing: no notice stored at all, the filters, or no call open right now."""
+    if not queries.has_notices(session):
+        return "nothing stored"
+    if f.as_query(page=1, include_closed=False) or f.problems:
+        return "filters"
+    return "none open"
+
+
+def problems_response(problems: list[queries.FilterProblem]) -> Response:
+    """A CSV asked with filters it cannot use: 400 and the problems, one a line (never a 500 or a
+    file that silently ignores a filter)."""
+    return Response("".join(f"{p}\n" for p in problems), status_code=400, media_type="text/plain; charset=utf-8")
 
 
 def calls_csv(request: Request) -> Response:
     """The filtered calls (all pages) as CSV."""
     web = state(request)
     f, _, _ = _filter(request)
+    if f.problems:
+        return problems_response(f.problems)
     out = io.StringIO()
     with session_scope(web.engine) as session:
         stmt = queries.calls_statement(f, now=web.now(), tz=web.tz).order_by(
@@ -115,7 +133,7 @@ def georeturn(request: Request) -> Response:
     """Contracts awarded per winner country and organisation, as a table and a bar chart."""
     web = state(request)
     orgs, _ = web.vocabulary()
-    start, end, org = _period(request, orgs)
+    start, end, org, problems = _period(request, orgs)
     with session_scope(web.engine) as session:
         rows = queries.georeturn(session, start=start, end=end, organisation=org)
     totals = queries.per_country(rows)
@@ -123,23 +141,31 @@ def georeturn(request: Request) -> Response:
     query = {"start": start.isoformat(), "end": end.isoformat(), **({"organisation": org} if org else {})}
     return render(request, "georeturn.html", {"rows": rows, "totals": totals, "chart": chart, "start": start,
                                                "end": end, "organisation": org, "organisations": orgs,
-                                               "query": query})
+                                               "query": query, "problems": problems},
+                  status_code=400 if problems else 200)
 
 
-def _period(request: Request, orgs: dict[str, str]) -> tuple[date, date, str]:
+def _period(request: Request, orgs: dict[str, str]) -> tuple[date, date, str, list[queries.FilterProblem]]:
+    """The period and organisation asked (default: the last year); what cannot be used is a problem."""
+    problems: list[queries.FilterProblem] = []
     today = state(request).now().date()
-    end = queries._date(request.query_params.get("end")) or today
-    start = queries._date(request.query_params.get("start")) or end - timedelta(days=GEORETURN_DEFAULT_DAYS)
+    end = queries.read_date(request.query_params, "end", problems) or today
+    start = queries.read_date(request.query_params, "start", problems) or end - timedelta(
+        days=GEORETURN_DEFAULT_DAYS)
     if start > end:
         start, end = end, start
     org = request.query_params.get("organisation") or ""
-    return start, end, org if org in orgs else ""
+    if org and org not in orgs:
+        problems.append(queries.FilterProblem("organisation", queries.UNKNOWN_VALUE, {"value": repr(org[:40])}))
+    return start, end, org if org in orgs else "", problems
 
 
 def georeturn_csv(request: Request) -> Response:
     web = state(request)
     orgs, _ = web.vocabulary()
-    start, end, org = _period(request, orgs)
+    start, end, org, problems = _period(request, orgs)
+    if problems:
+        return problems_response(problems)
     with session_scope(web.engine) as session:
         rows = queries.georeturn(session, start=start, end=end, organisation=org)
     out = io.StringIO()

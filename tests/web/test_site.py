@@ -57,8 +57,10 @@ def test_calls_filters_sort_and_search(client, seeded) -> None:
         "Supply of a cryostat for superconducting magnet tests"]
     closed = _titles(client.get("/calls?include_closed=1").text)
     assert any(t.startswith("Award") for t in closed)
-    # unknown filter values are dropped, never an error page
-    assert client.get("/calls?organisation=NOPE&area=%3Cx%3E&page=-3&deadline_from=garbage").status_code == 200
+    # unknown filter values are left out and said on the page (400), never an error page
+    bad = client.get("/calls?organisation=NOPE&area=%3Cx%3E&page=-3&deadline_from=garbage")
+    assert bad.status_code == 400 and "Left out of the filter" in bad.text
+    assert _titles(bad.text) == everything
 
 
 def test_pagination_keeps_filters(client, seeded, engine, config) -> None:
