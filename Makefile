@@ -7,12 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test run serve lint reliability soak bench clean help browser-deps
+.PHONY: demo serve-demo test run serve lint reliability soak bench clean help browser-deps
 
 help:
 	@echo "make demo         run the whole chain on recorded pages (SQLite, loopback, outbox)"
 	@echo "make test         run the test suite"
 	@echo "make run          start the scheduler (live sources)"
+	@echo "make serve-demo   the demo's site on http://127.0.0.1:8000 (after make demo), with an ILO sign-in"
 	@echo "make serve        start the web site on http://127.0.0.1:8000"
 	@echo "make lint         ruff"
 	@echo "make reliability  fault-injection, fuzz and abuse suite with its figures"
@@ -27,6 +28,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/tenderwatch demo
+
+# the demo's database and secret on loopback, so that the links in its mails open its pages
+serve-demo: $(STAMP)
+	$(BIN)/tenderwatch serve --demo
 
 # The browser tests drive Debian's chromium (never a downloaded build). CI runs as root on a fresh
 # Debian machine, so install it there when missing; elsewhere say how, and the browser tests skip.

@@ -8,6 +8,7 @@ notifications and this week's company digests written as .eml files.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -17,13 +18,45 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from tenderwatch.config import Config
 from tenderwatch.db.engine import make_engine, session_scope
 from tenderwatch.db.models import Notice, Organisation
 
 DEMO_DIR = Path("var/demo")
+DEMO_HOST, DEMO_PORT = "127.0.0.1", 8000
+DEMO_ILO = "demo-ilo"
+SITE_FILE = "demo-site.json"
+"""The demo's address and its ILO's user name and password (mode 600), for ``serve --demo``."""
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    """Where the demo's mails link to (``serve --demo`` listens there) and the demo ILO's sign-in."""
+
+    port: int = DEMO_PORT
+    user: str = ""
+    password: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://{DEMO_HOST}:{self.port}"
+
+    @classmethod
+    def read(cls, folder: Path) -> DemoSite | None:
+        """The site of the last demo run in ``folder`` (None when there is none)."""
+        try:
+            data = json.loads((folder / SITE_FILE).read_text(encoding="utf-8"))
+            return cls(port=int(data["port"]), user=str(data["user"]), password=str(data["password"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def write(self, folder: Path) -> None:
+        path = folder / SITE_FILE
+        path.write_text(json.dumps({"port": self.port, "user": self.user, "password": self.password}) + "\n",
+                        encoding="utf-8")
+        path.chmod(0o600)
 
 
 @dataclass
@@ -35,6 +68,7 @@ class DemoResult:
     notifications: object | None = None
     outbox: Path | None = None
     seconds: float = 0.0
+    site: DemoSite | None = None
 
 
 def source_hosts(config: Config) -> set[str]:
@@ -68,7 +102,7 @@ def ensure_demo_secret(folder: Path, env_name: str) -> None:
     os.environ[env_name] = path.read_text().strip()
 
 
-DEMO_FILES = {"tenderwatch.db", "tenderwatch.db-wal", "tenderwatch.db-shm", "outbox"}
+DEMO_FILES = {"tenderwatch.db", "tenderwatch.db-wal", "tenderwatch.db-shm", "outbox", SITE_FILE}
 """What a demo writes in its folder: a folder holding anything else is not wiped."""
 
 
@@ -86,7 +120,19 @@ def prepare_folder(folder: Path) -> None:
     folder.mkdir(parents=True)
 
 
-def run_demo(config: Config, folder: Path = DEMO_DIR, *, log_level: str = "ERROR") -> DemoResult:
+def add_demo_ilo(engine: Engine, folder: Path, port: int) -> DemoSite:
+    """A web user for the demo's ILO pages with a new random password, kept with the demo's address in
+    the demo folder for ``serve --demo``. It is bound to no ILO of the config, so that its pages show
+    every organisation's calls."""
+    from tenderwatch.web.users import add_user
+
+    site = DemoSite(port=port, user=DEMO_ILO, password=secrets.token_urlsafe(12))
+    add_user(engine, site.user, site.password, "ilo")
+    site.write(folder)
+    return site
+
+
+def run_demo(config: Config, folder: Path = DEMO_DIR, *, log_level: str = "ERROR", port: int = DEMO_PORT) -> DemoResult:
     from spiders.runner import crawl_sources
     from tenderwatch.db.migrate import upgrade
     from tenderwatch.loopback import FIXTURES, FixtureServer
@@ -99,6 +145,7 @@ def run_demo(config: Config, folder: Path = DEMO_DIR, *, log_level: str = "ERROR
     outbox = folder / "outbox"
     config.settings.mail.backend = "outbox"
     config.settings.mail.outbox = str(outbox)
+    config.settings.site_base_url = DemoSite(port).url  # so that the links in the demo's mails open its site
     ensure_demo_secret(folder, config.settings.secret_key_env)
 
     engine = make_engine(f"sqlite:///{folder / 'tenderwatch.db'}")
@@ -106,7 +153,7 @@ def run_demo(config: Config, folder: Path = DEMO_DIR, *, log_level: str = "ERROR
     with session_scope(engine) as session:
         sync_config(session, config)
 
-    result = DemoResult(outbox=outbox)
+    result = DemoResult(outbox=outbox, site=add_demo_ilo(engine, folder, port))
     server = FixtureServer().start()
     try:
         rewrite = server.rewrite_for(*sorted(source_hosts(config)))

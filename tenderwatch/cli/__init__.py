@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from typer.core import TyperOption
@@ -134,7 +134,7 @@ def _error_line(err: object, message: str) -> None:
     err.print(f"[bold red]error:[/] {shown(message)}", soft_wrap=True, highlight=False)  # type: ignore[attr-defined]
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``error: message`` as one line on stderr and exit with ``code`` (2: a bad argument)."""
     _error_line(AppContext().err, message)
     raise typer.Exit(code)

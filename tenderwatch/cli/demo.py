@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from tenderwatch.cli import app, fail
 from tenderwatch.context import AppContext
+from tenderwatch.demo import DEMO_DIR, DEMO_PORT, DemoSite
 from tenderwatch.terminal import shown
 
 
@@ -17,7 +19,9 @@ from tenderwatch.terminal import shown
 def demo(
     ctx: typer.Context,
     folder: Annotated[Path, typer.Option("--folder", help="Where the demo database and outbox go (wiped first).")]
-    = Path("var/demo"),
+    = DEMO_DIR,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535,
+                                      help="The port of the demo's site (its mails link there).")] = DEMO_PORT,
 ) -> None:
     """Crawl every enabled source on recorded pages (loopback), classify, store, notify ILOs, write digests."""
     app_ctx: AppContext = ctx.obj
@@ -28,7 +32,7 @@ def demo(
     console.print(f"Recorded pages on a loopback server · SQLite in {folder} · mails to {folder / 'outbox'}")
     try:
         with console.status("crawling every enabled source through the real Scrapy engine..."):
-            result = run_demo(app_ctx.config, folder)
+            result = run_demo(app_ctx.config, folder, port=port)
     except OSError as exc:
         fail(f"cannot use the folder {folder}: {exc.strerror or exc}", 2)
 
@@ -56,5 +60,22 @@ def demo(
         emls = sorted(outbox.glob("**/*.eml"))
         console.print(f"[green]✓[/] {len(emls)} message(s) in {outbox}; preview: {outbox / 'index.html'}")
     console.print(f"done in {result.seconds:.1f} s")
+    here = "" if folder == DEMO_DIR else f" --demo-folder {folder}"
+    show_demo_site(console, folder, result.site, command=f"run 'make serve-demo' (or 'tenderwatch serve --demo{here}')"
+                   if not here else f"run 'tenderwatch serve --demo{here}'")
     if any(s.status == "failed" for s in result.crawl):
         raise typer.Exit(1)
+
+
+def show_demo_site(console: Console, folder: Path, site: DemoSite | None, *, command: str = "") -> None:
+    """Where to see the demo in a browser and how to sign in as its ILO (``demo`` and ``serve --demo``)."""
+    if site is None:
+        return
+    if command:
+        console.print(f"\n[bold]See it in a browser:[/] {command}, then open {site.url}/calls", soft_wrap=True)
+    else:
+        console.print(f"[bold]The demo of {folder}[/] on {site.url}/calls", soft_wrap=True)
+    console.print(f"ILO pages: {site.url}/ilo/ · sign in as [bold]{site.user}[/], password "
+                  f"[bold]{shown(site.password)}[/]", soft_wrap=True)
+    console.print(f"The links in the mails of {folder / 'outbox'} (preferences, unsubscribe) open on this site.",
+                  soft_wrap=True)

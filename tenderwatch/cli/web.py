@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,12 +25,20 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", metavar="HOST",
                                       help="Interface to listen on (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.", min=0, max=65535)] = 8000,
+    port: Annotated[int | None, typer.Option("--port", help="TCP port [default: 8000].", min=0, max=65535)] = None,
     proxy: Annotated[bool, typer.Option("--behind-proxy", help="Trust X-Forwarded-* from 127.0.0.1.")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Serve the last 'tenderwatch demo' (its database and "
+                                                      "secret, on loopback) so that its mails' links work; "
+                                                      "what 'make serve-demo' runs.")] = False,
+    demo_folder: Annotated[Path, typer.Option("--demo-folder", help="With --demo: the demo's folder.")]
+    = Path("var/demo"),
 ) -> None:
-    """Start the web site (Starlette + uvicorn); needs the secret key in the environment."""
+    """Start the web site (Starlette + uvicorn); needs the secret key in the environment (--demo: its own)."""
     app_ctx: AppContext = ctx.obj
     settings = app_ctx.config.settings
+    if demo:
+        port = _demo_setup(app_ctx, demo_folder, host, port)
+    port = 8000 if port is None else port
     if not settings.secret_key():
         fail(f"no secret key: set the environment variable {settings.secret_key_env} to a long random value, "
              f"e.g.  export {settings.secret_key_env}=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')")
@@ -48,6 +57,29 @@ def serve(
                           f"(public address {settings.site_base_url}); Ctrl-C stops")
     uvicorn.run(web, host=host, port=port, proxy_headers=proxy, forwarded_allow_ips="127.0.0.1" if proxy else None,
                 server_header=False, log_level="info")
+
+
+def _demo_setup(app_ctx: AppContext, folder: Path, host: str, port: int | None) -> int:
+    """Point the command at the demo's database, secret and address; say where and how to sign in."""
+    from tenderwatch.cli.demo import show_demo_site
+    from tenderwatch.demo import DEMO_HOST, DemoSite, ensure_demo_secret
+
+    if host != DEMO_HOST:
+        fail(f"--demo listens on {DEMO_HOST} only (its sign-in is printed in the clear)", 2)
+    if app_ctx.db_url:
+        fail("--demo serves the demo's own database: leave out --database", 2)
+    site = DemoSite.read(folder)
+    if site is None or not (folder / "tenderwatch.db").is_file():
+        fail(f"no demo in {folder}: run 'make demo' (or 'tenderwatch demo') first", 2)
+    settings = app_ctx.config.settings
+    app_ctx.db_url = f"sqlite:///{folder / 'tenderwatch.db'}"
+    settings.site_base_url = site.url
+    ensure_demo_secret(folder, settings.secret_key_env)
+    show_demo_site(app_ctx.console, folder, site)
+    if port is not None and port != site.port:
+        app_ctx.err.print(f"[yellow]the demo's mails link to port {site.port}, not {port}[/]")
+        settings.site_base_url = DemoSite(port).url
+    return site.port if port is None else port
 
 
 def _password(prompt: bool) -> str:

@@ -380,6 +380,10 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), default="ilo")  # ilo|admin
     ilo_id: Mapped[int | None] = mapped_column(ForeignKey("ilos.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ilo_page_seen_at: Mapped[datetime | None] = mapped_column()
+    """When the user last opened the ILO's first page (/ilo/)."""
+    ilo_page_since: Mapped[datetime | None] = mapped_column()
+    """Where that page's "since your last visit" starts: the view before the current visit."""
 
 
 class SavedSearch(Base):

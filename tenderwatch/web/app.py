@@ -81,10 +81,11 @@ def state(request: Request) -> WebState:
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200,
-           headers: dict[str, str] | None = None) -> Response:
-    """Render a template with the language, helpers and CSRF token every page needs."""
+           headers: dict[str, str] | None = None, *, lang: str | None = None) -> Response:
+    """Render a template with the language, helpers and CSRF token every page needs. ``lang`` is the
+    reader's language when the page knows it better than the request (a company's own pages)."""
     web = state(request)
-    lang = i18n.pick_language(request)
+    lang = i18n.pick_language(request, default=lang)
     tz = web.config.settings.timezone
 
     def t(text: str, **values: object) -> str:

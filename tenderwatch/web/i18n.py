@@ -136,6 +136,24 @@ NL: dict[str, str] = {
     "Save this search": "Deze zoekopdracht bewaren",
     "Name of the search": "Naam van de zoekopdracht",
     "Saved searches": "Bewaarde zoekopdrachten",
+    "Your first visit: this page shows the last {days} days.":
+        "Uw eerste bezoek: deze pagina toont de laatste {days} dagen.",
+    "What is new since {when} (your previous visit).": "Wat nieuw is sinds {when} (uw vorige bezoek).",
+    "Your organisations:": "Uw organisaties:",
+    "All organisations.": "Alle organisaties.",
+    "Sources failing": "Bronnen met storing",
+    "unhealthy": "gestoord",
+    "last success": "laatste succes",
+    "Calls of these sources may be missing below.": "Oproepen van deze bronnen kunnen hieronder ontbreken.",
+    "New calls": "Nieuwe oproepen",
+    "and {count} more": "en nog {count}",
+    "No new calls since then.": "Sindsdien geen nieuwe oproepen.",
+    "Closing within {days} days": "Sluit binnen {days} dagen",
+    "No call closes within {days} days.": "Geen oproep sluit binnen {days} dagen.",
+    "No deadline moved and no call cancelled since then.":
+        "Sindsdien is geen deadline verschoven en geen oproep geannuleerd.",
+    "None yet: filter the open calls, then save the search (it gets an Atom feed).":
+        "Nog geen: filter de open oproepen en bewaar de zoekopdracht (die krijgt een Atom-feed).",
     "Page not found.": "Pagina niet gevonden.",
     "Something went wrong": "Er ging iets mis",
     "Skip to content": "Naar de inhoud",
@@ -185,10 +203,14 @@ def translate(lang: str, text: str, **values: object) -> str:
     return template.format(**values) if values else template
 
 
-def pick_language(request: Request) -> str:
+def pick_language(request: Request, *, default: str | None = None) -> str:
+    """``?lang=``, else ``default`` (a company's own language on its pages), else the cookie, else
+    ``Accept-Language``, else English."""
     asked = request.query_params.get("lang")
     if asked in LANGUAGES:
         return asked
+    if default in LANGUAGES:
+        return default  # type: ignore[return-value]
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in LANGUAGES:
         return cookie

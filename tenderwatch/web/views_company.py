@@ -1,5 +1,6 @@
 """Company pages reached from a digest: preferences (signed, expiring link) and the RFC 8058
-one-click unsubscribe endpoint.
+one-click unsubscribe endpoint. They speak the company's language (its profile's ``language``, as
+its digests do), unless the reader picks the other with ``?lang=``.
 
 A forged, altered, expired or wrong-purpose token changes nothing and gets a page saying why.
 The one-click endpoint carries no CSRF token by design: mail providers POST
@@ -65,7 +66,7 @@ def preferences_page(request: Request) -> Response:
             "saved": request.query_params.get("saved") == "1", "errors": [],
             "token": request.path_params["token"],
             "calendar_url": f"{web.site_url}/calendar/company/{calendar_token(web.secret, key)}.ics",
-        })
+        }, lang=company.language)
 
 
 def _validated(form: FormData, areas: set[str], orgs: set[str]) -> tuple[dict[str, object], list[str]]:
@@ -113,7 +114,7 @@ async def preferences_save(request: Request) -> Response:
                     "organisations": [(o.code, o.name) for o in web.config.organisations], "saved": False,
                     "errors": errors, "token": request.path_params["token"],
                     "calendar_url": f"{web.site_url}/calendar/company/{calendar_token(web.secret, key)}.ics",
-                }, 400)
+                }, 400, lang=company.language)
             if form.get("action") == "resubscribe":
                 company.unsubscribed_at = None
             else:
@@ -135,7 +136,8 @@ def unsubscribe_page(request: Request) -> Response:
         company = _company(session, key)
         if company is None:
             return _refuse(request, "This link is not valid.")
-        return render(request, "unsubscribe.html", {"company": company, "done": company.unsubscribed_at is not None})
+        return render(request, "unsubscribe.html", {"company": company, "done": company.unsubscribed_at is not None},
+                      lang=company.language)
 
 
 async def unsubscribe_one_click(request: Request) -> Response:
@@ -159,7 +161,7 @@ async def unsubscribe_one_click(request: Request) -> Response:
             if company.unsubscribed_at is None:
                 company.unsubscribed_at = datetime.now(UTC)
                 company.updated_at = company.unsubscribed_at
-            return render(request, "unsubscribe.html", {"company": company, "done": True})
+            return render(request, "unsubscribe.html", {"company": company, "done": True}, lang=company.language)
 
     return await run_in_threadpool(apply)
 

@@ -19,7 +19,7 @@ from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company, SavedSearch, User
 from tenderwatch.web import i18n, queries, users
 from tenderwatch.web.app import render, state
-from tenderwatch.web.security import read_form, require_role, safe_next
+from tenderwatch.web.security import current_user, read_form, require_role, safe_next
 
 ILO_ROLES = ("ilo", "admin")
 
@@ -63,10 +63,23 @@ async def logout(request: Request) -> Response:
 
 @require_role(*ILO_ROLES)
 def ilo_home(request: Request) -> Response:
+    """The ILO's morning page: new since the last visit, closing soon, changes, failing sources, searches."""
+    from tenderwatch.web.ilo_home import CLOSING_DAYS, FIRST_VISIT_DAYS, build_home
+    from tenderwatch.web.views_public import change_sentence
+
     web = state(request)
+    user = current_user(request)
+    assert user is not None  # require_role
+    lang = i18n.pick_language(request)
+
+    def when(dt: Any) -> str:
+        return i18n.format_when(dt, lang, web.config.settings.timezone)
+
     with session_scope(web.engine) as session:
-        searches = list(session.scalars(select(SavedSearch).order_by(SavedSearch.title)))
-        return render(request, "ilo_home.html", {"searches": searches})
+        home = build_home(session, int(user["id"]), now=web.now(), tz=web.tz)
+        changes = [(n, change_sentence(c, lang, when)) for c, n in home.changes]
+        return render(request, "ilo_home.html", {"home": home, "changes": changes, "closing_days": CLOSING_DAYS,
+                                                 "first_days": FIRST_VISIT_DAYS})
 
 
 def matching_companies(request: Request) -> tuple[Any, list[tuple[Company, list[Any]]]]:

@@ -175,18 +175,18 @@ def test_preferences_then_one_click_unsubscribe(drive, live_url, seeded, engine,
 
     def scenario(browser) -> None:  # type: ignore[no-untyped-def]
         page = new_page(browser)
-        page.goto(f"{live_url}/preferences/{token}")
-        assert page.locator("h1").inner_text() == "Your alert preferences"
+        page.goto(f"{live_url}/preferences/{token}")  # Twente Precision's profile is in Dutch: so is its page
+        assert page.locator("h1").inner_text() == "Uw attenderingsvoorkeuren"
         page.uncheck("#area-materials")
         page.check("#area-vacuum")
         page.fill("#keywords", "bellows\nvacuum vessel")
         page.check("#freq-daily")
         shot(page, "preferences")
-        page.get_by_role("button", name="Save preferences").click()
-        assert page.get_by_role("status").first.inner_text() == "Your preferences are saved."
+        page.get_by_role("button", name="Voorkeuren opslaan").click()
+        assert page.get_by_role("status").first.inner_text() == "Uw voorkeuren zijn opgeslagen."
         seen["saved"] = _company(engine, "twente-precision")
-        page.get_by_role("button", name="Unsubscribe from all Tenderwatch mail").click()
-        assert "You are unsubscribed" in page.locator("main").inner_text()
+        page.get_by_role("button", name="Afmelden voor alle Tenderwatch-mail").click()
+        assert "U bent afgemeld" in page.locator("main").inner_text()
         shot(page, "unsubscribed")
 
     drive(scenario)
