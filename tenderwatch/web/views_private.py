@@ -71,13 +71,9 @@ def ilo_home(request: Request) -> Response:
     user = current_user(request)
     assert user is not None  # require_role
     lang = i18n.pick_language(request)
-
-    def when(dt: Any) -> str:
-        return i18n.format_when(dt, lang, web.config.settings.timezone)
-
     with session_scope(web.engine) as session:
         home = build_home(session, int(user["id"]), now=web.now(), tz=web.tz)
-        changes = [(n, change_sentence(c, lang, when)) for c, n in home.changes]
+        changes = [(n, change_sentence(c, lang, web.config.settings.timezone)) for c, n in home.changes]
         return render(request, "ilo_home.html", {"home": home, "changes": changes, "closing_days": CLOSING_DAYS,
                                                  "first_days": FIRST_VISIT_DAYS})
 
