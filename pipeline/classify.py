@@ -323,14 +323,23 @@ class Classifier:
                 tags.append(tag)
                 weights.setdefault(area, []).append(weight)
 
-        for code in cpv_codes or []:
+        # CPV codes are one signal per area: the strongest code counts (the main, first code fully,
+        # the others by cpv_secondary), the rest are listed as evidence only
+        cpv_best: dict[str, float] = {}
+        for position, code in enumerate(cpv_codes or []):
             found = self.cpv_areas(code)
             if found is None:
                 continue
             prefix, areas = found
             weight = tax.cpv_weight * tax.cpv_specificity[min(len(prefix), 5) - 2]
+            if position:
+                weight *= tax.cpv_secondary
             for area in areas:
-                add(area, weight, f"cpv:{code}")
+                evidence.setdefault(area, []).append(f"cpv:{code}")
+                cpv_best[area] = max(cpv_best.get(area, 0.0), weight)
+        for area, weight in cpv_best.items():
+            alone_only[area] = False
+            weights.setdefault(area, []).append(weight)
 
         for name, text, base in (("title", title, tax.title_weight),
                                  ("description", description, tax.description_weight)):

@@ -313,6 +313,8 @@ class TaxonomyConfig(Strict):
     cpv_weight: float = Field(default=0.8, ge=0, le=1)
     weak_factor: float = Field(default=0.5, ge=0, le=1)
     """A weak keyword weighs this fraction of a strong one."""
+    cpv_secondary: float = Field(default=1.0, ge=0, le=1)
+    """Weight multiplier of a notice's CPV codes after the first (the main code)."""
     cpv_specificity: list[float] = Field(default=[0.3, 0.5, 0.7, 1.0], min_length=4, max_length=4)
     """Multiplier of cpv_weight by the length of the matching prefix: 2, 3, 4, 5+ digits."""
     relative_threshold: float = Field(default=0.0, ge=0, le=1)
