@@ -45,25 +45,20 @@ Why it is built this way:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from pipeline.morphology import compound, fold, key
 from pipeline.records import AreaScore
 from tenderwatch.config.models import TaxonomyConfig
 
 if TYPE_CHECKING:
     from tenderwatch.config import Config
 
-_COMBINING = re.compile(r"[\u0300-\u036f]")
 _TOKEN = re.compile(r"[^\W_]+")
-_SUFFIXES = (
-    "ungen", "ingen", "ions", "ies", "ung", "ing", "ion", "es", "en", "er", "e", "s", "i", "a", "o", "y", "n",
-)
-_MIN_STEM = 4
 _CACHE_LIMIT = 200_000
 
 STRONG, WEAK, NEGATIVE, ALONE = "strong", "weak", "negative", "alone"
@@ -78,33 +73,9 @@ _ISO639_2 = {"eng": "en", "fra": "fr", "fre": "fr", "deu": "de", "ger": "de", "n
              "ita": "it", "spa": "es"}
 
 
-def fold(text: str) -> str:
-    """Lower-case and strip accents so 'Kryostat', 'kryostat' and 'kryóstat' compare equal."""
-    text = text.casefold()
-    if text.isascii():
-        return text
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-
-
 def tokens(text: str) -> list[str]:
     """The folded words of a text (letters and digits; hyphens, slashes and dots separate)."""
     return _TOKEN.findall(fold(text))
-
-
-def stem(word: str) -> str:
-    """Strip up to two inflection endings, keeping at least four characters.
-
-    Deliberately crude and language-neutral: it only has to map a keyword and the words of a
-    notice to the same key, and it is applied to both. Ambiguous short words use ``=exact``.
-    """
-    for _ in range(2):
-        for suffix in _SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
-                word = word[: -len(suffix)]
-                break
-        else:
-            break
-    return word
 
 
 @dataclass(frozen=True)
@@ -116,9 +87,13 @@ class _Rule:
 
 @dataclass
 class _Compiled:
+    languages: tuple[str, ...] = ()
+    """The languages whose rules the view holds (the notice's and the lingua franca, or all)."""
     exact: dict[str, list[_Rule]] = field(default_factory=dict)
-    stems: dict[str, list[_Rule]] = field(default_factory=dict)
-    phrases: dict[str, list[tuple[tuple[str, ...], _Rule]]] = field(default_factory=dict)
+    keys: dict[str, dict[str, list[_Rule]]] = field(default_factory=dict)
+    """language -> lemma key -> rules of that language's keywords."""
+    phrases: dict[str, dict[str, list[tuple[tuple[str, ...], _Rule]]]] = field(default_factory=dict)
+    """language -> first word's key -> (every word's key, rule)."""
     prefixes: list[tuple[str, _Rule]] = field(default_factory=list)
     suffixes: list[tuple[str, _Rule]] = field(default_factory=list)
     affix_re: re.Pattern[str] | None = None
@@ -126,9 +101,13 @@ class _Compiled:
     word_cache: dict[str, _WordEntry] = field(default_factory=dict)
 
 
-_WordEntry = tuple[str, tuple[_Rule, ...], tuple[_Rule, ...], tuple[tuple[tuple[str, ...], _Rule], ...], bool]
-"""A folded word in one view: (stem, rules, modifier rules, phrases starting with the stem, any of the three)."""
+_WordEntry = tuple[dict[str, str], tuple[_Rule, ...], tuple[_Rule, ...],
+                   tuple[tuple[str, tuple[str, ...], _Rule], ...], bool, str]
+"""A lower-cased word in one view: (its key per language, rules, modifier rules, phrases starting
+with it as (language, keys, rule), whether any of these three, the folded word)."""
 _ACTIVE = itemgetter(4)
+_FOLDED = itemgetter(5)
+_BLANK: _WordEntry = ({}, (), (), (), False, "")
 
 
 class Classifier:
@@ -191,6 +170,7 @@ class Classifier:
         for word, rule in self._all_rules:
             if langs is None or rule.lang in langs:
                 self._add(view, word, rule)
+        view.languages = tuple(sorted(set(view.keys) | set(view.phrases)))
         affixes = [p for p, _ in view.prefixes] + [s for s, _ in view.suffixes]
         view.affix_re = re.compile("|".join(map(re.escape, affixes))) if affixes else None
         view.context = frozenset(fold(w) for lang, words in self.taxonomy.context_words.items()
@@ -212,35 +192,48 @@ class Classifier:
         elif text.startswith("*") and not text.endswith("*"):
             view.suffixes.append((text[1:], rule))
         else:
-            words = tuple(stem(t) for t in _TOKEN.findall(text))
+            lang = rule.lang or LINGUA_FRANCA
+            words = tuple(key(t, lang) for t in _TOKEN.findall(text))
             if not words:
                 raise ValueError(f"taxonomy keyword {keyword!r} of area {rule.area!r} has no letters or digits")
             if len(words) == 1:
-                view.stems.setdefault(words[0], []).append(rule)
+                view.keys.setdefault(lang, {}).setdefault(words[0], []).append(rule)
             else:
-                view.phrases.setdefault(words[0], []).append((words, rule))
+                view.phrases.setdefault(lang, {}).setdefault(words[0], []).append((words, rule))
 
     @staticmethod
     def _word(view: _Compiled, word: str) -> _WordEntry:
-        """(stem, rules, modifier rules, phrases starting with the stem, whether any of these three) of a
-        folded word, computed once per distinct word and view.
+        """The entry (see ``_WordEntry``) of a lower-cased word, computed once per distinct word and view.
 
-        A compound's head decides: a ``word*`` rule (the modifier, "Beschleuniger-" in
-        "Beschleunigertunnel") becomes a modifier rule, weighed like a destination, when a strong
-        ``*word`` rule (the head, "-tunnel") or a strong rule for the whole word matches and none
-        of those is of the modifier's area. Negative modifiers ("Schoonmaak-" in
-        "Schoonmaakdiensten": cleaning is not civil) keep their veto.
+        The word is looked up by its lemma in each language of the view (``pipeline.morphology``).
+        A compound's head decides: the rules of a German or Dutch compound's modifier
+        ("Beschleuniger-" in "Beschleunigertunnel", or a ``word*`` rule) become modifier rules,
+        weighed like a destination, when a strong rule of its head ("-tunnel", or a ``*word``
+        rule) or of the whole word matches and none of those is of the modifier's area. Negative
+        modifiers ("Schoonmaak-" in "Schoonmaakdiensten": cleaning is not civil) keep their veto.
         """
         hit = view.word_cache.get(word)
         if hit is not None:
             return hit
-        key = stem(word)
-        rules: list[_Rule] = [*view.exact.get(word, ()), *view.stems.get(key, ())]
-        demoted: list[_Rule] = []
-        if view.affix_re is not None and view.affix_re.search(word):
+        folded = fold(word)
+        keys = {lang: key(word, lang) for lang in view.languages}
+        rules: list[_Rule] = list(view.exact.get(folded, ()))
+        for lang, k in keys.items():
+            rules += view.keys.get(lang, {}).get(k, ())
+        heads: list[_Rule] = []
+        modifiers: list[_Rule] = []
+        for lang in view.languages:
+            parts = compound(word, lang)
+            if parts is not None:
+                table = view.keys.get(lang, {})
+                modifiers += table.get(parts[0], ())
+                heads += table.get(parts[1], ())
+        if view.affix_re is not None and view.affix_re.search(folded):
             # the bare word counts too: 'vakuum*' matches "Vakuum" as well as "Vakuumkammer"
-            heads = [r for s, r in view.suffixes if word.endswith(s)]
-            modifiers = [r for p, r in view.prefixes if word.startswith(p)]
+            heads += [r for s, r in view.suffixes if folded.endswith(s)]
+            modifiers += [r for p, r in view.prefixes if folded.startswith(p)]
+        demoted: list[_Rule] = []
+        if heads or modifiers:
             decided = {r.area for r in [*rules, *heads] if r.kind == STRONG}
             if decided:
                 demoted = [r for r in modifiers if r.area not in decided and r.kind != NEGATIVE]
@@ -248,9 +241,10 @@ class Classifier:
             rules += modifiers + heads
         if len(view.word_cache) >= _CACHE_LIMIT:
             view.word_cache.clear()
-        unique, starts = tuple(dict.fromkeys(rules)), tuple(view.phrases.get(key, ()))
-        modifying = tuple(dict.fromkeys(demoted))
-        hit = view.word_cache[word] = (key, unique, modifying, starts, bool(unique or modifying or starts))
+        starts = tuple((lang, seq, rule) for lang, k in keys.items()
+                       for seq, rule in view.phrases.get(lang, {}).get(k, ()))
+        unique, modifying = tuple(dict.fromkeys(rules)), tuple(dict.fromkeys(demoted))
+        hit = view.word_cache[word] = (keys, unique, modifying, starts, bool(unique or modifying or starts), folded)
         return hit
 
     # ------------------------------------------------------------------ matching
@@ -263,29 +257,30 @@ class Classifier:
         ``DESTINATION`` (after a context word) or ``MODIFIER`` (a compound's modifier). Words of
         ``names`` (default: the classifier's organisation names) are blanked out first."""
         view = self._view(language)
-        words = _TOKEN.findall(fold(text))
+        raw = _TOKEN.findall(text.casefold())
+        cache, word = view.word_cache, self._word  # the cache hit inline: one call per new word, not per word
+        looked = list(map(cache.get, raw))
+        if None in looked:  # new words: computed once each (most texts reuse known words only)
+            looked = [hit if hit is not None else word(view, w) for hit, w in zip(looked, raw, strict=True)]
+        words = list(map(_FOLDED, looked))
         names = self._names if names is None else names
         if names and not names.keys().isdisjoint(words):
             words = _blank_names(words, names)
-        cache, word = view.word_cache, self._word  # the cache hit inline: one call per new word, not per word
-        looked = list(map(cache.get, words))
-        if None in looked:  # new words: computed once each (most texts reuse known words only)
-            looked = [hit if hit is not None else word(view, w) for hit, w in zip(looked, words, strict=True)]
+            looked = [entry if w else _BLANK for entry, w in zip(looked, words, strict=True)]
         # every word from the first context word after the first word on is in the DESTINATION role
         named = view.context.intersection(words[1:]) if len(words) > 1 else ()
         first_context = min(words.index(w, 1) for w in named) if named else len(words)
         # only words with a rule, a modifier rule or a phrase start can yield (most words have none)
         for i in compress(range(len(looked)), map(_ACTIVE, looked)):
-            _key, rules, demoted, starts, _ = looked[i]
+            _keys, rules, demoted, starts, _, _ = looked[i]
             role = DESTINATION if i >= first_context else PRODUCT
             for rule in rules:
                 yield i, 1, words[i], rule, role
             for rule in demoted:
                 yield i, 1, words[i], rule, MODIFIER
-            for seq, rule in starts:
+            for lang, seq, rule in starts:
                 n = len(seq)
-                if i + n <= len(looked) and looked[i + 1][0] == seq[1] and (
-                        n == 2 or all(looked[i + j][0] == seq[j] for j in range(2, n))):  # a phrase has 2+ words
+                if i + n <= len(looked) and all(looked[i + j][0].get(lang) == seq[j] for j in range(1, n)):
                     yield i, n, " ".join(words[i : i + n]), rule, role
 
     def cpv_areas(self, code: str) -> tuple[str, list[str]] | None:

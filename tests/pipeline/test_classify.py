@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.classify import Classifier, stem
+from pipeline.classify import Classifier
 from pipeline.evaluation import evaluate, load_classifier, load_part
+from pipeline.morphology import compound, key
 from tenderwatch.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,9 +155,19 @@ def test_buyer_and_organisation_names_never_decide(config: Config) -> None:
     assert Classifier.for_config(config).classify("Kältemaschinen für das Gebäude", None, [], "de")[0].id == "civil"
 
 
-def test_stemmer_maps_inflections_together() -> None:
-    assert stem("magnets") == stem("magnete") == stem("magneti") == stem("magnet")
-    assert stem("cavities") == stem("cavity")
+def test_lemmas_map_inflections_together_and_keep_other_words_apart() -> None:
+    assert key("magnets", "en") == key("magnet", "en")
+    assert key("cavities", "en") == key("cavity", "en")
+    assert key("magneten", "nl") == key("magneet", "nl")  # no suffix rule gets this one
+    assert key("Geräte".casefold(), "de") == key("gerät", "de")
+    assert key("détecteurs", "fr") == key("detecteurs", "fr")  # folded keywords meet accented words
+    assert key("routier", "fr") != key("router", "en") and key("transform", "en") != key("transformer", "en")
+
+
+def test_compound_heads_come_from_the_dictionary() -> None:
+    assert compound("beschleunigertunnel", "de") == (key("beschleuniger", "de"), key("tunnel", "de"))
+    assert compound("vacuümkamers", "nl")[1] == key("kamers", "nl")
+    assert compound("tunnel", "de") is None and compound("beschleunigertunnel", "en") is None
 
 
 def test_cli_classify_adds_technology_areas(config: Config, tmp_path: Path) -> None:

@@ -1,0 +1,94 @@
+"""Word keys for keyword matching: dictionary lemmas (simplemma) and German/Dutch compound heads.
+
+Why a library and not suffix rules: a language-neutral suffix stripper maps "routier" and "router",
+"transform" and "transformer", "lander" and "land", "domein" and "dome" to one stem, which made
+keywords fire on the wrong words; and it cannot undo "magneten" -> "magneet" or "Geräte" ->
+"Gerät". simplemma (a kept, offline, dictionary-based lemmatiser, MIT) gives the lemma of an
+inflected word in its own language, so a keyword and a notice word meet at their lemma.
+
+- ``key(word, lang)``: the folded lemma of a lower-cased word. The taxonomy's keywords are written
+  folded (no accents), which the dictionaries do not always know ("detecteurs"); a word the
+  dictionary does not know falls back to a light stripping of inflection endings (``stem``), so
+  "detecteurs" and "détecteurs" (lemma "détecteur") still meet.
+- ``compound(word, lang)``: for German and Dutch, the longest known word that ends a compound is
+  its head, the rest its modifier: "Beschleunigertunnel" -> ("beschleuniger", "tunnel"). The head
+  names the thing ("compound head decides", see ``pipeline.classify``).
+
+Both are cached per distinct word; classification caches per word as well, so a lemma is looked
+up once per word a run sees.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import simplemma
+
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+LANGUAGES = frozenset({"en", "fr", "de", "nl", "it", "es"})
+COMPOUND_LANGUAGES = frozenset({"de", "nl"})
+_SUFFIXES = (
+    "ungen", "ingen", "ions", "ies", "ung", "ing", "ion", "es", "en", "er", "e", "s", "i", "a", "o", "y", "n",
+)
+_MIN_STEM = 4
+MIN_HEAD, MIN_MODIFIER, MIN_COMPOUND = 4, 3, 8
+_LINKS = ("s", "-")
+"""Linking elements between a German or Dutch compound's modifier and head ("Strahlenschutz-s-...")."""
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents so 'Kryostat', 'kryostat' and 'kryóstat' compare equal."""
+    text = text.casefold()
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
+def stem(word: str) -> str:
+    """Strip up to two inflection endings, keeping at least four characters: the fallback for words
+    no dictionary knows (and for languages without one)."""
+    for _ in range(2):
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
+                word = word[: -len(suffix)]
+                break
+        else:
+            break
+    return word
+
+
+def _known(word: str, lang: str) -> bool:
+    return simplemma.is_known(word, lang) or (lang == "de" and simplemma.is_known(word.capitalize(), lang))
+
+
+@lru_cache(maxsize=200_000)
+def key(word: str, lang: str) -> str:
+    """The matching key of a lower-cased word of language ``lang``: its folded lemma when the
+    dictionary knows the word, else its folded stem."""
+    if lang in LANGUAGES and len(word) > 2 and not word.isdigit():
+        if lang == "de" and simplemma.is_known(word.capitalize(), lang):
+            word = word.capitalize()  # notice words come lower-cased; German nouns are capitalised
+        lemma = simplemma.lemmatize(word, lang=lang)
+        if lemma != word or _known(word, lang):
+            return fold(lemma)
+        word = word.casefold()
+    return stem(fold(word))
+
+
+@lru_cache(maxsize=200_000)
+def compound(word: str, lang: str) -> tuple[str, str] | None:
+    """(modifier key, head key) of a German or Dutch compound whose head the dictionary knows, the
+    longest such head; None for a short word, another language or no known head."""
+    if lang not in COMPOUND_LANGUAGES or len(word) < MIN_COMPOUND or not word.isalpha():
+        return None
+    for i in range(MIN_MODIFIER, len(word) - MIN_HEAD + 1):
+        head = word[i:]
+        if _known(head, lang):
+            modifier = word[:i]
+            for link in _LINKS:
+                if modifier.endswith(link) and len(modifier) > MIN_MODIFIER:
+                    modifier = modifier[: -len(link)]
+            return key(modifier, lang), key(head, lang)
+    return None
