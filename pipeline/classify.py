@@ -51,6 +51,7 @@ from itertools import compress
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from pipeline.cpv import vocabulary
 from pipeline.morphology import compound, fold, key
 from pipeline.records import AreaScore
 from tenderwatch.config.models import TaxonomyConfig
@@ -124,11 +125,16 @@ class Classifier:
                 for lang, words in table.items():
                     for word in words:
                         self._all_rules.append((word, _Rule(area.id, kind, lang)))
+        self._cpv = {prefix.rstrip("0").ljust(2, "0"): areas for prefix, areas in taxonomy.cpv.items()}
+        self._cpv_lengths = sorted({len(k) for k in self._cpv}, reverse=True)
+        if taxonomy.cpv_vocabulary:  # the official CPV labels of reviewed branches, as keywords
+            terms = vocabulary(taxonomy.cpv_vocabulary, lambda code: (self.cpv_areas(code) or ("", []))[1])
+            for area, table in terms.items():
+                for lang, words in table.items():
+                    self._all_rules += [(word, _Rule(area, STRONG, lang)) for word in words]
         self._languages = {r.lang for _, r in self._all_rules} | set(taxonomy.context_words)
         self._views: dict[str | None, _Compiled] = {}
         self._view(None)  # compile every rule now, so a bad keyword fails at start-up
-        self._cpv = {key.rstrip("0").ljust(2, "0"): areas for key, areas in taxonomy.cpv.items()}
-        self._cpv_lengths = sorted({len(k) for k in self._cpv}, reverse=True)
         self._areas = {a.id for a in taxonomy.areas}
         self._exclusive = frozenset(a.id for a in taxonomy.areas if a.exclusive)
         self.names = tuple(names)

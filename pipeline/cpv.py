@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import io
+import re
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from lxml import etree
 LANGUAGES = ("en", "fr", "de", "nl", "it", "es")
 DATA = Path(__file__).resolve().parent / "data" / "cpv_labels.tsv.gz"
 _KEY = "code|name|cpv."
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 
 @cache
@@ -46,6 +49,56 @@ def cpv_label(code: str, language: str = "en") -> str | None:
         return None
     index = LANGUAGES.index(language) if language in LANGUAGES else 0
     return found[index] or found[0] or None
+
+
+_CONJUNCTIONS = {"en": ("and", "or"), "fr": ("et", "ou"), "de": ("und", "oder"), "nl": ("en", "of"),
+                 "it": ("e", "ed", "o"), "es": ("y", "e", "o", "u")}
+MAX_TERM_WORDS = 4
+
+
+def label_terms(label: str, language: str) -> list[str]:
+    """The terms a label gives: the whole label when it is short, and its coordinated parts of at
+    least two words ("Pumps and compressors" -> none of one word; "Vacuum pumps" -> itself;
+    "Spacecraft, satellites and launch vehicles" -> "launch vehicles"). Words in brackets are
+    dropped. A lone word cut from a list is too vague to stand for the code."""
+    text = re.sub(r"\([^)]*\)", " ", label)
+    words = text.split()
+    out: list[str] = []
+    if 1 <= len(_WORD.findall(text)) <= MAX_TERM_WORDS and "," not in text and not (
+            set(map(str.casefold, words)) & set(_CONJUNCTIONS.get(language, ()))):
+        out.append(" ".join(_WORD.findall(text)))
+    conjunctions = "|".join(_CONJUNCTIONS.get(language, ()))
+    splitter = rf"[,;:]|\b(?:{conjunctions})\b" if conjunctions else r"[,;:]"
+    for part in re.split(splitter, text, flags=re.IGNORECASE):
+        found = _WORD.findall(part)
+        if 2 <= len(found) <= MAX_TERM_WORDS:
+            out.append(" ".join(found))
+    return list(dict.fromkeys(out))
+
+
+def vocabulary(prefixes: Iterable[str], areas_of: Callable[[str], list[str] | None],
+               languages: Iterable[str] = LANGUAGES) -> dict[str, dict[str, list[str]]]:
+    """Area -> language -> terms, from the official labels of every code under ``prefixes``
+    (``areas_of(code)`` gives a code's areas by the reviewed table). A term that codes of different
+    areas share is left out: it cannot say which area a notice is."""
+    wanted = tuple(p.rstrip("0") or p for p in prefixes)
+    found: dict[tuple[str, str], set[tuple[str, ...]]] = {}
+    for code, names in labels().items():
+        if not code.startswith(wanted):
+            continue
+        areas = areas_of(code)
+        if not areas:
+            continue
+        for lang, name in zip(LANGUAGES, names, strict=True):
+            if lang in languages and name:
+                for term in label_terms(name, lang):
+                    found.setdefault((lang, term.casefold()), set()).add(tuple(areas))
+    out: dict[str, dict[str, list[str]]] = {}
+    for (lang, term), area_sets in sorted(found.items()):
+        if len(area_sets) == 1:
+            for area in next(iter(area_sets)):
+                out.setdefault(area, {}).setdefault(lang, []).append(term)
+    return out
 
 
 def read_sdk_labels(sdk: Path, language: str) -> dict[str, str]:

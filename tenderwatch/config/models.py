@@ -313,6 +313,9 @@ class TaxonomyConfig(Strict):
     cpv_weight: float = Field(default=0.8, ge=0, le=1)
     weak_factor: float = Field(default=0.5, ge=0, le=1)
     """A weak keyword weighs this fraction of a strong one."""
+    cpv_vocabulary: list[str] = []
+    """CPV prefixes whose official labels (``pipeline/data/cpv_labels.tsv.gz``, six languages) become
+    keywords of the areas the ``cpv`` table gives them (``pipeline.cpv.vocabulary``)."""
     cpv_secondary: float = Field(default=1.0, ge=0, le=1)
     """Weight multiplier of a notice's CPV codes after the first (the main code)."""
     cpv_specificity: list[float] = Field(default=[0.3, 0.5, 0.7, 1.0], min_length=4, max_length=4)
@@ -330,6 +333,9 @@ class TaxonomyConfig(Strict):
         ids = {a.id for a in self.areas}
         if len(ids) != len(self.areas):
             raise ValueError("duplicate area id")
+        for prefix in self.cpv_vocabulary:
+            if not re.fullmatch(r"\d{2,8}", prefix):
+                raise ValueError(f"cpv_vocabulary prefix {prefix!r} must be 2 to 8 digits")
         for prefix, areas in self.cpv.items():
             if not re.fullmatch(r"\d{2,8}", prefix):
                 raise ValueError(f"cpv prefix {prefix!r} must be 2 to 8 digits")
