@@ -52,14 +52,14 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from pipeline.cpv import vocabulary
-from pipeline.morphology import compound, fold, key
+from pipeline.morphology import compound, fold, key, known
 from pipeline.records import AreaScore
 from tenderwatch.config.models import TaxonomyConfig
 
 if TYPE_CHECKING:
     from tenderwatch.config import Config
 
-_TOKEN = re.compile(r"[^\W_]+")
+_TOKEN = re.compile(r"[^\W\d_]+|\d+")
 _CACHE_LIMIT = 200_000
 
 STRONG, WEAK, NEGATIVE, ALONE = "strong", "weak", "negative", "alone"
@@ -90,6 +90,8 @@ class _Rule:
 class _Compiled:
     languages: tuple[str, ...] = ()
     """The languages whose rules the view holds (the notice's and the lingua franca, or all)."""
+    own: str | None = None
+    """The notice's language (None: unknown, every language's rules)."""
     exact: dict[str, list[_Rule]] = field(default_factory=dict)
     keys: dict[str, dict[str, list[_Rule]]] = field(default_factory=dict)
     """language -> lemma key -> rules of that language's keywords."""
@@ -177,6 +179,7 @@ class Classifier:
             if langs is None or rule.lang in langs:
                 self._add(view, word, rule)
         view.languages = tuple(sorted(set(view.keys) | set(view.phrases)))
+        view.own = language
         affixes = [p for p, _ in view.prefixes] + [s for s, _ in view.suffixes]
         view.affix_re = re.compile("|".join(map(re.escape, affixes))) if affixes else None
         view.context = frozenset(fold(w) for lang, words in self.taxonomy.context_words.items()
@@ -222,7 +225,12 @@ class Classifier:
         if hit is not None:
             return hit
         folded = fold(word)
-        keys = {lang: key(word, lang) for lang in view.languages}
+        own = view.own
+        keys = {lang: key(word, lang, own is not None and lang != own) for lang in view.languages}
+        if own is not None and own != LINGUA_FRANCA and len(word) > 3 and known(word, own):
+            # a word of the notice's own language is read with its rules only: French "mission",
+            # Italian "bar" or Dutch "transport" are not the English words they look like
+            keys.pop(LINGUA_FRANCA, None)
         rules: list[_Rule] = list(view.exact.get(folded, ()))
         for lang, k in keys.items():
             rules += view.keys.get(lang, {}).get(k, ())
@@ -360,6 +368,11 @@ class Classifier:
                 add(rule.area, weight, f"{name}:{words}", rule.kind == ALONE)
 
         scored: list[AreaScore] = []
+        for area in self._exclusive & weights.keys():
+            # a description lists ancillary duties ("transport, installation and training"): an
+            # exclusive area (services) needs the title or a CPV code to say so
+            if all(tag.startswith("description:") for tag in evidence[area]):
+                del weights[area]
         for area, ws in weights.items():
             miss = 1.0
             for w in ws:

@@ -64,9 +64,15 @@ def _known(word: str, lang: str) -> bool:
 
 
 @lru_cache(maxsize=200_000)
-def key(word: str, lang: str) -> str:
+def key(word: str, lang: str, strict: bool = False) -> str:
     """The matching key of a lower-cased word of language ``lang``: its folded lemma when the
-    dictionary knows the word, else its folded stem."""
+    dictionary knows the word, else its folded stem (``strict``: the folded word itself, for a
+    word read with another language's rules, where stripping endings only invents matches:
+    Italian "roveri" is no English "rover")."""
+    if lang == "en" and word.endswith(("ing", "ings")):
+        # English gerunds name things in notices ("cleaning", "machining", "building"): the
+        # dictionary would make them verbs ("clean", "machine", "build") and join unrelated words
+        return fold(word.removesuffix("s"))
     if lang in LANGUAGES and len(word) > 2 and not word.isdigit():
         if lang == "de" and simplemma.is_known(word.capitalize(), lang):
             word = word.capitalize()  # notice words come lower-cased; German nouns are capitalised
@@ -74,7 +80,13 @@ def key(word: str, lang: str) -> str:
         if lemma != word or _known(word, lang):
             return fold(lemma)
         word = word.casefold()
-    return stem(fold(word))
+    return fold(word) if strict else stem(fold(word))
+
+
+def known(word: str, lang: str) -> bool:
+    """Whether the dictionary of ``lang`` knows the lower-cased word (as written or, for German, as
+    a capitalised noun)."""
+    return lang in LANGUAGES and _known(word, lang)
 
 
 @lru_cache(maxsize=200_000)
