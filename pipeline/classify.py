@@ -130,10 +130,7 @@ class Classifier:
         self._cpv = {prefix.rstrip("0").ljust(2, "0"): areas for prefix, areas in taxonomy.cpv.items()}
         self._cpv_lengths = sorted({len(k) for k in self._cpv}, reverse=True)
         if taxonomy.cpv_vocabulary:  # the official CPV labels of reviewed branches, as keywords
-            terms = vocabulary(taxonomy.cpv_vocabulary, lambda code: (self.cpv_areas(code) or ("", []))[1])
-            for area, table in terms.items():
-                for lang, words in table.items():
-                    self._all_rules += [(word, _Rule(area, STRONG, lang)) for word in words]
+            self._all_rules += self._vocabulary_rules(taxonomy.cpv_vocabulary)
         self._languages = {r.lang for _, r in self._all_rules} | set(taxonomy.context_words)
         self._views: dict[str | None, _Compiled] = {}
         self._view(None)  # compile every rule now, so a bad keyword fails at start-up
@@ -143,6 +140,25 @@ class Classifier:
         self._names: dict[str, list[tuple[str, ...]]] = {}
         for name in self.names:
             self._add_name(self._names, name)
+
+    def _vocabulary_rules(self, prefixes: list[str]) -> list[tuple[str, _Rule]]:
+        """Strong rules from the official labels of the CPV branches ``prefixes``, except a term that
+        a hand-written rule of the same language gives to another area (the labels are not
+        reviewed one by one: French "Restauration" names error-monitoring equipment there)."""
+        hand: dict[tuple[str, tuple[str, ...]], set[str]] = {}
+        for word, rule in self._all_rules:
+            hand.setdefault(self._term_key(word, rule.lang), set()).add(rule.area)
+        out: list[tuple[str, _Rule]] = []
+        terms = vocabulary(prefixes, lambda code: (self.cpv_areas(code) or ("", []))[1])
+        for area, table in terms.items():
+            for lang, words in table.items():
+                out += [(word, _Rule(area, STRONG, lang)) for word in words
+                        if hand.get(self._term_key(word, lang), {area}) == {area}]
+        return out
+
+    @staticmethod
+    def _term_key(word: str, lang: str) -> tuple[str, tuple[str, ...]]:
+        return lang, tuple(key(t, lang or LINGUA_FRANCA) for t in _TOKEN.findall(fold(word.strip("=*"))))
 
     @classmethod
     def for_config(cls, config: Config) -> Classifier:

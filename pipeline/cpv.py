@@ -56,7 +56,7 @@ _CONJUNCTIONS = {"en": ("and", "or"), "fr": ("et", "ou"), "de": ("und", "oder"),
 MAX_TERM_WORDS = 4
 
 
-def label_terms(label: str, language: str) -> list[str]:
+def label_terms(label: str, language: str, fragments: bool = True) -> list[str]:
     """The terms a label gives: the whole label when it is short, and its coordinated parts of at
     least two words ("Pumps and compressors" -> none of one word; "Vacuum pumps" -> itself;
     "Spacecraft, satellites and launch vehicles" -> "launch vehicles"). Words in brackets are
@@ -67,6 +67,8 @@ def label_terms(label: str, language: str) -> list[str]:
     if 1 <= len(_WORD.findall(text)) <= MAX_TERM_WORDS and "," not in text and not (
             set(map(str.casefold, words)) & set(_CONJUNCTIONS.get(language, ()))):
         out.append(" ".join(_WORD.findall(text)))
+    if not fragments:
+        return out
     conjunctions = "|".join(_CONJUNCTIONS.get(language, ()))
     splitter = rf"[,;:]|\b(?:{conjunctions})\b" if conjunctions else r"[,;:]"
     for part in re.split(splitter, text, flags=re.IGNORECASE):
@@ -91,7 +93,7 @@ def vocabulary(prefixes: Iterable[str], areas_of: Callable[[str], list[str] | No
             continue
         for lang, name in zip(LANGUAGES, names, strict=True):
             if lang in languages and name:
-                for term in label_terms(name, lang):
+                for term in label_terms(name, lang, fragments=False):  # whole labels: fragments are vague
                     found.setdefault((lang, term.casefold()), set()).add(tuple(areas))
     out: dict[str, dict[str, list[str]]] = {}
     for (lang, term), area_sets in sorted(found.items()):
