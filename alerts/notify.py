@@ -43,7 +43,7 @@ from pipeline.values import ValueBands
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Delivery, Ilo, Notice, NoticeChange, Organisation
-from tenderwatch.health import unhealthy_sources
+from tenderwatch.health.verdicts import unhealthy_sources
 
 KIND = "ilo-notification"
 LOOKBACK = timedelta(days=14)

@@ -11,11 +11,13 @@ from typing import Any
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, NotConfigured
 from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.request import RequestFingerprinter
+from twisted.internet.error import ConnectionRefusedError as TxConnectionRefusedError
+from twisted.internet.error import DNSLookupError, NoRouteError
 
 
 class UrlRewriteMiddleware:
@@ -117,6 +119,14 @@ def retry_after_seconds(value: bytes | str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+UNREACHABLE = (CannotResolveHostError, DownloadConnectionRefusedError, DNSLookupError, TxConnectionRefusedError,
+               ConnectionRefusedError, NoRouteError)
+"""Faults a retry within the same crawl cannot cure: the host has no address, refuses connections or has no route.
+
+Retrying them with backoff only made a source that is down take half a minute to fail (a minute on
+a bad day, times every source); the next scheduled crawl is the retry."""
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retry, but waiting before each retry: ``Retry-After`` when the server gives one, else
     exponential backoff with jitter (``TENDERWATCH_RETRY_BASE_DELAY`` * 2^(attempt-1), at most
@@ -127,6 +137,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     run fails now with the reason (``tw_gave_up`` in the response's meta) and the next scheduled
     crawl tries again, instead of a crawl that sleeps for hours. The wait happens in
     ``process_request`` of the retried request, so it holds no download slot of other requests.
+    A host that cannot be reached at all (``UNREACHABLE``) is not retried: the request fails at once.
     """
 
     def __init__(self, settings: BaseSettings) -> None:
@@ -157,6 +168,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return new
 
     def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> Request | None:
+        if isinstance(exception, UNREACHABLE):
+            return None  # on to the request's errback, which records why
         new = super().process_exception(request, exception)
         if isinstance(new, Request):
             new.meta["tw_retry_delay"] = self._backoff(new.meta["retry_times"])

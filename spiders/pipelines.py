@@ -19,7 +19,7 @@ from scrapy.exceptions import DropItem
 from pipeline.ingest import Ingestor
 from pipeline.normalise import normalise
 from pipeline.records import RawNotice
-from spiders.health import record_run
+from tenderwatch.health.runs import record_run
 
 
 class StorePipeline:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -14,6 +14,7 @@ from rich.table import Table
 
 from tenderwatch.cli import app, fail
 from tenderwatch.context import AppContext
+from tenderwatch.terminal import shown
 
 EXIT_LOCKED = 3
 
@@ -24,6 +25,8 @@ def _logging(app_ctx: AppContext, level: str) -> None:
     handler = RichHandler(console=app_ctx.err, show_path=False, rich_tracebacks=True, markup=False)
     logging.basicConfig(level=level.upper(), format="%(message)s", datefmt="[%Y-%m-%d %H:%M:%S]",
                         handlers=[handler], force=True)
+    if logging.getLogger().level > logging.DEBUG:  # the schema check at start is not news at every cycle
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _operations(app_ctx: AppContext):  # type: ignore[no-untyped-def]
@@ -58,16 +61,7 @@ def run(
                 report = run_once(ops, progress=lambda what: status.update(f"{what}..."))
         except SchedulerLockedError as exc:
             fail(f"refusing to start: {exc}", EXIT_LOCKED)
-        table = Table(title="Cycle", title_justify="left")
-        for col in ("step", "result", "seconds"):
-            table.add_column(col)
-        colours = {"ok": "green", "empty": "yellow", "not due": "dim"}
-        for c in report.crawls:
-            text = c.status + (f": {c.message[:120]}" if c.status == "failed" and c.message else "")
-            table.add_row(f"crawl {c.source}", f"[{colours.get(c.status, 'red')}]{text}[/]", f"{c.seconds:.1f}")
-        for step, result in report.steps.items():
-            table.add_row(step, f"[{colours.get(result, 'red')}]{result}[/]", "")
-        app_ctx.console.print(table)
+        _print_cycle(app_ctx, report)
         if report.failed:
             raise typer.Exit(1)
         return
@@ -80,6 +74,29 @@ def run(
     except SchedulerLockedError as exc:
         fail(f"refusing to start: {exc}", EXIT_LOCKED)
     raise typer.Exit(code)
+
+
+def _print_cycle(app_ctx: AppContext, report: Any) -> None:
+    """The cycle's summary: every reason whole, wrapped to the terminal (a cut reason hides the cause)."""
+    table = Table(title="Cycle", title_justify="left")
+    table.add_column("step", no_wrap=True)
+    table.add_column("seconds", justify="right", no_wrap=True)
+    table.add_column("result", overflow="fold", ratio=1)
+    colours = {"ok": "green", "empty": "yellow", "not due": "dim"}
+    for c in report.crawls:
+        text = c.status + (f": {c.message}" if c.status == "failed" and c.message else "")
+        table.add_row(f"crawl {shown(c.source)}", f"{c.seconds:.1f}",
+                      f"[{colours.get(c.status, 'red')}]{shown(text)}[/]")
+    for step, result in report.steps.items():
+        table.add_row(step, "", f"[{colours.get(result, 'red')}]{shown(result)}[/]")
+    app_ctx.console.print(table)
+    if report.health:
+        down = [c.source for c in report.health if not c.healthy]
+        up = [c.source for c in report.health if c.healthy]
+        parts = ([f"{len(down)} turned unhealthy ({', '.join(down)})"] if down else []) + \
+            ([f"{len(up)} recovered ({', '.join(up)})"] if up else [])
+        app_ctx.console.print(shown(f"health: {'; '.join(parts)}; one mail to "
+                                     f"{app_ctx.config.settings.mail.admin_address}"), soft_wrap=False)
 
 
 @app.command("jobs")

@@ -149,7 +149,7 @@ def _check_source_options(path: Path, sources: list[SourceConfig], raw: Any, pro
 
 def _schedule_problems(schedule: Any, floor: int, where: str) -> list[str]:
     """A crawl schedule must not run more often than the politeness floor (cron expressions included)."""
-    from scheduler import shortest_gap_minutes
+    from tenderwatch.config.schedules import shortest_gap_minutes
 
     gap = shortest_gap_minutes(schedule)
     if gap >= floor:

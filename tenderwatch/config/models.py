@@ -130,6 +130,8 @@ class CrawlSettings(Strict):
     download_maxsize_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     download_timeout_seconds: int = Field(default=60, ge=1)
     crawl_time_limit_seconds: int = Field(default=1800, ge=10)
+    max_concurrent_crawls: int = Field(default=4, ge=1, le=32)
+    """Crawl child processes at once (``run --once`` and the scheduler): each is a Python process of its own."""
     contact: str = "ilo-net@example.org"
     """Contact address put in the User-Agent so site owners can reach us."""
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from tenderwatch.db.models import Ilo, Notice, NoticeChange, Organisation, SavedSearch, Source, TechnologyArea, User
-from tenderwatch.health import unhealthy_sources
+from tenderwatch.health.verdicts import unhealthy_sources
 from tenderwatch.web import queries
 
 VISIT_GAP = timedelta(minutes=30)

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from alerts.health import check_health
 from spiders.runner import crawl_async
 from tenderwatch.config import Config
-from tenderwatch.health import check_health
 from tenderwatch.loopback import FIXTURES, FixtureServer
 from tests.conftest import deferred_test
 from tests.reliability.figures import Figures

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +14,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine
 
-from scheduler import Operations
+from scheduling.jobs import Operations
 from tenderwatch.config import Config, load_config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.sync import sync_config
@@ -66,6 +69,30 @@ def make_ops(engine: Engine, db_url: str) -> Callable[..., Operations]:
         return Operations(config, engine, db_url, **kwargs)
 
     return build
+
+
+REFUSED = "Connection was refused by other side: 111: Connection refused."
+"""How a refused connection reads in a crawl run's problems."""
+
+
+def refuse_everything() -> dict[str, str]:
+    """A URL rewrite sending every request to a loopback port nothing listens on: each is refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    return {"https://": f"http://127.0.0.1:{port}/https/", "http://": f"http://127.0.0.1:{port}/http/"}
+
+
+def health_mails(outbox: Path) -> list[email.message.EmailMessage]:
+    """The administrator's health mails in an outbox folder, oldest first."""
+    mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+             for p in sorted(outbox.rglob("*.eml"))]
+    return [m for m in mails if m["X-Tenderwatch-Kind"] == "health"]  # type: ignore[misc]
+
+
+def body_of(mail: email.message.EmailMessage) -> str:
+    """A text mail's body with plain newlines (the outbox keeps the wire's CRLF)."""
+    return str(mail.get_content()).replace("\r\n", "\n")
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from scheduler import lock_status
+from scheduling.lock import lock_status
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Delivery

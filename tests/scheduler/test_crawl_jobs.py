@@ -12,19 +12,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
-from scheduler import (
-    INTERRUPTED,
-    KILL_GRACE_SECONDS,
-    POLL_SECONDS,
-    TIME_LIMIT,
-    Operations,
-    Scheduler,
-    lock_status,
-    run_cycle,
-)
+from scheduling.cycle import run_cycle
+from scheduling.jobs import Operations
+from scheduling.lock import lock_status
+from scheduling.service import Scheduler
+from scheduling.supervise import KILL_GRACE_SECONDS, POLL_SECONDS
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import CrawlRun, Delivery, Notice, Source
+from tenderwatch.health.runs import INTERRUPTED, TIME_LIMIT
 from tenderwatch.loopback import FixtureServer
 from tests.scheduler.conftest import listing_source, wait_for
 

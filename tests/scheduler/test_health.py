@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import email
 import email.policy
+import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from scheduler import Operations
+from alerts.health import check_health
+from scheduling.jobs import Operations
 from spiders.runner import crawl_async
 from tenderwatch.config import Config
 from tenderwatch.config.models import HealthSettings
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import CrawlRun, Delivery, Source
-from tenderwatch.health import evaluate, unhealthy_sources
+from tenderwatch.health.rules import evaluate
+from tenderwatch.health.runs import record_run
+from tenderwatch.health.verdicts import unhealthy_sources
 from tenderwatch.loopback import FixtureServer
 from tests.conftest import deferred_test
-from tests.scheduler.conftest import listing_source
+from tests.scheduler.conftest import body_of, health_mails, listing_source
 
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
 EMPTY_PAGE = b"<html><body><ul></ul><p>Our new site is coming soon</p></body></html>"
@@ -96,3 +101,30 @@ async def test_a_source_that_turns_empty_gives_one_alert_and_one_recovery_notice
     assert all(str(m["To"]) == cfg.settings.mail.admin_address for m in health)
     unhealthy = next(m for m in health if "unhealthy" in str(m["Subject"]))
     assert f"no notices in the last {k} runs" in unhealthy.get_content()
+
+
+def test_checks_racing_each_other_report_every_change_exactly_once(
+        configure: Callable[..., Config], engine: Engine, tmp_path: Path) -> None:
+    """The health job, a check after a crawl and ``run --once`` may overlap: each change is claimed by one of them."""
+    names = ["a", "b", "c"]
+    cfg = configure(sources=[listing_source(name, f"{name}/list.html") for name in names])
+    for name in names:
+        record_run(engine, cfg, name, datetime.now(UTC), "finished", {}, [f"listing of {name} failed: HTTP 503"])
+    barrier = threading.Barrier(4)
+    found: list[list[str]] = []
+
+    def check(sources: list[str] | None) -> None:
+        barrier.wait()
+        found.append([c.source for c in check_health(engine, cfg, sources=sources)])
+
+    threads = [threading.Thread(target=check, args=(s,)) for s in (["a"], ["a", "b"], None, ["c", "b"])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(name for names_found in found for name in names_found) == names
+    bodies = [body_of(m) for m in health_mails(tmp_path / "outbox")]
+    assert sorted(name for body in bodies for name in names if f"\n{name} (CERN)\n" in body) == names
+    with session_scope(engine) as session:
+        assert len(session.scalars(select(Delivery).where(Delivery.kind == "health")).all()) == len(bodies)
+    assert check_health(engine, cfg) == []  # nothing left to report

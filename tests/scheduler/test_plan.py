@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler import last_fire_time, plan_jobs, shortest_gap_minutes
+from scheduling.plan import last_fire_time, plan_jobs
 from tenderwatch.config import Config, ConfigError
 from tenderwatch.config.models import Schedule
+from tenderwatch.config.schedules import shortest_gap_minutes
 from tests.scheduler.conftest import listing_source
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -54,7 +55,7 @@ def test_weekly_digest_is_monday_0700_amsterdam_across_both_dst_changes(config: 
 
 
 def test_daily_crawl_keeps_local_time_on_the_day_of_the_change(config: Config) -> None:
-    from scheduler import trigger_for
+    from scheduling.plan import trigger_for
 
     trigger = trigger_for(config.settings.crawl.default_schedule, config.settings.timezone)
     days = fire_times(trigger, datetime(2025, 3, 29, tzinfo=UTC), 3)
@@ -63,7 +64,7 @@ def test_daily_crawl_keeps_local_time_on_the_day_of_the_change(config: Config) -
 
 
 def test_interval_schedule_counts_real_time_through_the_change() -> None:
-    from scheduler import trigger_for
+    from scheduling.plan import trigger_for
 
     trigger = trigger_for(Schedule(interval_minutes=120), "Europe/Amsterdam")
     times = fire_times(trigger, datetime(2025, 3, 30, 0, 0, tzinfo=UTC), 3)
@@ -78,7 +79,7 @@ def test_shortest_gap_of_cron_and_interval() -> None:
 
 
 def test_last_fire_time_finds_this_weeks_digest() -> None:
-    from scheduler import trigger_for
+    from scheduling.plan import trigger_for
 
     trigger = trigger_for(Schedule(cron="0 7 * * mon"), "Europe/Amsterdam")
     monday_0900 = datetime(2025, 4, 7, 9, 0, tzinfo=AMS)

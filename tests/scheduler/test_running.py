@@ -19,16 +19,9 @@ import time_machine
 import yaml
 from sqlalchemy import Engine, func, select
 
-from scheduler import (
-    LOCK_NAME,
-    Operations,
-    Scheduler,
-    SchedulerLockedError,
-    acquire_lock,
-    lock_status,
-    release_lock,
-    stored_jobs,
-)
+from scheduling.jobs import Operations
+from scheduling.lock import LOCK_NAME, SchedulerLockedError, acquire_lock, lock_status, release_lock
+from scheduling.service import Scheduler, stored_jobs
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Delivery, SchedulerLock

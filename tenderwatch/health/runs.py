@@ -1,4 +1,8 @@
-"""Record one crawl run and update the source's run counters (read by the health rules)."""
+"""A crawl run as it ended: one ``crawl_runs`` row, and the source's counters the health rules read.
+
+The spiders record their own run when the crawl closes (``spiders.pipelines``); when a crawl child is
+killed or dies first, the scheduler records it for them with one of the finish reasons below.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,15 @@ from sqlalchemy import Engine, select
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import CrawlRun, Source
-from tenderwatch.health import INTERRUPTED_REASONS
 
-FAILED_REASONS = {"shutdown", "cancelled", "closespider_timeout", "killed"}
+INTERRUPTED = "shutdown"
+"""Finish reason of a crawl stopped because the scheduler stopped: not the source's fault."""
+TIME_LIMIT = "time limit"
+"""Finish reason of a crawl killed at ``settings.crawl.crawl_time_limit_seconds``."""
+CRASHED = "crashed"
+"""Finish reason of a crawl process that exited without recording its run."""
+INTERRUPTED_REASONS = {INTERRUPTED}
+"""Finish reasons that say nothing about the source: no streak changes, ignored by the health rules."""
 
 
 def spider_errors(stats: dict[str, Any]) -> int:
@@ -28,7 +38,7 @@ def run_status(finish_reason: str, stats: dict[str, Any], problems: list[str]) -
     """ok | empty | failed. A crawl whose callbacks raised or that fetched no page is failed, not just empty."""
     errors = spider_errors(stats)
     responses = stats.get("response_received_count", 0)
-    if finish_reason != "finished" or finish_reason in FAILED_REASONS:
+    if finish_reason != "finished":
         return "failed"
     if responses == 0 or stats.get("tenderwatch/listing_failed", 0):
         return "failed"
@@ -48,6 +58,7 @@ def _jsonable_stats(stats: dict[str, Any]) -> dict[str, Any]:
 
 def record_run(engine: Engine, config: Config, source_name: str, started_at: datetime, finish_reason: str,
                stats: dict[str, Any], problems: list[str]) -> CrawlRun:
+    """Store the run and bring the source's counters (streaks, last error, totals) up to date."""
     now = datetime.now(UTC)
     status = run_status(finish_reason, stats, problems)
     errors = [p for p in problems]
