@@ -42,6 +42,15 @@ def stored(engine: Engine, source: str) -> list[dict[str, Any]]:
     return sorted(out, key=lambda d: (d["reference"] or "", d["title"]))
 
 
+def notices_by_reference(engine: Engine) -> dict[str, Notice]:
+    """Every stored notice, detached, by reference (or title when it has none)."""
+    with session_scope(engine) as s:
+        rows = s.scalars(select(Notice)).all()
+        for n in rows:
+            s.expunge(n)
+    return {n.reference or n.title: n for n in rows}
+
+
 def last_run(engine: Engine, source: str) -> CrawlRun:
     with session_scope(engine) as s:
         run = s.scalars(select(CrawlRun).join(Source).where(Source.name == source).order_by(CrawlRun.id.desc())

@@ -21,7 +21,7 @@ from tenderwatch.db.models import Notice, NoticeSource, Source
 from tenderwatch.loopback import FixtureServer
 from tenderwatch.sync import sync_config
 from tests.conftest import deferred_test
-from tests.spiders.conftest import FAST, hosts_of, last_run
+from tests.spiders.conftest import FAST, hosts_of, last_run, notices_by_reference
 
 HOST = "esastar-publication-ext.sso.esa.int"
 ESA = ("esa-tenders", "esa-nonesa-tenders")
@@ -33,14 +33,6 @@ async def crawl_esa(config: Config, engine: Engine, server: FixtureServer) -> di
     crawlers = await crawl_async(config, engine, list(ESA), url_rewrite=server.rewrite_for(*hosts_of(src)),
                                  extra_settings=FAST)
     return {name: crawlers[name].stats.get_stats() for name in ESA}
-
-
-def notices(engine: Engine) -> dict[str, Notice]:
-    with session_scope(engine) as s:
-        rows = s.scalars(select(Notice)).all()
-        for n in rows:
-            s.expunge(n)
-    return {n.reference or n.title: n for n in rows}
 
 
 @deferred_test
@@ -64,7 +56,7 @@ async def test_both_endpoints_paged_by_offset_in_the_path_until_skip_reaches_tot
 @deferred_test
 async def test_intended_and_issued_esa_items(config: Config, engine: Engine, server: FixtureServer) -> None:
     await crawl_esa(config, engine, server)
-    found = notices(engine)
+    found = notices_by_reference(engine)
     intended = found["1-13892"]
     assert intended.notice_type == "prior_information"
     assert intended.title == "CRYOGENIC SORPTION COOLER FOR FUTURE SCIENCE MISSIONS - EXPRO+"
@@ -93,7 +85,7 @@ async def test_intended_and_issued_esa_items(config: Config, engine: Engine, ser
 async def test_non_esa_item_has_its_prime_and_price_range(config: Config, engine: Engine,
                                                           server: FixtureServer) -> None:
     await crawl_esa(config, engine, server)
-    found = notices(engine)
+    found = notices_by_reference(engine)
     item = found["26.ADSU.004"]
     assert item.organisation_id is not None and item.notice_type == "invitation_to_tender"
     assert item.buyer_name == "AIRBUS DEFENCE AND SPACE LIMITED"
@@ -122,7 +114,7 @@ async def test_status_codes_without_agreed_meaning_are_stored_as_they_come_and_c
         "tenderwatch/unmapped_notice_type/3": 1, "tenderwatch/unmapped_notice_type/5": 1,
         "tenderwatch/unmapped_notice_type/7": 1}
     assert non_esa["tenderwatch/unmapped_notice_type"] == 2
-    found = notices(engine)
+    found = notices_by_reference(engine)
     for ref, code in (("1-13858", "3"), ("1-13790", "5"), ("1-13560", "7"), ("26.GMVA.005", "3")):
         assert found[ref].raw["notice_type"] == code  # the code as it came
         assert found[ref].notice_type == "invitation_to_tender"  # the source's default, not a guess
@@ -149,13 +141,13 @@ async def test_calls_of_the_removed_esa_sources_keep_their_ids_or_are_linked(
                      "On-board anomaly detection with machine learning for platform subsystems"))
         ing.add(_old("esa-intended", "1-13880", "prior_information",
                      "High-power Ka-band travelling wave tube amplifier"))
-    before = notices(engine)
+    before = notices_by_reference(engine)
     with session_scope(engine) as s:  # what every command does first: config mirrored into the database
         sync_config(s, config)
 
     await crawl_esa(config, engine, server)
 
-    after = notices(engine)
+    after = notices_by_reference(engine)
     kept = after["1-13887"]
     assert kept.uid == before["1-13887"].uid  # the same notice: its id, page and history stay
     with session_scope(engine) as s:

@@ -15,7 +15,7 @@ from tenderwatch.loopback import FIXTURES, FixtureServer
 from tests.conftest import deferred_test
 from tests.spiders.conftest import FAST, hosts_of, last_run
 
-LISTING = "/industryportal.f4e.europa.eu/IP_PAGES/Open_Opportunities.aspx"
+LISTING = "/industryportal.f4e.europa.eu/f4e-calls"
 DETAIL = "/industryportal.f4e.europa.eu/IP_PAGES/Opportunity.aspx"
 
 
@@ -51,10 +51,10 @@ async def test_changed_row_fetches_only_its_detail_page(config: Config, engine: 
     await crawl_async(config, engine, ["f4e-opportunities"], url_rewrite=rewrite, http_cache_dir=cache,
                       extra_settings=FAST)
     server.reset()
-    page = (FIXTURES / LISTING.lstrip("/")).read_text(encoding="utf-8")
+    page = (FIXTURES / (LISTING.lstrip("/") + "__status-open")).read_text(encoding="utf-8")
     moved = page.replace("10/12/2026 12:00", "17/12/2026 12:00")  # CEI deadline extended
     assert moved != page
-    server.override(LISTING, body=moved.encode(), headers={"ETag": '"moved"'}, times=1)  # page 1 only
+    server.override(LISTING, body=moved.encode(), headers={"ETag": '"moved"'}, times=1)  # page 1 (asked first) only
     await crawl_async(config, engine, ["f4e-opportunities"], url_rewrite=rewrite, http_cache_dir=cache,
                       extra_settings=FAST)
     assert server.requests[DETAIL] == 1  # only the changed row's detail page
