@@ -90,7 +90,8 @@ class JsonSpider(RowSpider):
             self.problem_named("unreadable", f"{response.url}: not JSON ({exc})")
             return
         items = jmespath.search(opts.items, data)
-        if not isinstance(items, list):
+        listed = isinstance(items, list)
+        if not listed:
             self.problem_named("selector_empty/items", f"{response.url}: items path {opts.items!r} is not a list")
             items = []
         tally = PageTally([name for name, spec in opts.fields.items() if not spec.optional])
@@ -98,7 +99,7 @@ class JsonSpider(RowSpider):
             values = self.item_values(item, response.url)
             tally.saw(values)
             yield from self.emit(values, opts.detail, response.url)
-        if page == 1 or items:
+        if listed and (page == 1 or items):
             self.check_page(response.url, tally, rows_found=len(items), rows_expr=opts.items)
         received += len(items)
         total = self.total_of(data, response.url)

@@ -1,4 +1,4 @@
-"""``tenderwatch sources``: list the configured sources with their health, and test one on a page."""
+"""``tenderwatch sources``: list the configured sources with their health, test one on a page, check them live."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from tenderwatch.cli import app, fail
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import shown
 
-sources_app = typer.Typer(help="Configured sources: list them, test one on a page.", no_args_is_help=True)
+sources_app = typer.Typer(help="Configured sources: list them, test one on a page, check them live.",
+                          no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 
 
@@ -80,9 +81,11 @@ def sources_test(
         return
     if source.kind == "ted":
         fail("TED sources are tested with the TED tools, not on one page", 2)
-    from spiders.kinds.preview import fetch, preview, read_file
+    from spiders.kinds.preview import fetch_request, first_requests, preview, read_file
 
-    target = url or page_url or (source.start_urls[0] if source.start_urls else None)
+    engine = app_ctx.prepare_database()
+    firsts = first_requests(source, cfg, engine)  # the first page as a crawl asks for it (method, body)
+    target = url or page_url or (firsts[0].url if firsts else None)
     if target is None:
         fail(f"source {name!r} has no start URL: give --url, or --file with --as-url", 2)
         return
@@ -91,11 +94,13 @@ def sources_test(
         if file is not None:
             body = read_file(file)
         else:
-            body, content_type = fetch(target, cfg, cfg.settings.crawl.download_maxsize_bytes)
+            request = firsts[0].replace(url=target) if firsts and target.startswith(("http://", "https://")) \
+                else target
+            got = fetch_request(request, cfg, cfg.settings.crawl.download_maxsize_bytes)
+            body, content_type = got.body, got.content_type
     except (OSError, ValueError) as exc:
         fail(f"cannot read the page: {exc}")
         return
-    engine = app_ctx.prepare_database()
     result = preview(source, cfg, engine, target, body, content_type)
 
     table = Table(title=f"{name}: {len(result.notices)} notice(s) from {file or target}")
@@ -110,6 +115,10 @@ def sources_test(
         app_ctx.console.print(f"[yellow]warning:[/] notice {i}: required field '{field}' is missing")
     for problem in result.problems:
         app_ctx.console.print(f"[yellow]warning:[/] {shown(problem)}")
+    if result.unmapped:
+        app_ctx.console.print(f"[yellow]warning:[/] type code(s) not in the source's notice_types: "
+                              f"{shown(', '.join(result.unmapped))} (stored as they come, typed "
+                              f"{source.default_notice_type})")
     if result.pending_detail:
         app_ctx.console.print(f"[dim]{result.pending_detail} notice(s) show the listing's values only: "
                               "their detail pages would complete them[/]")
@@ -118,4 +127,65 @@ def sources_test(
         for link in result.follow[:20]:
             app_ctx.console.print(f"  [dim]{shown(link)}[/]", highlight=False)
     if not result.notices or result.missing or result.problems:
+        raise typer.Exit(1)
+
+
+@sources_app.command("check")
+def sources_check(
+    ctx: typer.Context,
+    names: Annotated[list[str] | None, typer.Argument(help="Source names (default: every enabled source).")]
+    = None,
+) -> None:
+    """Fetch each source's first page live, once and politely, and say what the configured selectors or paths
+    extract from it: reachable or not, how many notices, which required fields are missing, and when nothing is
+    extracted what the page is (size, title, a JavaScript application shell, top-level JSON keys). Then correct
+    the entry in config/sources.yaml and try it with 'tenderwatch sources test NAME'. Exits 1 unless every
+    source gives notices with all their required fields."""
+    app_ctx: AppContext = ctx.obj
+    cfg = app_ctx.config
+    chosen = []
+    for name in names or [s.name for s in cfg.sources if s.enabled]:
+        source = cfg.source(name)
+        if source is None:
+            fail(f"unknown source {name!r} (see 'tenderwatch sources list')", 2)
+            return
+        chosen.append(source)
+    from spiders.kinds.preview import Politeness, check_source
+
+    engine = app_ctx.prepare_database()
+    manners = Politeness(cfg)
+    out = app_ctx.console
+    good = bad = 0
+    for source in chosen:
+        head = f"[bold]{shown(source.name)}[/] ({source.kind}, {source.format})"
+        if source.kind == "ted":
+            out.print(f"{head}: not checked here (the TED search API: 'tenderwatch crawl {shown(source.name)}' "
+                      "shows its runs)")
+            continue
+        for check in check_source(source, cfg, engine, manners):
+            out.print(f"{head} {shown(check.url)}", highlight=False)
+            if not check.reachable:
+                out.print(f"  [red]not reachable:[/] {shown(check.error or '')}")
+                bad += 1
+                continue
+            result = check.result
+            assert result is not None
+            status = "" if check.status == 200 else f" [red](HTTP {check.status})[/]"
+            colour = "green" if result.notices else "red"
+            out.print(f"  reachable{status}; [{colour}]{len(result.notices)} notice(s)[/] extracted")
+            for field, count in result.missing_counts().items():
+                out.print(f"  [yellow]required field '{field}' missing[/] on {count} of {len(result.notices)}")
+            for problem in result.problems[:10]:  # the URL is on the source's line already
+                out.print(f"  [yellow]problem:[/] {shown(problem.removeprefix(f'{check.url}: '))}")
+            if result.unmapped:
+                out.print(f"  [yellow]type code(s) not in notice_types:[/] {shown(', '.join(result.unmapped))}")
+            if check.facts is not None:
+                out.print(f"  the page: {shown(check.facts.describe())}")
+            if check.ok:
+                good += 1
+            else:
+                bad += 1
+    out.print(f"{good} page(s) give notices with every required field, {bad} need attention"
+              + (": correct config/sources.yaml and try 'tenderwatch sources test NAME'" if bad else ""))
+    if bad:
         raise typer.Exit(1)

@@ -227,3 +227,18 @@ def test_config_check_names_file_entry_and_field(config_dir: Path, entry: dict, 
     lines = [p for p in info.value.problems if "entry 'broken'" in p]
     assert lines and str(path) in lines[0]
     assert any(message in line for line in lines), lines
+
+
+def test_page_facts_tell_a_shell_from_a_page_and_name_json_keys() -> None:
+    from spiders.kinds.preview import page_facts
+
+    shell = page_facts(b'<html><head><title>App</title></head><body><div id="root"></div>'
+                       b'<script src="/static/main.js"></script></body></html>', "text/html")
+    assert (shell.form, shell.title, shell.app_shell) == ("html", "App", True)
+    page = FIXTURES / "found.cern.ch/java-ext/found/CFTSingleSearch.do"
+    listing = page_facts(page.read_bytes().replace(b"</body>", b"<script src='/stats.js'></script></body>"), "")
+    assert listing.form == "html" and not listing.app_shell and listing.text_chars > 300 and listing.scripts == 1
+    assert page_facts(b'{"total": 0, "items": []}', "application/json").describe().endswith(
+        "top-level keys: total, items")
+    assert "a list of 2 item(s)" in page_facts(b"[1, 2]", "application/json").describe()
+    assert page_facts(b"%PDF-1.4 ...", "application/pdf").form == "pdf"
