@@ -40,6 +40,15 @@ def http_url(url: str) -> bool:
         return False
 
 
+def follow(response: Any, href: str, **kwargs: Any) -> scrapy.Request:
+    """``response.follow``, in UTF-8 when the page's own (guessed) encoding cannot write the link: a broken or
+    hostile page must not abort the callback that found its link."""
+    try:
+        return response.follow(href, **kwargs)
+    except UnicodeEncodeError:
+        return response.follow(href, encoding="utf-8", **kwargs)
+
+
 def _bound(value: Any) -> Any:
     if isinstance(value, str) and len(value) > 2000:
         return value[:1999] + "…"

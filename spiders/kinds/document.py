@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from spiders.kinds import extract
-from spiders.kinds.common import PageTally, RowSpider, http_url
+from spiders.kinds.common import PageTally, RowSpider, follow, http_url
 from spiders.kinds.options import DocumentOptions
 
 MAX_ROWS = 10_000
@@ -143,7 +143,7 @@ class DocumentSpider(RowSpider):
                 if not http_url(response.urljoin(href)):
                     self.problem_named("link_not_http", f"{response.url}: document link {href[:200]!r} is not http(s)")
                     continue
-                yield response.follow(href, callback=self.parse_document, errback=self.listing_failed)
+                yield follow(response, href, callback=self.parse_document, errback=self.listing_failed)
             return
         yield from self.parse_document(response)
 

@@ -23,7 +23,7 @@ import feedparser
 from parsel import Selector
 
 from spiders.kinds import extract
-from spiders.kinds.common import PageTally, RowSpider, http_url
+from spiders.kinds.common import PageTally, RowSpider, follow, http_url
 from spiders.kinds.options import URL_FIELDS, FeedOptions
 
 
@@ -53,7 +53,7 @@ class FeedSpider(RowSpider):
         for link in parsed.feed.get("links", []):
             if link.get("rel") == "next" and link.get("href") and page < opts.max_pages \
                     and http_url(response.urljoin(link["href"])):
-                yield response.follow(link["href"], callback=self.parse, cb_kwargs={"page": page + 1},
+                yield follow(response, link["href"], callback=self.parse, cb_kwargs={"page": page + 1},
                                       errback=self.listing_failed)
 
     def entry_values(self, entry: dict[str, Any], base_url: str) -> dict[str, Any]:

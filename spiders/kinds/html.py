@@ -9,7 +9,7 @@ from typing import Any
 from parsel import Selector
 
 from spiders.kinds import extract
-from spiders.kinds.common import PageTally, RowSpider, http_url
+from spiders.kinds.common import PageTally, RowSpider, follow, http_url
 from spiders.kinds.options import HtmlOptions
 
 
@@ -57,7 +57,7 @@ class HtmlSpider(RowSpider):
         if opts.next_page and page < opts.max_pages:
             href = extract.select(response.selector, opts.next_page).get()
             if href and http_url(response.urljoin(href.strip())):
-                yield response.follow(href.strip(), callback=self.parse, cb_kwargs={"page": page + 1},
+                yield follow(response, href.strip(), callback=self.parse, cb_kwargs={"page": page + 1},
                                       errback=self.listing_failed)
             elif href:
                 self.problem_named("next_page_not_http",

@@ -69,12 +69,6 @@ class Fetched:
     content_type: str
 
 
-def fetch(url: str, config: Config, max_bytes: int) -> tuple[bytes, str]:
-    """One GET with Tenderwatch's User-Agent, bounded by the download size limit."""
-    got = fetch_request(Request(url) if url.startswith(("http://", "https://")) else url, config, max_bytes)
-    return got.body, got.content_type
-
-
 def fetch_request(request: Request | str, config: Config, max_bytes: int, *, errors_too: bool = False) -> Fetched:
     """One request as a spider would send it (method, body, headers) with Tenderwatch's User-Agent.
 

@@ -242,3 +242,14 @@ def test_page_facts_tell_a_shell_from_a_page_and_name_json_keys() -> None:
         "top-level keys: total, items")
     assert "a list of 2 item(s)" in page_facts(b"[1, 2]", "application/json").describe()
     assert page_facts(b"%PDF-1.4 ...", "application/pdf").form == "pdf"
+
+
+def test_a_next_link_the_page_encoding_cannot_write_is_still_followed(config: Config, engine: Engine) -> None:
+    """The link holds a character (here as an entity) the page's charset cannot encode into the query (a
+    fuzzed feed found it): the link is followed in UTF-8 instead of aborting the page's callback."""
+    page = (b'<html><body><table><tbody><tr><td><a href="/c/1">Cryostat</a></td></tr></tbody></table>'
+            b'<a class="next" href="/list?q=&#20013;">next</a></body></html>')
+    res = run(config, engine, "https://example.org/list", page, "text/html; charset=iso-8859-1", kind="html_table",
+              options={"rows": "tbody tr", "fields": {"title": "td a::text"}, "next_page": "a.next::attr(href)"})
+    assert [n["title"] for n in res.notices] == ["Cryostat"]
+    assert res.follow == ["https://example.org/list?q=%E4%B8%AD"]
