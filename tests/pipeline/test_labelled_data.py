@@ -29,6 +29,7 @@ KINDS = {"ted-eforms", "ted-legacy", "ted-api", "site", "portal", "sample"}
 REQUIRED = {"id", "language", "organisation", "buyer", "title", "description", "cpv_codes", "areas", "provenance"}
 PROVENANCE_KEYS = {"kind", "repo", "path", "commit", "url"}
 MAX_DESCRIPTION = 1_502  # cut at 1,500 characters on a word boundary, then " …"
+MIN_POSITIVES = 25  # per taxonomy area (issue 14)
 
 
 def part_of(item_id: str) -> str:
@@ -124,6 +125,14 @@ def test_the_quotas_of_issue_14_hold(rows: list[dict[str, Any]]) -> None:
     assert not short, f"fewer than 60 notices in {short}"
     assert languages["en"] >= 60
     assert all(sum(1 for row in rows if row["_part"] == part) >= 100 for part in PARTS)
+
+
+def test_every_area_has_enough_positives(rows: list[dict[str, Any]], vocabulary: tuple[set[str], set[str]]) -> None:
+    """Issue 14: at least 25 positives per taxonomy area, so that a per-area recall means something."""
+    area_ids, _ = vocabulary
+    positives = Counter(area for row in rows for area in row["areas"])
+    short = {area: positives[area] for area in sorted(area_ids) if positives[area] < MIN_POSITIVES}
+    assert not short, f"fewer than {MIN_POSITIVES} positives in {short}"
 
 
 def test_labels_leave_services_mostly_alone(rows: list[dict[str, Any]]) -> None:
