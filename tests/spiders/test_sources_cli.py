@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import yaml
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from tenderwatch.cli import app, load_commands
@@ -13,6 +14,7 @@ from tenderwatch.loopback import FIXTURES, FixtureServer
 
 
 def cli(config_dir: Path, db_url: str, *args: str) -> tuple[int, str]:
+    """Run the command on ``db_url`` (tests create that database through the ``engine`` fixture)."""
     load_commands()
     result = CliRunner().invoke(app, ["--config", str(config_dir), "--database", db_url, *args],
                                 env={"COLUMNS": "250"})
@@ -21,7 +23,7 @@ def cli(config_dir: Path, db_url: str, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_sources_list_shows_how_well_each_format_is_known(config_dir: Path, db_url: str) -> None:
+def test_sources_list_shows_how_well_each_format_is_known(config_dir: Path, db_url: str, engine: Engine) -> None:
     code, out = cli(config_dir, db_url, "sources", "list")
     assert code == 0, out
     rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 5}
@@ -65,7 +67,7 @@ def blocks(output: str) -> dict[str, str]:
 
 
 def test_check_reports_matching_pages_drifted_pages_a_shell_and_a_refused_connection(
-        config_dir: Path, db_url: str, server: FixtureServer) -> None:
+        config_dir: Path, db_url: str, engine: Engine, server: FixtureServer) -> None:
     html = "/found.cern.ch/java-ext/found/CFTSingleSearch.do"
     drifted = (FIXTURES / html.lstrip("/")).read_bytes().replace(b'id="cft"', b'id="cft-2027"')
     server.override("/eso.drifted/public/industry/cp.html", body=drifted)
@@ -106,7 +108,7 @@ def test_check_reports_matching_pages_drifted_pages_a_shell_and_a_refused_connec
 
 
 def test_check_of_matching_pages_exits_0_and_names_missing_required_fields(
-        config_dir: Path, db_url: str, server: FixtureServer) -> None:
+        config_dir: Path, db_url: str, engine: Engine, server: FixtureServer) -> None:
     loopback_config(config_dir, server, ["cern-forthcoming", "esa-tenders"], [
         {"name": "cern-needs-url", "kind": "html_table", "organisation": "CERN",
          "start_urls": [f"{server.base}/found.cern.ch/java-ext/found/CFTSingleSearch.do"],
@@ -120,7 +122,7 @@ def test_check_of_matching_pages_exits_0_and_names_missing_required_fields(
     assert server.requests["/found.cern.ch/java-ext/found/CFTSingleSearch.do"] == 2  # once per check run
 
 
-def test_check_honours_robots_txt(config_dir: Path, db_url: str, server: FixtureServer) -> None:
+def test_check_honours_robots_txt(config_dir: Path, db_url: str, engine: Engine, server: FixtureServer) -> None:
     server.override("/robots.txt", body=b"User-agent: *\nDisallow: /found.cern.ch/\n",
                     headers={"Content-Type": "text/plain"})
     loopback_config(config_dir, server, ["cern-forthcoming"], [])
@@ -129,6 +131,6 @@ def test_check_honours_robots_txt(config_dir: Path, db_url: str, server: Fixture
     assert server.requests["/found.cern.ch/java-ext/found/CFTSingleSearch.do"] == 0
 
 
-def test_check_of_an_unknown_source_is_one_line(config_dir: Path, db_url: str) -> None:
+def test_check_of_an_unknown_source_is_one_line(config_dir: Path, db_url: str, engine: Engine) -> None:
     code, out = cli(config_dir, db_url, "sources", "check", "nope")
     assert code == 2 and "unknown source 'nope'" in out and "Traceback" not in out
