@@ -76,7 +76,8 @@ def crawl_sources(config: Config, engine: Engine, names: list[str] | None = None
     settings.set("LOG_LEVEL", log_level)
     for key, value in (extra_settings or {}).items():
         settings.set(key, value)
-    process = AsyncCrawlerProcess(settings, install_root_handler=True)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", True)  # not the deprecated argument, which warns in every crawl
+    process = AsyncCrawlerProcess(settings)
     for source in sources:
         process.crawl(spider_class(source.kind), **_kwargs(source, config, engine))
     process.start()

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from tenderwatch.cli import app, fail
+from tenderwatch.cli.tables import CODE, NUM, TEXT, fitted_table
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import shown
 
@@ -68,12 +68,10 @@ def digest(
             fail(str(exc))
             return
     if dry_run:
-        table = Table(title=f"Digests {report.period} (dry run: nothing sent or recorded)", title_justify="left")
-        for col in ("company", "calls", "closing soon", "subject"):
-            table.add_column(col)
-        for r in report.previews:
-            table.add_row(r.company_key, str(r.listed), str(r.closing_soon), r.subject)
-        app_ctx.console.print(table)
+        app_ctx.console.print(fitted_table(
+            f"Digests {report.period} (dry run: nothing sent or recorded)",
+            [("company", CODE), ("calls", NUM), ("closing", NUM), ("subject", TEXT)],
+            [(shown(r.company_key), str(r.listed), str(r.closing_soon), shown(r.subject)) for r in report.previews]))
     _delivery_lines(app_ctx, report.delivery)
     app_ctx.console.print(f"[green]✓[/] {report}")
     if report.failed:

@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from tenderwatch.cli import app, fail
+from tenderwatch.cli.tables import CODE, NUM, TEXT, fitted_table
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import data_out, shown, write_data
 
@@ -123,23 +123,17 @@ def awards(
     what = " ".join(x for x in (f"won by {country_code} firms" if country_code else "",
                                  f"from {org_code}" if org_code else "",
                                  f"since {since_date}" if since_date else "") if x)
-    table = Table(title=f"Awards {what}".strip(), show_lines=False)
-    for col in ("date", "org", "notice", "lot", "winner", "cty", "value", "title"):
-        table.add_column(col, justify="right" if col == "value" else "left",
-                         no_wrap=col in ("date", "org", "notice", "cty", "value"),
-                         overflow="ellipsis" if col == "title" else "fold", max_width=40 if col == "title" else None)
-    for row in rows:
-        table.add_row(*(shown(v) for v in (
-            row["date"] or "?", row["organisation"] or "—", row["notice"], row["lot"] or "—", row["winner"],
-            row["country"] or "?", _money(row["amount"], row["currency"]), (row["title"] or "")[:60])))
-    app_ctx.console.print(table)
-    summary = Table(title="Totals per organisation")
-    for col in ("organisation", "awards", "total"):
-        summary.add_column(col, justify="right" if col != "organisation" else "left")
-    for (org, cur), (count, total) in totals(rows).items():
-        summary.add_row(shown(org), str(count),
-                        _money(total, None if cur == "-" else cur) if cur != "-" else "no value given")
-    app_ctx.console.print(summary)
+    app_ctx.console.print(fitted_table(  # the winner and the title wrap; codes, dates and values never
+        f"Awards {what}".strip(),
+        [("date", CODE), ("org", CODE), ("notice", CODE), ("lot", CODE), ("cty", CODE), ("value", NUM),
+         ("winner · title", TEXT)],
+        [(*(shown(v) for v in (row["date"] or "?", row["organisation"] or "—", row["notice"], row["lot"] or "—",
+                                row["country"] or "?", _money(row["amount"], row["currency"]))),
+          f"{shown(row['winner'])}\n[dim]{shown((row['title'] or '')[:200])}[/]") for row in rows]))
+    app_ctx.console.print(fitted_table(
+        "Totals per organisation", [("organisation", CODE), ("awards", NUM), ("total", NUM)],
+        [(shown(org), str(count), _money(total, None if cur == "-" else cur) if cur != "-" else "no value given")
+         for (org, cur), (count, total) in totals(rows).items()]))
     if not rows:
         app_ctx.err.print("[yellow]no awards match[/] (awards come from TED award notices: "
                           "tenderwatch import, ted-* sources)")

@@ -6,9 +6,9 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from tenderwatch.cli import app, fail
+from tenderwatch.cli.tables import CODE, NUM, TEXT, fitted_table
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import shown
 
@@ -44,13 +44,11 @@ def crawl(
                                   http_cache_dir=http_cache, log_level=log_level)
     except UnknownSourceError as exc:
         fail(str(exc), 2)
-    table = Table(title="Crawl")
-    for col in ("source", "status", "notices", "new", "changed", "problems"):
-        table.add_column(col)
     colours = {"ok": "green", "empty": "yellow", "failed": "red"}
-    for s in summaries:
-        table.add_row(s.source, f"[{colours.get(s.status, 'red')}]{s.status}[/]", str(s.notices), str(s.new),
-                      str(s.changed), shown("; ".join(s.problems)[:200]))
-    app_ctx.console.print(table)
+    app_ctx.console.print(fitted_table(
+        "Crawl", [("source", CODE), ("status", CODE), ("notices", NUM), ("new", NUM), ("changed", NUM),
+                  ("problems", TEXT)],
+        [(s.source, f"[{colours.get(s.status, 'red')}]{s.status}[/]", str(s.notices), str(s.new), str(s.changed),
+          shown("; ".join(s.problems)[:500])) for s in summaries]))
     if any(s.status not in ("ok", "empty") for s in summaries):
         raise typer.Exit(1)

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from tenderwatch.cli import app, fail
+from tenderwatch.cli.tables import CODE, NUM, TEXT, fitted_table
 from tenderwatch.context import AppContext
 from tenderwatch.demo import DEMO_DIR, DEMO_PORT, DemoSite
 from tenderwatch.terminal import shown
@@ -36,22 +36,15 @@ def demo(
     except OSError as exc:
         fail(f"cannot use the folder {folder}: {exc.strerror or exc}", 2)
 
-    crawl = Table(title="Sources crawled", title_justify="left")
-    for col in ("source", "status", "notices", "new", "problems"):
-        crawl.add_column(col)
     colours = {"ok": "green", "empty": "yellow"}
-    for s in result.crawl:
-        crawl.add_row(s.source, f"[{colours.get(s.status, 'red')}]{s.status}[/]", str(s.notices), str(s.new),
-                      shown("; ".join(s.problems)[:80]))
-    console.print(crawl)
-
-    orgs = Table(title="Notices stored per organisation", title_justify="left")
-    orgs.add_column("organisation")
-    orgs.add_column("notices", justify="right")
-    for code, n in sorted(result.per_organisation.items()):
-        orgs.add_row(code, str(n))
-    orgs.add_row("[bold]all (incl. other buyers)[/]", f"[bold]{result.notices}[/]")
-    console.print(orgs)
+    console.print(fitted_table(
+        "Sources crawled", [("source", CODE), ("status", CODE), ("notices", NUM), ("new", NUM), ("problems", TEXT)],
+        [(s.source, f"[{colours.get(s.status, 'red')}]{s.status}[/]", str(s.notices), str(s.new),
+          shown("; ".join(s.problems)[:500])) for s in result.crawl]))
+    console.print(fitted_table(
+        "Notices stored per organisation", [("organisation", CODE), ("notices", NUM)],
+        [*((code, str(n)) for code, n in sorted(result.per_organisation.items())),
+         ("[bold]all (incl. other buyers)[/]", f"[bold]{result.notices}[/]")]))
 
     console.print(f"ILO notifications: {result.notifications}")
     console.print(f"Digests: {result.digests}")

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from tenderwatch.cli import app, fail
+from tenderwatch.cli.tables import CODE, NUM, TEXT, fitted_table
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import shown, write_data
 
@@ -43,13 +43,13 @@ def list_(
         query = open_rejects(stage=stage, source=source, include_done=all_)
         total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = list(s.scalars(query.limit(limit)))
-        table = Table(title=f"Rejects ({total}{' in all' if all_ else ' open'})")
-        for col in ("id", "stage", "source", "where", "why", "when", "re-processed"):
-            table.add_column(col, overflow="fold")
-        for r in rows:
-            table.add_row(str(r.id), r.stage, shown(r.source_name or ""), shown(r.location[:120]),
-                          shown(r.reason[:300]), r.created_at.strftime("%Y-%m-%d %H:%M"),
-                          r.reprocessed_at.strftime("%Y-%m-%d %H:%M") if r.reprocessed_at else "")
+        table = fitted_table(
+            f"Rejects ({total}{' in all' if all_ else ' open'})",
+            [("id", NUM), ("stage", CODE), ("when", CODE), ("where · why", TEXT)],
+            [(str(r.id), f"{r.stage}\n[dim]{shown(r.source_name or '')}[/]",
+              r.created_at.strftime("%Y-%m-%d %H:%M")
+              + (f"\n[dim]re-processed {r.reprocessed_at:%Y-%m-%d %H:%M}[/]" if r.reprocessed_at else ""),
+              f"{shown(r.location[:200])}\n{shown(r.reason[:300])}") for r in rows])
     app_ctx.console.print(table)
     if total > limit:
         app_ctx.console.print(f"... {total - limit} more (--limit)")

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tenderwatch.cli import app, fail
+from tenderwatch.cli.tables import CODE, TEXT, fitted_table
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import shown
 
@@ -110,9 +111,7 @@ def jobs(ctx: typer.Context) -> None:
     now = datetime.now(UTC)
     stored = {job.id: job for job in stored_jobs(engine)}
     planned = plan_jobs(app_ctx.config)
-    table = Table(title=f"Jobs (times in {tz.key})", title_justify="left")
-    for col in ("job", "what", "next run", "in"):
-        table.add_column(col)
+    jobs_rows = []
     for plan in planned:
         job = stored.pop(plan.id, None)
         if job is not None:
@@ -122,11 +121,12 @@ def jobs(ctx: typer.Context) -> None:
         else:
             nxt = plan.trigger.get_next_fire_time(None, now.astimezone(tz))
             what = f"{escape(plan.name)} [dim](not stored yet)[/]"
-        table.add_row(plan.id, what, _when(nxt, tz), _until(nxt, now))
+        jobs_rows.append((f"{plan.id}\n[dim]{_when(nxt, tz)}[/]", _until(nxt, now), what))
     for job_id, job in stored.items():
-        table.add_row(job_id, f"{escape(job.name)} [yellow](no longer in config; removed on restart/SIGHUP)[/]",
-                      _when(job.next_run_time, tz), _until(job.next_run_time, now))
-    app_ctx.console.print(table)
+        jobs_rows.append((f"{job_id}\n[dim]{_when(job.next_run_time, tz)}[/]", _until(job.next_run_time, now),
+                          f"{escape(job.name)} [yellow](no longer in config; removed on restart/SIGHUP)[/]"))
+    app_ctx.console.print(fitted_table(f"Jobs (times in {tz.key})", [("job · next run", CODE), ("in", CODE),
+                                                                      ("what", TEXT)], jobs_rows))
     lock = lock_status(engine)
     if lock is None:
         app_ctx.console.print("scheduler: [yellow]not running[/] (start it with 'tenderwatch run')")

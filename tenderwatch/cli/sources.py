@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from tenderwatch.cli import app, fail
+from tenderwatch.cli.tables import CODE, NUM, TEXT, fitted_table
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import shown
 
@@ -20,7 +20,7 @@ app.add_typer(sources_app, name="sources")
 @sources_app.command("list")
 def sources_list(ctx: typer.Context) -> None:
     """Every source in config/sources.yaml with its kind, organisation, format (verified or reconstructed) and
-    run health."""
+    run health: the last run (and last success), notices in the last run (average), health and last error."""
     app_ctx: AppContext = ctx.obj
     from sqlalchemy import select
 
@@ -31,29 +31,32 @@ def sources_list(ctx: typer.Context) -> None:
     engine = app_ctx.prepare_database()
     with session_scope(engine) as session:
         rows = {s.name: s for s in session.scalars(select(Source))}
-        table = Table(title=f"Sources ({cfg.directory}/sources.yaml)")
-        for col in ("name", "kind", "organisation", "format", "enabled", "last run", "last success", "notices (avg)",
-                    "failed/empty in a row", "health", "last error"):
-            table.add_column(col, overflow="fold")
+        table_rows = []
         for s in cfg.sources:
             row = rows.get(s.name)
             last = row.last_run_at.strftime("%Y-%m-%d %H:%M") if row and row.last_run_at else "never"
-            success = row.last_success_at.strftime("%Y-%m-%d %H:%M") if row and row.last_success_at else ""
+            if row and row.last_success_at and row.last_success_at != row.last_run_at:
+                last += f"\n[dim]ok {row.last_success_at:%Y-%m-%d %H:%M}[/]"
             notices = ""
             if row and row.last_run_notices is not None:
                 avg = row.notices_seen_total / row.runs_total if row.runs_total else 0
                 notices = f"{row.last_run_notices} ({avg:.1f})"
-            streak = f"{row.consecutive_failures}/{row.consecutive_empty_runs}" if row and row.runs_total else ""
             if row is None or row.last_run_at is None:
                 health = ""
             elif row.healthy:
                 health = "[green]healthy[/]"
             else:
                 health = f"[red]unhealthy[/] {shown(row.health_reason or '')}"
+            if row and (row.consecutive_failures or row.consecutive_empty_runs):
+                health += (f" ({row.consecutive_failures} failed, {row.consecutive_empty_runs} empty in a row)")
+            if row and row.last_error:
+                health += f"\n[dim]last error:[/] {shown(row.last_error[:300])}"
             fmt = "verified" if s.format == "verified" else "[yellow]reconstructed[/]"
-            table.add_row(s.name, s.kind, s.organisation or "(per row)", fmt, "yes" if s.enabled else "[dim]no[/]",
-                          last, success, notices, streak, health,
-                          shown((row.last_error or "")[:120]) if row else "")
+            table_rows.append((f"{s.name}{'' if s.enabled else ' [dim](off)[/]'}\n[dim]{s.kind} ·[/] {fmt}",
+                               s.organisation or "—", last, notices, health.strip()))
+        table = fitted_table(f"Sources ({cfg.directory}/sources.yaml)",
+                             [("source", CODE), ("org", CODE), ("last run", CODE), ("notices", NUM),
+                              ("health", TEXT)], table_rows)
     app_ctx.console.print(table)
 
 
@@ -103,14 +106,15 @@ def sources_test(
         return
     result = preview(source, cfg, engine, target, body, content_type)
 
-    table = Table(title=f"{name}: {len(result.notices)} notice(s) from {file or target}")
-    for col in ("#", "reference", "type", "title", "published", "deadline", "value", "org", "url"):
-        table.add_column(col, overflow="fold")
-    for i, n in enumerate(result.notices, 1):
-        table.add_row(str(i), *(shown(n.get(k) or "") for k in ("reference", "notice_type", "title", "published",
-                                                                 "deadline", "value")),
-                      shown(n.get("organisation") or source.organisation or ""), shown(n.get("url") or ""))
-    app_ctx.console.print(table)
+    app_ctx.console.print(fitted_table(  # the title, value and url wrap; references, types and dates never
+        f"{name}: {len(result.notices)} notice(s) from {shown(file or target)}",
+        [("#", NUM), ("reference · type", CODE), ("published · deadline", CODE), ("title · value · url", TEXT)],
+        [(str(i), f"{shown(n.get('reference') or '—')}\n[dim]{shown(n.get('notice_type') or '')}[/]",
+          f"{shown(n.get('published') or '—')}\n{shown(n.get('deadline') or '—')}",
+          "\n".join(x for x in (shown(n.get("title") or ""), shown(n.get("value") or ""),
+                                 f"[dim]{shown(n.get('url') or '')}[/]",
+                                 shown(n.get("organisation") or "")) if x and x != "[dim][/]"))
+         for i, n in enumerate(result.notices, 1)]))
     for i, field in result.missing:
         app_ctx.console.print(f"[yellow]warning:[/] notice {i}: required field '{field}' is missing")
     for problem in result.problems:

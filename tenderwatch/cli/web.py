@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from tenderwatch.cli import app, fail
+from tenderwatch.cli.tables import CODE, fitted_table
 from tenderwatch.context import AppContext
+from tenderwatch.terminal import shown
 
 users_app = typer.Typer(help="Web users (ILOs and administrators).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -135,12 +136,8 @@ def users_list(ctx: typer.Context) -> None:
     from tenderwatch.web.users import list_users
 
     app_ctx: AppContext = ctx.obj
-    table = Table(title="Web users")
-    for col in ("user", "role", "created"):
-        table.add_column(col)
-    for u in list_users(app_ctx.prepare_database()):
-        table.add_row(u.username, u.role, u.created_at.date().isoformat())
-    app_ctx.console.print(table)
+    app_ctx.console.print(fitted_table("Web users", [("user", CODE), ("role", CODE), ("created", CODE)], [
+        (shown(u.username), u.role, u.created_at.date().isoformat()) for u in list_users(app_ctx.prepare_database())]))
 
 
 @app.command("links")
