@@ -54,7 +54,7 @@ def _invoke(config_dir: Path, db_url: str, *args: str):  # type: ignore[no-untyp
                                                    catch_exceptions=False)
 
 
-def test_sources_test_output_is_terminal_safe(config_dir: Path, db_url: str, tmp_path: Path) -> None:
+def test_sources_test_output_is_terminal_safe(config_dir: Path, db_url: str, tmp_path: Path, engine) -> None:
     page = (ROOT / "tests/fixtures/found.cern.ch/java-ext/found/CFTSingleSearch.do").read_text(encoding="utf-8")
     hostile_page = tmp_path / "page.html"
     hostile_page.write_text(page.replace("Supply of helium refrigeration compressor units", HOSTILE), encoding="utf-8")
@@ -76,7 +76,7 @@ def test_awards_output_is_terminal_safe(config_dir: Path, db_url: str, engine, c
         _clean(result.output)
 
 
-def test_import_messages_are_terminal_safe(config_dir: Path, db_url: str, tmp_path: Path) -> None:
+def test_import_messages_are_terminal_safe(config_dir: Path, db_url: str, tmp_path: Path, engine) -> None:
     package = tmp_path / "daily.tar.gz"
     with tarfile.open(package, "w:gz") as tar:
         data = b"<not-xml"
