@@ -63,6 +63,25 @@ def _known(word: str, lang: str) -> bool:
     return simplemma.is_known(word, lang) or (lang == "de" and simplemma.is_known(word.capitalize(), lang))
 
 
+_UMLAUTS = {"a": "ä", "o": "ö", "u": "ü"}
+MAX_UMLAUT_SPOTS = 3
+
+
+def _with_umlauts(word: str) -> str | None:
+    """The German word a folded one was (the taxonomy writes "luftung" for "Lüftung"): the first
+    variant with umlauts on up to three a/o/u that the dictionary knows, or None."""
+    spots = [i for i, c in enumerate(word) if c in _UMLAUTS][:MAX_UMLAUT_SPOTS]
+    for mask in range(1, 2 ** len(spots)):
+        chars = list(word)
+        for bit, i in enumerate(spots):
+            if mask >> bit & 1:
+                chars[i] = _UMLAUTS[chars[i]]
+        variant = "".join(chars)
+        if _known(variant, "de"):
+            return variant
+    return None
+
+
 @lru_cache(maxsize=200_000)
 def key(word: str, lang: str, strict: bool = False) -> str:
     """The matching key of a lower-cased word of language ``lang``: its folded lemma when the
@@ -74,6 +93,8 @@ def key(word: str, lang: str, strict: bool = False) -> str:
         # dictionary would make them verbs ("clean", "machine", "build") and join unrelated words
         return fold(word.removesuffix("s"))
     if lang in LANGUAGES and len(word) > 2 and not word.isdigit():
+        if lang == "de" and word.isascii() and not _known(word, lang):
+            word = _with_umlauts(word) or word
         if lang == "de" and simplemma.is_known(word.capitalize(), lang):
             word = word.capitalize()  # notice words come lower-cased; German nouns are capitalised
         lemma = simplemma.lemmatize(word, lang=lang)
