@@ -74,7 +74,7 @@ def report(console: Console, classifier: Classifier, part: str, notices: list[di
     console.print(f"[bold]{part}[/] ({len(notices)} notices): micro-F1 [bold]{result.micro_f1:.3f}[/]  "
                   f"macro-F1 [bold]{result.macro_f1:.3f}[/]  exact match {1 - len(result.errors) / len(notices):.3f}")
     for title, key in (("language", lambda n: n.get("language") or "?"),
-                       ("organisation", lambda n: n.get("organisation") or "?")):
+                       ("organisation", lambda n: n.get("organisation") or "(other buyer)")):
         groups = Table(title=f"per {title}")
         for col in (title, "n", "micro-F1", "macro-F1", "exact"):
             groups.add_column(col, justify="left" if col == title else "right")

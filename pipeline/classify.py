@@ -374,6 +374,7 @@ class Classifier:
             vetoed = {rule.area for *_, rule, _ in found if rule.kind == NEGATIVE}
             # a phrase is one signal: its own words do not count again for the same area
             spans = {(rule.area, j) for i, n, _, rule, _ in found if n > 1 for j in range(i, i + n)}
+            weak_seen: set[str] = set()
             for i, n, words, rule, role in found:
                 if rule.kind == NEGATIVE or rule.area in vetoed or (n == 1 and (rule.area, i) in spans):
                     continue
@@ -381,6 +382,14 @@ class Classifier:
                 if ((role is MODIFIER or (role is DESTINATION and name == "title"))
                         and rule.area not in DESTINATION_AREAS):
                     weight *= tax.context_factor
+                if rule.kind == WEAK:
+                    # weak words are one hint per field: five of them in a description are not five signals
+                    if rule.area in weak_seen:
+                        tags = evidence.setdefault(rule.area, [])
+                        if f"{name}:{words}" not in tags:
+                            tags.append(f"{name}:{words}")
+                        continue
+                    weak_seen.add(rule.area)
                 add(rule.area, weight, f"{name}:{words}", rule.kind == ALONE)
 
         scored: list[AreaScore] = []
