@@ -99,9 +99,17 @@ def key(word: str, lang: str, strict: bool = False) -> str:
             word = word.capitalize()  # notice words come lower-cased; German nouns are capitalised
         lemma = simplemma.lemmatize(word, lang=lang)
         if lemma != word or _known(word, lang):
-            return fold(lemma)
+            return _light(fold(lemma)) if lang != "en" else fold(lemma)
         word = word.casefold()
     return fold(word) if strict else stem(fold(word))
+
+
+def _light(lemma: str) -> str:
+    """A lemma without its final vowel or s: the taxonomy writes words folded ("cavita", "detecteurs"),
+    which the dictionaries do not know and ``stem`` cuts the same way ("cavit", "detecteur")."""
+    if len(lemma) >= _MIN_STEM + 1 and lemma[-1] in "aeios":
+        return lemma[:-1]
+    return lemma
 
 
 def known(word: str, lang: str) -> bool:
