@@ -33,15 +33,15 @@ from sqlalchemy import Engine, func, select
 
 from alerts.facts import CompanyProfile, NoticeFacts, attach_changes, load_companies, load_open_notices
 from alerts.i18n import Texts
-from alerts.ics import CalendarWriter
 from alerts.matching import Match, NoticeIndex, Reason
-from alerts.message import Attachment, Unsubscribe, address, build_message, mail_domain, parse_from
+from alerts.message import Attachment, Unsubscribe, address, build_message, parse_from
 from alerts.outgoing import DeliveryReport, deliver_pending, enqueue
 from alerts.periods import Period, period_for
 from alerts.render import environment, render_pair
 from alerts.tokens import TokenError, make_token
 from alerts.views import NoticeView, notice_view, reason_label
 from pipeline.values import ValueBands
+from tenderwatch.calendars import CalendarWriter, DeadlineEvent, deadline_sequences
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Delivery
@@ -131,9 +131,10 @@ class DigestRenderer:
         self.closing_days = config.settings.digest.closing_soon_days
         self.labels = {lang: area_labels(config, lang) for lang in ("en", "nl")}
         self.texts = {lang: Texts(lang) for lang in ("en", "nl")}
-        self.domain = mail_domain(config.settings.mail.from_address)
         self.area_order = {a.id: i for i, a in enumerate(config.taxonomy.areas)}
-        self.calendar = CalendarWriter(stamp=period.as_of, uid_domain=self.domain)
+        self.calendar = CalendarWriter(site_url=config.settings.site_base_url, stamp=period.as_of)
+        self.sequences: dict[str, int] = {}
+        """How often each call's deadline moved (``tenderwatch.calendars.deadline_sequences``), set by the run."""
         self.value_bands = ValueBands(config.sources)
         self._blocks: dict[tuple[Any, ...], tuple[NoticeView, str, Markup]] = {}
         self._reasons: dict[tuple[Reason, str], str] = {}
@@ -163,6 +164,15 @@ class DigestRenderer:
             hit = self._blocks[key] = (view, self._block_text.render(n=view, t=t).rstrip("\n") + "\n",
                                        Markup(self._block_html.render(n=view, t=t)))  # noqa: S704 - autoescaped
         return hit
+
+    def deadline_event(self, n: NoticeFacts) -> DeadlineEvent | None:
+        """A call's calendar event, as the web's calendars write it (same UID and SEQUENCE)."""
+        if n.deadline_at is None:
+            return None
+        return DeadlineEvent(call_uid=n.call_uid, title=n.title, deadline_at=n.deadline_at,
+                             deadline_date=n.deadline_date, organisation=n.organisation, reference=n.reference,
+                             sequence=self.sequences.get(n.call_uid, 0), cancelled=n.status == "cancelled",
+                             last_modified=n.last_changed_at, areas=tuple(a for a, _s in n.areas))
 
     def reason_labels(self, reasons: list[Reason], language: str, notice: NoticeFacts) -> list[str]:
         out = []
@@ -213,11 +223,9 @@ class DigestRenderer:
         grouped: dict[str | None, tuple[list[str], list[str]]] = defaultdict(lambda: ([], [self._row_start]))
         listed = main[:MAX_LISTED]
         payload_notices = []
-        views: list[NoticeView] = []
         row_start = self._row_start
         for match, status in listed:
-            view, text_block, html_block = self.block(match.notice, lang, tz, status, since)
-            views.append(view)
+            _view, text_block, html_block = self.block(match.notice, lang, tz, status, since)
             text_end, html_end = self.item_ends(match.reasons, lang, match.notice)
             texts, htmls = grouped[self._section_of(company, match)]
             texts += (text_block, text_end)
@@ -234,7 +242,8 @@ class DigestRenderer:
         links = prefs_url, unsub_url, _token = self.links(company.key)
         subject = self.subject(t, company.name, [status for _m, status in listed], len(closing_views))
         expires = format_day(as_of + timedelta(days=self.settings.token_max_age_days), tz, lang)
-        ics = self.calendar.calendar(views + closing_views)
+        shown = [m.notice for m, _ in listed] + [m.notice for m in closing[:MAX_CLOSING]]
+        ics = self.calendar.calendar(e for e in map(self.deadline_event, shown) if e is not None)
         context = {
             "t": t, "subject": subject, "company": company.name, "period": self.period.label(lang),
             "intro": t("digest_intro", company=company.name, period=self.period.label(lang)),
@@ -342,6 +351,7 @@ def run_digests(engine: Engine, config: Config, *, week: str | None = None, now:
         notices = load_open_notices(session, period.as_of)
         earliest = min([period.as_of - period.length, *previous.values()])
         attach_changes(session, notices, earliest)
+        renderer.sequences = deadline_sequences(session, {n.call_uid for n in notices if n.deadline_at is not None})
     index = NoticeIndex(notices)
     relevance = Relevance(notices, period, renderer.closing_days)
     report.companies = len(companies)

@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.classify import fold
+from pipeline.lifecycle import latest_stage
 from tenderwatch.db.models import Company, Notice, NoticeArea, NoticeChange, Organisation
 
 KEYWORD_TEXT_LIMIT = 20_000
@@ -57,6 +58,8 @@ class NoticeFacts:
     """(area id, score), best first."""
     area_evidence: dict[str, list[str]] = field(default_factory=dict)
     """Area id -> the classifier's evidence tags (``pipeline.evidence`` puts them in words)."""
+    deadline_date: date | None = None
+    """Set for a date-only deadline (``Notice.deadline_date``): shown as that day, without a time."""
     folded_text: str = ""
     words: frozenset[str] = frozenset()
     changes: list[ChangeFacts] = field(default_factory=list)
@@ -74,6 +77,8 @@ class ChangeFacts:
     old_value: Any
     new_value: Any
     changed_at: datetime
+    notice_ref: str | None = None
+    """The notice that brought the change (a corrigendum's number), when it is not the notice itself."""
 
 
 @dataclass(slots=True)
@@ -104,7 +109,8 @@ def keyword_text(title: str | None, description: str | None) -> str:
 
 _NOTICE_COLUMNS = (
     Notice.id, Notice.uid, Notice.call_uid, Organisation.code, Organisation.name, Organisation.timezone,
-    Notice.reference, Notice.notice_type, Notice.title, Notice.url, Notice.deadline_at, Notice.published_at,
+    Notice.reference, Notice.notice_type, Notice.title, Notice.url, Notice.deadline_at, Notice.deadline_date,
+    Notice.published_at,
     Notice.first_seen_at, Notice.last_changed_at, Notice.status, Notice.value_amount, Notice.value_currency,
     Notice.value_note, Notice.cpv_codes, Notice.eligible_countries, Notice.description,
 )
@@ -117,7 +123,8 @@ def _facts_from_rows(session: Session, rows: Iterable[Any], *, with_text: bool =
         out.append(NoticeFacts(
             id=r.id, uid=r.uid, call_uid=r.call_uid, organisation=r.code, organisation_name=r.name,
             organisation_timezone=r.timezone or "UTC", reference=r.reference, notice_type=r.notice_type,
-            title=r.title, url=r.url, deadline_at=r.deadline_at, published_at=r.published_at,
+            title=r.title, url=r.url, deadline_at=r.deadline_at, deadline_date=r.deadline_date,
+            published_at=r.published_at,
             first_seen_at=r.first_seen_at, last_changed_at=r.last_changed_at, status=r.status,
             value_amount=r.value_amount, value_currency=r.value_currency, value_note=r.value_note,
             cpv_codes=list(r.cpv_codes or []),
@@ -140,11 +147,11 @@ def _facts_from_rows(session: Session, rows: Iterable[Any], *, with_text: bool =
 
 
 def load_open_notices(session: Session, at: datetime) -> list[NoticeFacts]:
-    """Every notice still open at ``at`` (status open, deadline unknown or later)."""
+    """Every call still open at ``at``: its latest stage, if open (status open, deadline unknown or later)."""
     rows = session.execute(
         select(*_NOTICE_COLUMNS)
         .outerjoin(Organisation, Organisation.id == Notice.organisation_id)
-        .where(Notice.status == "open", or_(Notice.deadline_at.is_(None), Notice.deadline_at > at))
+        .where(Notice.status == "open", or_(Notice.deadline_at.is_(None), Notice.deadline_at > at), latest_stage())
         .order_by(Notice.id)
     )
     return _facts_from_rows(session, rows)
@@ -171,7 +178,7 @@ def attach_changes(session: Session, notices: list[NoticeFacts], since: datetime
     for c in session.scalars(select(NoticeChange).where(NoticeChange.changed_at >= since).order_by(NoticeChange.id)):
         if c.notice_id in by_id:
             grouped[c.notice_id].append(ChangeFacts(c.id, c.notice_id, c.field, c.old_value, c.new_value,
-                                                    c.changed_at))
+                                                    c.changed_at, c.notice_ref))
     for nid, changes in grouped.items():
         by_id[nid].changes = changes
 

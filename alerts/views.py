@@ -19,9 +19,9 @@ from pipeline.normalise import clean_text, public_url
 from pipeline.values import ValueBands
 from tenderwatch.formats import (
     days_left,
+    describe_change,
     format_days_left,
     format_deadline,
-    format_deadline_value,
     format_money,
     format_value_band,
 )
@@ -107,8 +107,8 @@ def notice_view(notice: NoticeFacts, *, t: Texts, timezone: str, at: datetime, r
     """Render-ready view of a notice for a reader in ``timezone`` reading at ``at``."""
     lang = t.language
     if notice.deadline_at is not None:
-        deadline_text = format_deadline(notice.deadline_at, timezone, lang)
-        days_text = format_days_left(days_left(notice.deadline_at, at, timezone), lang)
+        deadline_text = format_deadline(notice.deadline_at, timezone, lang, notice.deadline_date)
+        days_text = format_days_left(days_left(notice.deadline_at, at, timezone, notice.deadline_date), lang)
     else:
         deadline_text, days_text = t.no_deadline, ""
     notes: list[str] = []
@@ -116,13 +116,7 @@ def notice_view(notice: NoticeFacts, *, t: Texts, timezone: str, at: datetime, r
         for change in notice.changes:
             if change.changed_at < since or change.field not in SHOWN_CHANGES:
                 continue
-            if change.field == "deadline_at":
-                old_text = format_deadline_value(change.old_value, timezone, lang) or t.no_deadline
-                note = t("deadline_moved", old=old_text)
-            elif change.field == "notice_type" and change.new_value == "corrigendum":
-                note = t.corrigendum
-            else:
-                note = t("field_changed", field=change.field.removesuffix("_at").replace("_", " "))
+            note = describe_change(change.field, change.old_value, change.new_value, timezone, lang)
             if note not in notes:
                 notes.append(note)
     return NoticeView(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 _LOCAL = re.compile(
@@ -61,6 +61,14 @@ _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"
 class ParsedDate:
     value: datetime | None
     problem: str | None = None
+    date_only: bool = False
+    """The text gave a day without a time: ``value`` is that day's start (or end, for a deadline) in
+    the zone it was read in, an hour nobody stated (``day`` is what the text said)."""
+
+    @property
+    def day(self) -> date | None:
+        """The day a date-only text named (in its own zone), else None."""
+        return self.value.date() if self.date_only and self.value is not None else None
 
 
 def _fold(text: str) -> str:
@@ -97,13 +105,14 @@ def _local_problem(value: datetime, raw: str) -> str | None:
 
 def _build(raw: str, year: int, month: int, day: int, hour: int | None, minute: int, second: int,
            zone: tzinfo, end_of_day: bool) -> ParsedDate:
+    date_only = hour is None
     if hour is None:
         hour, minute, second = (23, 59, 0) if end_of_day else (0, 0, 0)
     try:
         value = datetime(year, month, day, hour, minute, second, tzinfo=zone)
     except ValueError as exc:
         return ParsedDate(None, f"impossible date {raw!r}: {exc}")
-    return ParsedDate(value, _local_problem(value, raw))
+    return ParsedDate(value, None if date_only else _local_problem(value, raw), date_only)
 
 
 def _with_weekday_check(parsed: ParsedDate, raw: str) -> ParsedDate:
@@ -116,7 +125,7 @@ def _with_weekday_check(parsed: ParsedDate, raw: str) -> ParsedDate:
         return parsed
     problem = (f"ambiguous date {raw!r}: {m[1]} is a {_DAY_NAMES[said]}, but {parsed.value.date().isoformat()} "
                f"is a {_DAY_NAMES[actual]}; the day number was kept")
-    return ParsedDate(parsed.value, "; ".join(p for p in (parsed.problem, problem) if p))
+    return ParsedDate(parsed.value, "; ".join(p for p in (parsed.problem, problem) if p), parsed.date_only)
 
 
 def parse_date(text: str | None, tz: str = "UTC", *, end_of_day: bool = False,
@@ -159,7 +168,7 @@ def parse_date(text: str | None, tz: str = "UTC", *, end_of_day: bool = False,
         hour = int(m[4]) if m[4] is not None else None
         parsed = _build(raw, year, int(m[2]), int(m[1]), hour, int(m[5] or 0), int(m[6] or 0), given, end_of_day)
         if problem and parsed.value is not None:
-            parsed = ParsedDate(parsed.value, "; ".join(p for p in (problem, parsed.problem) if p))
+            parsed = ParsedDate(parsed.value, "; ".join(p for p in (problem, parsed.problem) if p), parsed.date_only)
         return parsed
 
     if _QUARTER.search(core):
@@ -196,14 +205,18 @@ def _natural(raw: str, core: str, zone: ZoneInfo, tz: str, end_of_day: bool,
         parsed = parsed.replace(tzinfo=zone)
     if not has_time:
         local = parsed.astimezone(zone)
-        hour, minute = (23, 59) if end_of_day else (0, 0)
-        return _build(raw, local.year, local.month, local.day, hour, minute, 0, zone, end_of_day=False)
+        return _build(raw, local.year, local.month, local.day, None, 0, 0, zone, end_of_day)
     if parsed.utcoffset() == zone.utcoffset(parsed.replace(tzinfo=None)):
         local = parsed.replace(tzinfo=None)
         return _build(raw, local.year, local.month, local.day, local.hour, local.minute, local.second, zone,
                       end_of_day=False)
     offset = parsed.utcoffset()
     return ParsedDate(parsed.astimezone(timezone(offset)) if offset is not None else parsed)
+
+
+def at_the_hour(day: date, hour: time, zone: str) -> datetime:
+    """A date-only deadline at the hour an organisation's rules set (``OrganisationConfig.deadline_time``)."""
+    return datetime.combine(day, hour, tzinfo=ZoneInfo(zone))
 
 
 def plausibility(published: datetime | None, deadline: datetime | None, now: datetime) -> list[str]:

@@ -12,8 +12,8 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from pipeline.records import AreaScore, AwardRecord, LotRecord, Money, NoticeRecord, SourceRef
-from tenderwatch.db.models import Notice
+from pipeline.records import AreaScore, AwardRecord, ChangeRecord, LotRecord, Money, NoticeRecord, SourceRef
+from tenderwatch.db.models import Notice, NoticeSource
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -24,6 +24,16 @@ def _money(amount: Decimal | None, currency: str | None) -> dict[str, Any] | Non
     if amount is None or currency is None:
         return None
     return {"amount": float(amount), "currency": currency}
+
+
+def _sighting(s: NoticeSource) -> dict[str, Any]:
+    """A sighting as exported: its second id and what it amends only when it has them."""
+    out: dict[str, Any] = {"name": s.source_name, "url": s.url, "external_id": s.external_id}
+    if s.alias_id:
+        out["alias_id"] = s.alias_id
+    if s.amends:
+        out["amends"] = s.amends
+    return out
 
 
 def notice_to_export(n: Notice) -> dict[str, Any]:
@@ -38,10 +48,11 @@ def notice_to_export(n: Notice) -> dict[str, Any]:
         "description": n.description,
         "url": n.url,
         "documents_url": n.documents_url,
-        "sources": [{"name": s.source_name, "url": s.url, "external_id": s.external_id} for s in n.sightings],
+        "sources": [_sighting(s) for s in n.sightings],
         "call_id": n.call_uid,
         "published_at": _iso(n.published_at),
         "deadline_at": _iso(n.deadline_at),
+        "deadline_date": n.deadline_date.isoformat() if n.deadline_date else None,
         "cpv_codes": list(n.cpv_codes or []),
         "estimated_value": _money(n.value_amount, n.value_currency),
         "buyer": {"name": n.buyer_name, "country": n.buyer_country},
@@ -60,6 +71,11 @@ def notice_to_export(n: Notice) -> dict[str, Any]:
             {"winner_name": a.winner_name, "winner_country": a.winner_country, "lot_number": a.lot_number,
              "value": _money(a.value_amount, a.value_currency), "awarded_at": _iso(a.awarded_at)}
             for a in n.awards
+        ],
+        "changes": [
+            {"field": c.field, "old_value": c.old_value, "new_value": c.new_value, "changed_at": _iso(c.changed_at),
+             "source": c.source_name, "notice_ref": c.notice_ref, "published_at": _iso(c.published_at)}
+            for c in n.changes
         ],
         "warnings": list(n.warnings or []),
         "extra": dict(n.extra or {}),
@@ -84,6 +100,7 @@ def record_from_export(obj: dict[str, Any]) -> NoticeRecord:
         organisation=obj.get("organisation"),
         source=first.name,
         external_id=first.external_id or obj["id"],
+        alias_id=first.alias_id,
         reference=obj.get("reference"),
         notice_type=obj.get("notice_type") or "other",
         title=obj["title"],
@@ -94,6 +111,7 @@ def record_from_export(obj: dict[str, Any]) -> NoticeRecord:
         call_id=obj.get("call_id"),
         published_at=obj.get("published_at"),
         deadline_at=obj.get("deadline_at"),
+        deadline_date=obj.get("deadline_date"),
         cpv_codes=obj.get("cpv_codes") or [],
         estimated_value=_m(obj.get("estimated_value")),
         buyer_name=buyer.get("name"),
@@ -111,6 +129,7 @@ def record_from_export(obj: dict[str, Any]) -> NoticeRecord:
                             lot_number=a.get("lot_number"), value=_m(a.get("value")),
                             awarded_at=a.get("awarded_at")) for a in obj.get("awards") or []],
         previous_notice=extra.pop("previous_notice", None),
+        changes=[ChangeRecord(**c) for c in obj.get("changes") or []],
         extra=extra,
         warnings=obj.get("warnings") or [],
         raw=obj.get("raw") or {},

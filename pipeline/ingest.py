@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from pipeline.classify import Classifier
+from pipeline.dates import at_the_hour
 from pipeline.lifecycle import LifecycleRules
 from pipeline.records import NoticeRecord
 from pipeline.rejects import record_reject
@@ -103,12 +104,22 @@ class Ingestor:
         if raw is not None and not raw.in_transaction:
             raw.execute("BEGIN IMMEDIATE")
 
+    def _prepare(self, record: NoticeRecord) -> None:
+        """What a record gets from the config before it is stored, whatever its entry point."""
+        if record.organisation is None and record.buyer_name:
+            record.organisation = self.buyers.match(record.buyer_name)
+        if record.deadline_date is not None and record.organisation is not None:
+            org = self.config.organisation(record.organisation)
+            if org is not None and org.deadline_time is not None:
+                # the organisation's rules give the hour of a date-only deadline: a moment, not a date
+                record.deadline_at = at_the_hour(record.deadline_date, org.deadline_time, org.timezone)
+                record.deadline_date = None
+
     def add(self, record: NoticeRecord) -> StoreResult | None:
         assert self._store is not None
         session = self.session
         self._write_transaction()
-        if record.organisation is None and record.buyer_name:
-            record.organisation = self.buyers.match(record.buyer_name)
+        self._prepare(record)
         try:
             try:
                 with session.begin_nested():
@@ -140,8 +151,7 @@ class Ingestor:
         assert self._store is not None
         self._write_transaction()
         for record in records:
-            if record.organisation is None and record.buyer_name:
-                record.organisation = self.buyers.match(record.buyer_name)
+            self._prepare(record)
         try:
             with self.session.begin_nested():
                 results = self._store.insert_new(records)

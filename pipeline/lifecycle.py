@@ -11,7 +11,14 @@ Rules, in the order ``pipeline.store.Store.upsert`` applies them:
    numbers, references) already say they differ;
 4. the same organisation + call key with another notice type is another stage of the same call
    (forthcoming -> market survey -> ITT -> award): a new notice sharing the call uid; so is a
-   notice whose ``previous_notice`` names a stored notice (TED change and award notices).
+   notice whose ``previous_notice`` names a stored notice (TED award notices).
+
+A change notice (``notice_type`` corrigendum: a TED eForms notice with ``efac:Changes``, a legacy
+F14, a site's corrigendum row) is not a stage: it changes the notice it names (``previous_notice``,
+by external id or alias id) or, failing that, the latest stage of its call (organisation + call key):
+``find_amended``. When the change arrives first (no such notice yet), it is stored as a notice of
+its own whose sighting remembers what it amends, and the notice it changes joins it on arrival
+(``find_amended_by``).
 
 The *call key* is the reference folded for comparison (case, spaces, dash variants) and, where the
 organisation's ``reference_patterns`` match, cut down to the part shared by every stage (CERN
@@ -28,8 +35,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Select, bindparam, exists, or_, select, text, union
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, text, union
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from pipeline.records import NoticeRecord
@@ -169,11 +176,86 @@ def find_call_uid(session: Session, organisation_id: int | None, ref_key: str | 
         names = sighting_source_names(session)
         linked = _core(session, _CALL_BY_PREVIOUS, {"names": names, "previous": previous_notice}
                        ).scalars().first() if names else None
+        if linked is None:
+            linked = _core(session, _CALL_BY_ALIAS, {"previous": previous_notice}).scalars().first()
         if linked is not None:
             return linked
     if organisation_id is None or ref_key is None:
         return None
     return _core(session, _CALL_BY_KEY, {"org": organisation_id, "ref": ref_key}).scalars().first()
+
+
+def _notice_id_by_previous(session: Session, previous: str) -> int | None:
+    """The notice a ``previous_notice`` names: a sighting with that external id (any source), else that alias."""
+    names = sighting_source_names(session)
+    found = _core(session, _NOTICE_BY_PREVIOUS, {"names": names, "previous": previous}).scalars().first() \
+        if names else None
+    if found is None:
+        found = _core(session, _NOTICE_BY_ALIAS, {"previous": previous}).scalars().first()
+    return found
+
+
+def find_amended(session: Session, organisation_id: int | None, ref_key: str | None,
+                 previous_notice: str | None) -> Notice | None:
+    """The stored notice a change notice changes: the one it names, else the latest stage of its call.
+
+    The latest stage is the last published (then last stored) notice of the organisation with the
+    same call key that is not an award: a corrigendum of a call corrects its call for tenders.
+    """
+    if previous_notice:
+        nid = _notice_id_by_previous(session, previous_notice)
+        if nid is not None:
+            return session.get(Notice, nid)
+    if organisation_id is None or ref_key is None:
+        return None
+    nid = _core(session, _LATEST_STAGE, {"org": organisation_id, "ref": ref_key}).scalars().first()
+    return session.get(Notice, nid) if nid is not None else None
+
+
+def find_amended_by(session: Session, external_id: str, alias_id: str | None) -> Notice | None:
+    """The stored notice a change notice of this record updated before this record arrived, if any."""
+    ids = [external_id] + ([alias_id] if alias_id else [])
+    nid = _core(session, _AMENDED_BY, {"ids": ids}).scalars().first()
+    return session.get(Notice, nid) if nid is not None else None
+
+
+_NOTICE_BY_PREVIOUS = (select(NoticeSource.notice_id)
+                       .where(NoticeSource.source_name.in_(bindparam("names", expanding=True)),
+                              NoticeSource.external_id == bindparam("previous"))
+                       .order_by(NoticeSource.id).limit(1))
+_NOTICE_BY_ALIAS = (select(NoticeSource.notice_id).where(NoticeSource.alias_id == bindparam("previous"))
+                    .order_by(NoticeSource.id).limit(1))
+_AMENDED_BY = (select(NoticeSource.notice_id).where(NoticeSource.amends.in_(bindparam("ids", expanding=True)))
+               .order_by(NoticeSource.id).limit(1))
+_LATEST_STAGE = (select(Notice.id)
+                 .where(Notice.organisation_id == bindparam("org"), Notice.reference_key == bindparam("ref"),
+                        Notice.notice_type != "contract_award")
+                 .order_by(func.coalesce(Notice.published_at, Notice.first_seen_at).desc(), Notice.id.desc())
+                 .limit(1))
+
+
+def stored_amendments(session: Session, ids: set[str]) -> set[str]:
+    """Which of these external or alias ids a stored change notice names as the notice it changes."""
+    found: set[str] = set()
+    wanted = sorted(ids)
+    for i in range(0, len(wanted), 500):
+        found.update(_core(session, select(NoticeSource.amends).where(
+            NoticeSource.amends.in_(wanted[i:i + 500]))).scalars())
+    return found
+
+
+def latest_stage() -> ColumnElement[bool]:
+    """SQL: the notice is its call's latest stage (no later one of the same call): the call's current state.
+
+    Lists and counts of calls (the web's calls page and feeds, the digests) keep one row per call with
+    this; the call's page shows every stage. Later = published later (else first seen later), then stored
+    later. Correlated to the enclosing query's ``notices`` row.
+    """
+    later = aliased(Notice)
+    mine = func.coalesce(Notice.published_at, Notice.first_seen_at)
+    theirs = func.coalesce(later.published_at, later.first_seen_at)
+    return ~exists().where(later.call_uid == Notice.call_uid, later.id != Notice.id,
+                           or_(theirs > mine, and_(theirs == mine, later.id > Notice.id)))
 
 
 _CALL_BY_KEY = (select(Notice.call_uid)
@@ -183,13 +265,16 @@ _CALL_BY_PREVIOUS = (select(Notice.call_uid).join(NoticeSource)
                      .where(NoticeSource.source_name.in_(bindparam("names", expanding=True)),
                             NoticeSource.external_id == bindparam("previous"))
                      .order_by(NoticeSource.id).limit(1))
+_CALL_BY_ALIAS = (select(Notice.call_uid).join(NoticeSource).where(NoticeSource.alias_id == bindparam("previous"))
+                  .order_by(NoticeSource.id).limit(1))
 
 
 def call_uids_by_external_id(session: Session, external_ids: set[str]) -> dict[str, str]:
     """``find_call_uid``'s previous-notice lookup for many ids at once (a batch's change and award notices).
 
-    For each external id, the call uid of the first sighting (lowest id, any source) carrying it:
-    what ``find_call_uid(session, None, None, id)`` gives for each, in one query per 500 ids.
+    For each external id, the call uid of the first sighting (lowest id, any source) carrying it, else
+    carrying it as alias: what ``find_call_uid(session, None, None, id)`` gives for each, in two queries
+    per 500 ids.
     """
     names = sighting_source_names(session) if external_ids else []
     found: dict[str, str] = {}
@@ -201,6 +286,12 @@ def call_uids_by_external_id(session: Session, external_ids: set[str]) -> dict[s
             .order_by(NoticeSource.id))
         for external_id, call_uid in rows:
             found.setdefault(external_id, call_uid)
+        missing = [x for x in ids[i:i + 500] if x not in found]
+        if missing:
+            for alias_id, call_uid in session.execute(
+                    select(NoticeSource.alias_id, Notice.call_uid).join(Notice, NoticeSource.notice_id == Notice.id)
+                    .where(NoticeSource.alias_id.in_(missing)).order_by(NoticeSource.id)):
+                found.setdefault(alias_id, call_uid)
     return found
 
 

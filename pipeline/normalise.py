@@ -261,6 +261,7 @@ def normalise(raw: RawNotice, config: Config, now: datetime | None = None) -> No
         documents_url=raw.documents_url,
         published_at=published.value,
         deadline_at=deadline.value,
+        deadline_date=deadline.day,
         cpv_codes=cpv_codes(raw.cpv_codes),
         estimated_value=value,
         value_note=value_note,

@@ -7,7 +7,7 @@ None. ``NoticeRecord`` is the normalised notice: typed, time-zone aware, ISO cod
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -83,6 +83,22 @@ class SourceRef(BaseModel):
     name: str
     url: str | None = None
     external_id: str | None = None
+    alias_id: str | None = None
+    """A second id of the record on that source (``NoticeRecord.alias_id``)."""
+    amends: str | None = None
+    """For a change notice seen on that source: the id of the notice it changes."""
+
+
+class ChangeRecord(BaseModel):
+    """A recorded change of a stored notice, as exported (``notice_changes``): kept by an import."""
+
+    field: str
+    old_value: Any = None
+    new_value: Any = None
+    changed_at: datetime
+    source: str | None = None
+    notice_ref: str | None = None
+    published_at: datetime | None = None
 
 
 class NoticeRecord(BaseModel):
@@ -94,6 +110,9 @@ class NoticeRecord(BaseModel):
     source: str
     external_id: str
     """The source's own identity of this record: TED publication number, reference, or URL."""
+    alias_id: str | None = None
+    """A second identity the source gives it, by which later notices may name it (an eForms notice's
+    identifier-version, which its change notices cite)."""
     reference: str | None = None
     notice_type: NoticeType = "other"
     title: str
@@ -104,6 +123,9 @@ class NoticeRecord(BaseModel):
     call_id: str | None = None
     published_at: datetime | None = None
     deadline_at: datetime | None = None
+    """When bids are due; for a date-only deadline, the end of ``deadline_date`` in the organisation's zone."""
+    deadline_date: date | None = None
+    """Set only when the notice gave the deadline as a date without a time ("date only")."""
     cpv_codes: list[str] = []
     estimated_value: Money | None = None
     value_note: str | None = None
@@ -120,7 +142,10 @@ class NoticeRecord(BaseModel):
     lots: list[LotRecord] = []
     awards: list[AwardRecord] = []
     previous_notice: str | None = None
-    """For a change/corrigendum: the external id of the notice it changes."""
+    """The external id (or alias id) of an earlier notice of the call: for a change notice
+    (``notice_type`` corrigendum), the notice it changes; for an award, the notice it awards."""
+    changes: list[ChangeRecord] = []
+    """Changes already recorded for this notice (an import of an export); stored with a new notice only."""
     extra: dict[str, Any] = {}
     warnings: list[str] = []
     raw: dict[str, Any] = {}

@@ -2,6 +2,19 @@
 
 One writer for every entry point (spiders, JSON-lines import, TED import), so that "the same call
 seen twice" and "a deadline moved" are decided in exactly one place.
+
+How a record changes a stored notice:
+
+- a re-crawl of the same (source, external id) is compared with *that source's* previous record
+  (``NoticeSource.content_hash``), never with another source's: the first source of a notice sets
+  its fields, a later source only completes them (and moves the deadline), so two sources of one
+  call never undo each other at every crawl;
+- a change notice (``notice_type`` corrigendum) updates the notice it changes
+  (``lifecycle.find_amended``) and is kept as a sighting of it: every field it changes is recorded
+  in ``notice_changes`` with the change notice's id and publication date; the notice keeps its
+  own type, publication date and page. A change notice that arrives before the notice it changes
+  is stored on its own; the notice joins it when it comes, and what the change moved is recorded
+  then (old value: the notice's, new value: the change notice's).
 """
 
 from __future__ import annotations
@@ -11,9 +24,10 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from datetime import time as day_time
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -50,7 +64,35 @@ TRACKED_FIELDS = (
 )
 """Fields whose change between two sightings is recorded in ``notice_changes``."""
 
+AMENDMENT_KEEPS = ("notice_type", "published_at", "url")
+"""Fields a change notice does not take over from its notice: it is not a new stage, its publication
+date is the change's (kept on the change records), and its page is its sighting's."""
+
 Outcome = Literal["new", "changed", "unchanged", "merged"]
+
+
+class Deadline(NamedTuple):
+    """A deadline as stored: the moment, and the day when the notice gave a date only."""
+
+    at: datetime
+    day: date | None = None
+
+    def jsonable(self) -> str:
+        """The ISO date of a date-only deadline, else the ISO moment in UTC (what change records hold)."""
+        return self.day.isoformat() if self.day is not None else self.at.astimezone(UTC).isoformat()
+
+
+def deadline_of(at: datetime | None, day: date | None) -> Deadline | None:
+    if at is None and day is None:
+        return None
+    if at is None:  # an import that gave the day alone: its end, in UTC (no zone is known)
+        at = datetime.combine(day, day_time(23, 59), tzinfo=UTC)  # type: ignore[arg-type]
+    return Deadline(at, day)
+
+
+def is_amendment(rec: NoticeRecord) -> bool:
+    """A change notice: it changes a notice rather than being one (see the module docstring)."""
+    return rec.notice_type == "corrigendum"
 
 
 @dataclass
@@ -73,6 +115,8 @@ def new_uid() -> str:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, Deadline):
+        return value.jsonable()
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     if isinstance(value, Decimal):
@@ -104,7 +148,7 @@ def _record_values(rec: NoticeRecord) -> dict[str, Any]:
         "url": rec.url,
         "documents_url": rec.documents_url,
         "published_at": rec.published_at,
-        "deadline_at": rec.deadline_at,
+        "deadline_at": deadline_of(rec.deadline_at, rec.deadline_date),
         "cpv_codes": sorted(set(rec.cpv_codes)),
         "value": value,
         "eligible_countries": sorted(rec.eligible_countries) if rec.eligible_countries is not None else None,
@@ -121,7 +165,7 @@ def _notice_values(n: Notice) -> dict[str, Any]:
         "url": n.url,
         "documents_url": n.documents_url,
         "published_at": n.published_at,
-        "deadline_at": n.deadline_at,
+        "deadline_at": deadline_of(n.deadline_at, n.deadline_date),
         "cpv_codes": list(n.cpv_codes or []),
         "value": _value_of(n),
         "eligible_countries": n.eligible_countries,
@@ -238,17 +282,26 @@ class Store:
         now = self._now()
         org_id = self.organisation_id(rec.organisation)
         ref_key = self.rules.reference_key(rec.organisation, rec.reference)
+        digest = content_hash(rec)
         sighting = self.session.scalars(
             select(NoticeSource).where(
                 NoticeSource.source_name == rec.source, NoticeSource.external_id == rec.external_id
             )
         ).first()
         if sighting is not None:
-            notice = sighting.notice
-            sighting.last_seen_at = now
-            if rec.url:
-                sighting.url = rec.url
-            return self._update(notice, rec, now, outcome_if_same="unchanged")
+            return self._seen_again(sighting, rec, now, digest)
+
+        if is_amendment(rec):
+            target = lifecycle.find_amended(self.session, org_id, ref_key, rec.previous_notice)
+            if target is not None:
+                self._add_sighting(target, rec, now, digest)
+                result = self._amend(target, rec, now)
+                return StoreResult("changed" if result.changes else "merged", target, result.changes)
+            return self._insert(rec, org_id, ref_key, now, digest)  # its notice may come later
+
+        amended = lifecycle.find_amended_by(self.session, rec.external_id, rec.alias_id)
+        if amended is not None:
+            return self._join_its_change(amended, rec, now, digest)
 
         same = lifecycle.find_same_notice(self.session, org_id, ref_key, rec.notice_type, rec.source)
         how = f"reference {ref_key}"
@@ -257,7 +310,7 @@ class Store:
             if fuzzy is not None:
                 same, how = fuzzy[0], f"title similarity {fuzzy[1]:.0f}, organisation and dates"
         if same is not None:
-            self._add_sighting(same, rec, now)
+            self._add_sighting(same, rec, now, digest)
             same.extra = {**(same.extra or {}), "merged": [*(same.extra or {}).get("merged", []),
                                                            {"source": rec.source, "external_id": rec.external_id,
                                                             "by": how}]}
@@ -266,21 +319,93 @@ class Store:
             result = self._update(same, rec, now, outcome_if_same="merged", fill_only=True)
             return StoreResult("merged", result.notice, result.changes)
 
-        return self._insert(rec, org_id, ref_key, now)
+        return self._insert(rec, org_id, ref_key, now, digest)
 
     # ------------------------------------------------------------------ internals
 
-    def _add_sighting(self, notice: Notice, rec: NoticeRecord, now: datetime) -> None:
+    def _seen_again(self, sighting: NoticeSource, rec: NoticeRecord, now: datetime, digest: str) -> StoreResult:
+        """A re-crawl of a known (source, external id): compared with that source's previous record only."""
+        notice = sighting.notice
+        sighting.last_seen_at = now
+        if rec.url:
+            sighting.url = rec.url
+        previous = sighting.content_hash if sighting.content_hash is not None else notice.content_hash
+        if previous == digest:
+            notice.last_seen_at = now
+            return StoreResult("unchanged", notice, [])
+        sighting.content_hash = digest
+        if sighting.amends is not None or is_amendment(rec):
+            return self._amend(notice, rec, now)
+        first = notice.sightings[0] is sighting  # the source the notice was made from sets its fields
+        return self._update(notice, rec, now, outcome_if_same="unchanged", fill_only=not first)
+
+    def _add_sighting(self, notice: Notice, rec: NoticeRecord, now: datetime, digest: str | None = None) -> None:
         self._seen_on(notice.organisation_id, rec.source)
         notice.sightings.append(
-            NoticeSource(source_name=rec.source, external_id=rec.external_id, url=rec.url,
+            NoticeSource(source_name=rec.source, external_id=rec.external_id, url=rec.url, alias_id=rec.alias_id,
+                         amends=rec.previous_notice if is_amendment(rec) else None, content_hash=digest,
                          first_seen_at=now, last_seen_at=now)
         )
 
-    def _insert(self, rec: NoticeRecord, org_id: int | None, ref_key: str | None, now: datetime) -> StoreResult:
+    def _amend(self, notice: Notice, rec: NoticeRecord, now: datetime) -> StoreResult:
+        """A change notice applied to the notice it changes: its fields win, except ``AMENDMENT_KEEPS``."""
+        kept = {"notice_type": notice.notice_type, "published_at": notice.published_at, "url": notice.url or rec.url}
+        if notice.notice_type == "corrigendum":  # the notice is itself a change whose notice has not come
+            kept["notice_type"] = rec.notice_type
+        as_notice = rec.model_copy(update=kept)
+        return self._update(notice, as_notice, now, outcome_if_same="unchanged", adopt=False,
+                            brought_by=(rec.external_id, rec.published_at))
+
+    def _join_its_change(self, notice: Notice, rec: NoticeRecord, now: datetime, digest: str) -> StoreResult:
+        """The notice a stored change notice changes arrives after it: it joins that notice.
+
+        The notice takes the record's identity (type, publication date, page) where the change notice
+        stood in for it, fills what the change left empty, and every field the change moved is recorded
+        as a change from the record's value to the change notice's, attributed to the change notice.
+        """
+        change = next((s for s in notice.sightings if s.amends in {rec.external_id, rec.alias_id}), None)
+        self._add_sighting(notice, rec, now, digest)
+        old, new = _notice_values(notice), _record_values(rec)
+        brought_by = (change.external_id if change else None, notice.published_at)
+        changes: list[tuple[str, Any, Any]] = []
+        for field in TRACKED_FIELDS:
+            before, current = new[field], old[field]
+            if field in AMENDMENT_KEEPS:
+                if field != "notice_type" or notice.notice_type == "corrigendum":
+                    self._assign(notice, {field: before if before not in (None, [], "") else current})
+                continue
+            if current in (None, [], ""):
+                if before not in (None, [], ""):
+                    self._assign(notice, {field: before})  # what the change notice did not say
+                continue
+            if before not in (None, [], "") and _jsonable(before) != _jsonable(current):
+                changes.append((field, before, current))
+        for field, before, after in changes:
+            self._record_change(notice, field, before, after, now, change.source_name if change else rec.source,
+                                brought_by)
+        if changes:
+            notice.last_changed_at = now
+        # the notice is the record's from now on (its TED numbers, its raw record); the change stays a sighting
+        notice.extra = dict(rec.extra, previous_notice=rec.previous_notice) if rec.previous_notice else dict(rec.extra)
+        notice.raw, notice.content_hash = rec.raw, digest
+        if (rec.lots and not notice.lots) or (rec.awards and not notice.awards):
+            self._set_details(notice, rec)
+        self.session.flush()
+        return StoreResult("merged", notice, changes)
+
+    def _record_change(self, notice: Notice, field: str, before: Any, after: Any, now: datetime,
+                       source_name: str | None, brought_by: tuple[str | None, datetime | None] | None) -> None:
+        ref, published = brought_by or (None, None)
+        self.session.add(NoticeChange(notice=notice, field=field, old_value=_jsonable(before),
+                                      new_value=_jsonable(after), changed_at=now, source_name=source_name,
+                                      notice_ref=ref, published_at=published))
+
+    def _insert(self, rec: NoticeRecord, org_id: int | None, ref_key: str | None, now: datetime,
+                digest: str | None = None) -> StoreResult:
         uid = rec.id or new_uid()
         call_uid = rec.call_id or lifecycle.find_call_uid(self.session, org_id, ref_key, rec.previous_notice) or uid
         values = _record_values(rec)
+        digest = digest or content_hash(rec, values)
         notice = Notice(
             uid=uid,
             call_uid=call_uid,
@@ -294,19 +419,24 @@ class Store:
             first_seen_at=rec.first_seen_at or now,
             last_seen_at=now,
             last_changed_at=rec.last_changed_at or rec.first_seen_at or now,
-            content_hash=content_hash(rec),
+            content_hash=digest,
             raw=rec.raw,
             warnings=list(rec.warnings),
             extra=dict(rec.extra, previous_notice=rec.previous_notice) if rec.previous_notice else dict(rec.extra),
         )
         self._assign(notice, values)
         self.session.add(notice)
-        self._add_sighting(notice, rec, now)
+        self._add_sighting(notice, rec, now, digest)
         for extra_src in rec.sources:
-            if extra_src.name != rec.source and extra_src.external_id:
+            if (extra_src.name, extra_src.external_id) != (rec.source, rec.external_id) and extra_src.external_id:
                 self._seen_on(org_id, extra_src.name)
                 notice.sightings.append(NoticeSource(source_name=extra_src.name, external_id=extra_src.external_id,
-                                                     url=extra_src.url, first_seen_at=now, last_seen_at=now))
+                                                     url=extra_src.url, alias_id=extra_src.alias_id,
+                                                     amends=extra_src.amends, first_seen_at=now, last_seen_at=now))
+        for c in rec.changes:  # an import of an export: the history comes with the notice
+            self.session.add(NoticeChange(notice=notice, field=c.field, old_value=c.old_value,
+                                          new_value=c.new_value, changed_at=c.changed_at, source_name=c.source,
+                                          notice_ref=c.notice_ref, published_at=c.published_at))
         self._set_details(notice, rec)
         self._set_areas(notice, rec)
         self.session.flush()
@@ -318,15 +448,24 @@ class Store:
             if key == "value":
                 notice.value_amount = Decimal(val["amount"]) if val else None
                 notice.value_currency = val["currency"] if val else None
+            elif key == "deadline_at":
+                notice.deadline_at = val.at if val else None
+                notice.deadline_date = val.day if val else None
             else:
                 setattr(notice, key, val)
 
     def _update(self, notice: Notice, rec: NoticeRecord, now: datetime, outcome_if_same: Outcome,
-                fill_only: bool = False) -> StoreResult:
+                fill_only: bool = False, adopt: bool = True,
+                brought_by: tuple[str | None, datetime | None] | None = None) -> StoreResult:
+        """Apply a record's fields to a notice, recording each change.
+
+        ``fill_only``: a second source completes the notice (empty fields, and the deadline), it does not
+        overwrite the first source's text. ``adopt``: the record becomes the notice's own (raw record,
+        hash, warnings); a change notice's does not. ``brought_by``: (id, publication date) of the notice
+        that brought the changes, when it is not the notice itself (a change notice).
+        """
         notice.last_seen_at = now
         digest = content_hash(rec)
-        if not fill_only and notice.content_hash == digest:
-            return StoreResult(outcome_if_same, notice, [])
         old = _notice_values(notice)
         new = _record_values(rec)
         changes: list[tuple[str, Any, Any]] = []
@@ -336,13 +475,17 @@ class Store:
                 continue  # a second source completes a notice; it does not overwrite the first's text
             if after in (None, [], "") and before not in (None, [], ""):
                 continue  # a source that lacks a field does not erase it
+            if field == "deadline_at" and before is not None and after is not None and before.at == after.at:
+                if before.day != after.day:
+                    self._assign(notice, {field: after})  # the same moment, now known to be a date only
+                continue
             if _jsonable(before) != _jsonable(after):
                 changes.append((field, before, after))
         for field, before, after in changes:
             self._assign(notice, {field: after})
-            self.session.add(NoticeChange(notice=notice, field=field, old_value=_jsonable(before),
-                                          new_value=_jsonable(after), changed_at=now, source_name=rec.source))
-        if not fill_only:
+            self._record_change(notice, field, before, after, now, rec.source,
+                                brought_by or (rec.external_id, None))
+        if adopt and not fill_only:
             notice.content_hash = digest
             notice.raw = rec.raw or notice.raw
             notice.warnings = list(rec.warnings)
@@ -405,7 +548,8 @@ class Store:
         stage; a record without organisation gets the call uid of the notice its ``previous_notice``
         names, stored or earlier in the batch). A record that could depend on another record of the
         batch (a previous notice, a call key or another source of the same organisation), one whose
-        previous notice was handed back, and every organisation record after a record handed back are
+        previous notice was handed back, a change notice (it updates a notice rather than making one), a
+        notice a stored change notice names, and every organisation record after a record handed back are
         handed back unchanged for ``upsert``, in order; a record inserted gives its new notice's uid
         (no ORM object: a backfill needs no more). One driver ``executemany`` per table on the session's
         connection (``tenderwatch.db.bulk.insert_rows``): no unit of work, no per-row flush.
@@ -437,17 +581,22 @@ class Store:
         pending_orgs: dict[int, set[str]] = {}  # sources of this batch's rows per organisation
         pending_call_uids: dict[str, str] = {}  # external id -> call uid of this batch's rows (first row wins)
         handed_ids: set[str] = set()  # external ids handed back (stored after the bulk rows, by ``upsert``)
+        hashes: dict[str, str] = {}  # uid -> content hash of its record (the notice's and its sighting's)
         # the previous-notice links of records without organisation, resolved in one query: nothing is
         # written to the database before the rows below, so each lookup would have read the same
         stored_calls = lifecycle.call_uids_by_external_id(self.session, {
             r.previous_notice for r in records if r.previous_notice and r.call_id is None and not r.organisation})
+        # notices whose change notice came first: they join the notice that change made (``upsert``)
+        amended = lifecycle.stored_amendments(self.session, {i for r in records for i in (r.external_id, r.alias_id)
+                                                             if i is not None})
         for rec in records:
             if id(rec) in unclean:
                 out.append(rec)
                 continue
             key = (rec.source, rec.external_id)
             org_id = self.organisation_id(rec.organisation)
-            if (key in seen or rec.sources or (rec.organisation and (org_id is None or handed_back))
+            if (key in seen or rec.sources or rec.changes or (rec.organisation and (org_id is None or handed_back))
+                    or is_amendment(rec) or rec.external_id in amended or rec.alias_id in amended
                     or (rec.previous_notice is not None and rec.previous_notice in handed_ids)):
                 handed_back = True  # lifecycle linking is per record; later organisation records follow it
                 handed_ids.add(rec.external_id)
@@ -488,8 +637,9 @@ class Store:
             uid = rec.id or new_uid()
             pending_call_uids.setdefault(rec.external_id, call_uid or uid)
             values = _record_values(rec)
-            digest = content_hash(rec, values)
+            digest = hashes[uid] = content_hash(rec, values)
             value = values.pop("value")
+            deadline = values.pop("deadline_at")
             if org_id is not None:  # classified as ``upsert`` does it (``_set_areas``: the stored values)
                 scores = rec.technology_areas if values["title"] == rec.title else None
                 if scores is None and self.classifier is not None:
@@ -505,6 +655,8 @@ class Store:
                          "organisation_id": org_id, "reference_key": ref_key,
                          "value_amount": Decimal(value["amount"]) if value else None,
                          "value_currency": value["currency"] if value else None,
+                         "deadline_at": deadline.at if deadline else None,
+                         "deadline_date": deadline.day if deadline else None,
                          "buyer_name": _bound(rec.buyer_name, 1000), "buyer_country": rec.buyer_country,
                          "eligibility_note": _bound(rec.eligibility_note, 5000),
                          "value_note": _bound(rec.value_note, 200), "languages": list(rec.languages),
@@ -529,7 +681,8 @@ class Store:
         for position, rec, uid, scores in fresh:
             nid = ids[uid]
             sightings.append({"notice_id": nid, "source_name": rec.source, "external_id": rec.external_id,
-                              "url": rec.url, "first_seen_at": now, "last_seen_at": now})
+                              "url": rec.url, "alias_id": rec.alias_id, "amends": None, "content_hash": hashes[uid],
+                              "first_seen_at": now, "last_seen_at": now})
             areas += [{"notice_id": nid, "area_id": a.id, "score": a.score, "evidence": a.evidence}
                       for a in scores or [] if a.id in self._areas]
             lots += [{"notice_id": nid, "lot_number": lot.lot_number, "title": _bound(lot.title, MAX_TITLE),

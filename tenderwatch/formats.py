@@ -190,4 +190,64 @@ def format_value_band(low: Decimal | None, high: Decimal | None, currency: str, 
         return words["over"].format(low=_compact(low, currency, language))
     if high is not None:
         return words["under"].format(high=_compact(high, currency, language))
+
+
+# --------------------------------------------------------------------------- changes
+
+
+CHANGE_WORDS: dict[str, dict[str, str]] = {
+    "en": {"deadline_at": "deadline moved from {old} to {new}", "status": "status changed from {old} to {new}",
+           "title": "title changed", "description": "description changed", "any": "{field} changed",
+           "values": "{field} changed from {old} to {new}", "none": "not given"},
+    "nl": {"deadline_at": "deadline verschoven van {old} naar {new}", "status": "status gewijzigd van {old} in {new}",
+           "title": "titel gewijzigd", "description": "beschrijving gewijzigd", "any": "{field} gewijzigd",
+           "values": "{field} gewijzigd van {old} in {new}", "none": "niet vermeld"},
+}
+"""How a recorded change reads (``describe_change``): the call page's history, feeds and mails say it alike."""
+
+FIELD_NAMES: dict[str, dict[str, str]] = {
+    "en": {"notice_type": "notice type", "documents_url": "documents", "published_at": "publication date",
+           "cpv_codes": "CPV codes", "eligible_countries": "eligible countries"},
+    "nl": {"notice_type": "soort aankondiging", "documents_url": "documenten", "published_at": "publicatiedatum",
+           "cpv_codes": "CPV-codes", "eligible_countries": "toegelaten landen", "value": "waarde", "url": "link",
+           "reference": "referentie"},
+}
+STATUS_WORDS: dict[str, dict[str, str]] = {
+    "en": {"open": "open", "closed": "closed", "cancelled": "cancelled", "awarded": "awarded"},
+    "nl": {"open": "open", "closed": "gesloten", "cancelled": "geannuleerd", "awarded": "gegund"},
+}
+
+
+def describe_change(field: str, old: object, new: object, timezone: str, language: str) -> str:
+    """A recorded change (``notice_changes``) in the reader's words: 'deadline moved from Fri 13 Mar 2026,
+    17:00 CET to Fri 10 Apr 2026, 17:00 CEST'; a long text is not quoted ('description changed')."""
+    words = CHANGE_WORDS.get(language, CHANGE_WORDS["en"])
+    if field == "deadline_at":
+        return words["deadline_at"].format(
+            old=format_deadline_value(old if isinstance(old, str) else None, timezone, language) or words["none"],
+            new=format_deadline_value(new if isinstance(new, str) else None, timezone, language) or words["none"])
+    if field == "status":
+        statuses = STATUS_WORDS.get(language, STATUS_WORDS["en"])
+        return words["status"].format(old=statuses.get(str(old), str(old)), new=statuses.get(str(new), str(new)))
+    if field in ("title", "description"):
+        return words[field]
+    name = FIELD_NAMES.get(language, {}).get(field) or FIELD_NAMES["en"].get(field) or field.replace("_", " ")
+    shown_old, shown_new = _change_value(field, old, timezone, language), _change_value(field, new, timezone, language)
+    if shown_old is None or shown_new is None:
+        return words["any"].format(field=name)
+    return words["values"].format(field=name, old=shown_old, new=shown_new)
+
+
+def _change_value(field: str, value: object, timezone: str, language: str) -> str | None:
+    """A short value of a change worth quoting (an amount, a date, a type, a reference), else None."""
+    if isinstance(value, dict) and "amount" in value:
+        try:
+            return format_money(Decimal(str(value["amount"])), value.get("currency"), language)
+        except ArithmeticError:
+            return f"{value['amount']} {value.get('currency') or ''}".strip()
+    if field == "published_at" and isinstance(value, str):
+        moment, _ = deadline_value(value)
+        return format_day(moment, timezone, language) if moment else None
+    if field in ("notice_type", "reference") and isinstance(value, str) and len(value) <= 100:
+        return value.replace("_", " ") if field == "notice_type" else value
     return None

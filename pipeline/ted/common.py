@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -106,39 +106,72 @@ def split_offset(text: str) -> tuple[str, tzinfo | None]:
 def eforms_datetime(date_text: str | None, time_text: str | None = None, *, end_of_day: bool = False,
                     fallback_tz: str = "UTC") -> datetime | None:
     """eForms dates carry their offset (``2019-11-15+01:00``, time ``12:00:00+01:00``); keep it."""
+    return _eforms(date_text, time_text, end_of_day, fallback_tz)[0]
+
+
+def eforms_deadline(date_text: str | None, time_text: str | None, fallback_tz: str) -> Deadline:
+    """An eForms deadline: with its time, or the end of the day and the day itself when it gives none."""
+    value, timed = _eforms(date_text, time_text, True, fallback_tz)
+    return Deadline(value, value.date() if value is not None and not timed else None)
+
+
+def _eforms(date_text: str | None, time_text: str | None, end_of_day: bool,
+            fallback_tz: str) -> tuple[datetime | None, bool]:
+    """(the moment, whether a time was given)."""
     if not date_text:
-        return None
+        return None, False
     day_text, day_tz = split_offset(date_text.strip())
     try:
         day = date.fromisoformat(day_text[:10])
     except ValueError:
-        return None
+        return None, False
     tz = day_tz
     at = time(23, 59) if end_of_day else time(0, 0)
+    timed = False
     if time_text:
         t_text, t_tz = split_offset(time_text.strip())
         with contextlib.suppress(ValueError):
-            at = time.fromisoformat(t_text[:8])
+            at, timed = time.fromisoformat(t_text[:8]), True
         tz = t_tz or tz
-    return datetime.combine(day, at, tzinfo=tz or ZoneInfo(fallback_tz))
+    return datetime.combine(day, at, tzinfo=tz or ZoneInfo(fallback_tz)), timed
 
 
 def local_datetime(date_text: str | None, time_text: str | None, tz_name: str, *,
                    end_of_day: bool = False) -> datetime | None:
     """Legacy TED dates are local time without offset (``2021-03-10`` + ``16:00``): read them in ``tz_name``."""
+    return _local(date_text, time_text, tz_name, end_of_day)[0]
+
+
+def local_deadline(date_text: str | None, time_text: str | None, tz_name: str) -> Deadline:
+    """A legacy deadline: with its time, or the end of the day and the day itself when it gives none."""
+    value, timed = _local(date_text, time_text, tz_name, True)
+    return Deadline(value, value.date() if value is not None and not timed else None)
+
+
+def _local(date_text: str | None, time_text: str | None, tz_name: str,
+           end_of_day: bool) -> tuple[datetime | None, bool]:
+    """(the moment, whether a time was given)."""
     if not date_text:
-        return None
+        return None, False
     text = date_text.strip()
     try:
         day = date.fromisoformat(text) if "-" in text else datetime.strptime(text[:8], "%Y%m%d").date()
     except ValueError:
-        return None
+        return None, False
     at = time(23, 59) if end_of_day else time(0, 0)
+    timed = False
     if time_text:
         m = re.match(r"^\s*(\d{1,2})[:.h](\d{2})", time_text)
         if m and int(m[1]) < 24 and int(m[2]) < 60:
-            at = time(int(m[1]), int(m[2]))
-    return datetime.combine(day, at, tzinfo=ZoneInfo(tz_name))
+            at, timed = time(int(m[1]), int(m[2])), True
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz_name)), timed
+
+
+class Deadline(NamedTuple):
+    """A deadline read from a notice: the moment, and its day when the notice gave no time (date only)."""
+
+    at: datetime | None
+    day: date | None = None
 
 
 @dataclass
@@ -158,6 +191,8 @@ class Extracted:
     buyer_identifier: str | None = None
     published_at: datetime | None = None
     deadline_at: datetime | None = None
+    deadline_date: date | None = None
+    """Set when the notice gave the deadline as a date only."""
     cpv_codes: list[str] = field(default_factory=list)
     value: Money | None = None
     value_note: str | None = None
@@ -227,6 +262,8 @@ def build_record(ex: Extracted, *, now: datetime | None = None) -> NoticeRecord:
     return NoticeRecord(
         source=SOURCE,
         external_id=external_id,
+        # eForms change notices cite the notice they change by its identifier-version, not its number
+        alias_id=ex.notice_id if ex.format == "eforms" else None,
         reference=clean_text(ex.reference, 200),
         notice_type=ex.notice_type,  # type: ignore[arg-type]
         title=title,
@@ -234,6 +271,7 @@ def build_record(ex: Extracted, *, now: datetime | None = None) -> NoticeRecord:
         url=url,
         published_at=ex.published_at,
         deadline_at=ex.deadline_at,
+        deadline_date=ex.deadline_date,
         cpv_codes=cpvs,
         estimated_value=ex.value,
         value_note=ex.value_note,

@@ -19,10 +19,12 @@ from lxml import etree
 from pipeline.records import AwardRecord, LotRecord, Money
 from pipeline.ted import codelists
 from pipeline.ted.common import (
+    Deadline,
     Extracted,
     TedParseError,
     cpv,
     eforms_datetime,
+    eforms_deadline,
     first_on_path,
     iter_on_path,
     money,
@@ -184,8 +186,8 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
     buyer_tz = codelists.country_timezone(buyer.get("country"))
 
     lots: list[LotRecord] = []
-    deadlines: list[datetime] = []
-    requests: list[datetime] = []  # restricted/negotiated procedures: requests to participate (BT-1311)
+    deadlines: list[Deadline] = []
+    requests: list[Deadline] = []  # restricted/negotiated procedures: requests to participate (BT-1311)
     for lot_el in _iter(root, "cac:ProcurementProjectLot"):
         lot_id = _t(lot_el, "cbc:ID")
         if not lot_id:
@@ -196,15 +198,13 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
             value=_amount(lot_project, "cac:RequestedTenderTotal/cbc:EstimatedOverallContractAmount")))
         period = _find(lot_el, "cac:TenderingProcess/cac:TenderSubmissionDeadlinePeriod")
         if period is not None:
-            deadline = eforms_datetime(_t(period, "cbc:EndDate"), _t(period, "cbc:EndTime"), end_of_day=True,
-                                       fallback_tz=buyer_tz)
-            if deadline is not None:
+            deadline = eforms_deadline(_t(period, "cbc:EndDate"), _t(period, "cbc:EndTime"), buyer_tz)
+            if deadline.at is not None:
                 deadlines.append(deadline)
         period = _find(lot_el, "cac:TenderingProcess/cac:ParticipationRequestReceptionPeriod")
         if period is not None:
-            deadline = eforms_datetime(_t(period, "cbc:EndDate"), _t(period, "cbc:EndTime"), end_of_day=True,
-                                       fallback_tz=buyer_tz)
-            if deadline is not None:
+            deadline = eforms_deadline(_t(period, "cbc:EndDate"), _t(period, "cbc:EndTime"), buyer_tz)
+            if deadline.at is not None:
                 requests.append(deadline)
 
     value = _amount(project, "cac:RequestedTenderTotal/cbc:EstimatedOverallContractAmount")
@@ -220,6 +220,7 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
         deadlines = requests  # what a firm must meet first; said so in the extras
         extra["deadline_kind"] = "requests to participate"
     awards = _awards(ext, orgs) if ext is not None else []
+    first = min(deadlines, key=lambda d: d.at) if deadlines else None  # the earliest lot's deadline
     title = lang.pick(project, "cbc:Name")
     if title is None and lots:
         title = lots[0].title
@@ -236,7 +237,8 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
         buyer_country=buyer.get("country"),
         buyer_identifier=buyer.get("identifier"),
         published_at=published,
-        deadline_at=min(deadlines) if deadlines else None,
+        deadline_at=first.at if first else None,
+        deadline_date=first.day if first else None,
         cpv_codes=_cpvs(project),
         value=value,
         value_note=value_note,

@@ -4,7 +4,8 @@ A notice holds one form per language version; the buyer's own text is the form m
 ``CATEGORY="ORIGINAL"`` (when several are original, the first language of ``LG_ORIG``), whose
 title and buyer name are kept; the other versions only add their language. Dates are the buyer's
 local time without an offset, so they are read in the time zone of the buyer's country. A
-corrigendum (F14) that moves the time limit for tenders (section IV.2.2) gives the new deadline.
+corrigendum (F14) gives only what its CHANGES section changes: the time limit for tenders (section
+IV.2.2) as its deadline, new CPV codes (II.1.2, II.2.2); its title and reference name the notice.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pipeline.ted.common import (
     first_on_path,
     iter_on_path,
     local_datetime,
+    local_deadline,
     money,
     text_of,
 )
@@ -127,14 +129,22 @@ def parse_legacy(root: etree._Element, where: str) -> Extracted:
         value_el = doc.find(obj, "VAL_TOTAL")
     value = None if value_el is None else money(value_el.text, value_el.get("CURRENCY"))
 
-    deadline = local_datetime(doc.text(procedure, "DATE_RECEIPT_TENDERS"), doc.text(procedure, "TIME_RECEIPT_TENDERS"),
-                              tz, end_of_day=True)
+    deadline = local_deadline(doc.text(procedure, "DATE_RECEIPT_TENDERS"), doc.text(procedure, "TIME_RECEIPT_TENDERS"),
+                              tz)
+    description = text_of(doc.find(obj, "SHORT_DESCR"))
+    if form_no == "F14":
+        # a corrigendum repeats the notice's title and reference and states what changed in CHANGES; the
+        # rest of its form (main CPV, summary) is not a change: only the changed values are kept
+        cpvs, lots, value, description = [], [], None, None
     for change in doc.findall(form, "CHANGES/CHANGE"):
         section_label = (doc.text(change, "WHERE/SECTION") or "").replace(")", "").strip()
         if section_label == "IV.2.2":
-            moved = local_datetime(doc.text(change, "NEW_VALUE/DATE"), doc.text(change, "NEW_VALUE/TIME"), tz,
-                                   end_of_day=True)
-            deadline = moved or deadline
+            moved = local_deadline(doc.text(change, "NEW_VALUE/DATE"), doc.text(change, "NEW_VALUE/TIME"), tz)
+            if moved.at is not None:
+                deadline = moved
+        elif section_label in ("II.1.2", "II.2.2"):
+            cpvs += [cpv(c.get("CODE")) for c in doc.findall(change, "NEW_VALUE/CPV_MAIN/CPV_CODE")]
+            cpvs += [cpv(c.get("CODE")) for c in doc.findall(change, "NEW_VALUE/CPV_ADDITIONAL/CPV_CODE")]
 
     previous = codelists.publication_number(doc.text(notice_data, "REF_NOTICE/NO_DOC_OJS"))
     if previous is None:
@@ -149,13 +159,14 @@ def parse_legacy(root: etree._Element, where: str) -> Extracted:
         notice_type=_notice_type(form, form_no, doc),
         type_code=form_no,
         title=title,
-        description=text_of(doc.find(obj, "SHORT_DESCR")),
+        description=description,
         reference=doc.text(obj, "REFERENCE_NUMBER"),
         buyer_name=doc.text(body, "OFFICIALNAME"),
         buyer_country=buyer_country,
         buyer_identifier=doc.text(body, "NATIONALID"),
         published_at=published,
-        deadline_at=deadline,
+        deadline_at=deadline.at,
+        deadline_date=deadline.day,
         cpv_codes=[c for c in cpvs if c],
         value=value,
         languages=[x for x in languages if x],

@@ -55,8 +55,9 @@ def config_check(ctx: typer.Context) -> None:
 @app.command("export")
 def export(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT",
-                                     help="jsonl (the export contract), csv or ocds.")] = "jsonl",
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help=(
+        "jsonl (the export contract), csv, ocds (a release package), atom (a feed of the calls) "
+        "or ics (their deadlines)."))] = "jsonl",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
     open_only: Annotated[bool, typer.Option("--open-only", help="Only notices still open.")] = False,
 ) -> None:

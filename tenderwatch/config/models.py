@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import time
 from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -212,6 +213,11 @@ class OrganisationConfig(Strict):
     """Regular expressions on the folded reference (upper case, dashes and spaces as '-'); the
     first that matches gives the call key in its ``call`` group, so the stages of one call
     (CERN ``MS-4721/TE`` then ``IT-4721/TE``) share it. See ``pipeline.lifecycle``."""
+    deadline_time: time | None = None
+    """The hour (``"12:00"``) the organisation's own rules set for a deadline its notices give as a date
+    only. Unset (the default), such a deadline stays a date: shown without a time, an all-day event in
+    calendars, open until the end of that day in ``timezone``. Set only where the organisation's
+    published rules say so."""
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: check_timezone(v)))
 

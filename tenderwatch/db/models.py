@@ -8,7 +8,7 @@ never queried by element in SQL, and this keeps SQLite and PostgreSQL on one sch
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -162,6 +163,12 @@ class Notice(Base):
     documents_url: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None]
     deadline_at: Mapped[datetime | None]
+    """The moment bids are due; for a date-only deadline the end of that day in the organisation's zone."""
+    deadline_date: Mapped[date | None] = mapped_column(Date)
+    """Set only when the notice gave its deadline as a date without a time ("date only"): that day, as
+    the organisation named it. Shown as that date, never converted to another zone's day or given an
+    hour; calendars make it an all-day event. None when the notice (or the organisation's rules in
+    ``organisations.yaml``, ``deadline_time``) gave the time."""
     cpv_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     value_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     value_currency: Mapped[str | None] = mapped_column(String(3))
@@ -218,6 +225,17 @@ class NoticeSource(Base):
     source_name: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(300))
     """The source's own identity for the record (TED publication number, reference, or URL)."""
+    alias_id: Mapped[str | None] = mapped_column(String(300), index=True)
+    """A second identity the source gives the record, by which later notices name it (an eForms
+    notice's identifier and version, which its change notices cite; its external id is the TED
+    publication number)."""
+    amends: Mapped[str | None] = mapped_column(String(300), index=True)
+    """For a change notice (corrigendum): the external id or alias of the notice it changes, so that
+    the notice, when it arrives after its change, joins the notice its change already updated."""
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    """The hash of this source's record when last stored: a re-crawl changed nothing on this source
+    when it matches (two sources of one call are never compared with each other, so they cannot
+    undo each other's fields at every crawl). None for sightings stored before it was kept."""
     url: Mapped[str | None] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -225,7 +243,10 @@ class NoticeSource(Base):
 
 
 class NoticeChange(Base):
-    """A field that changed between two sightings: what alerts use to say 'deadline extended'."""
+    """A field that changed between two sightings: what alerts use to say 'deadline extended'.
+
+    A deadline's values are ISO datetimes, or ISO dates for a date-only deadline
+    (``tenderwatch.formats.deadline_value`` reads both)."""
 
     __tablename__ = "notice_changes"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -234,7 +255,13 @@ class NoticeChange(Base):
     old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    """When Tenderwatch saw the change."""
     source_name: Mapped[str | None] = mapped_column(String(100))
+    notice_ref: Mapped[str | None] = mapped_column(String(300))
+    """Which notice brought the change: its external id on ``source_name`` (a TED change notice's
+    publication number, a site's reference)."""
+    published_at: Mapped[datetime | None]
+    """When that notice was published, when it says (a corrigendum's publication date)."""
     notice: Mapped[Notice] = relationship(back_populates="changes")
 
 

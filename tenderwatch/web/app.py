@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from markupsafe import Markup
 from sqlalchemy import Engine, select
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -95,6 +96,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "lang": lang,
         "t": t,
         "when": lambda dt, with_time=True: when(dt, lang, tz, with_time=with_time),
+        "deadline": lambda notice: deadline_html(notice, lang, tz),
         "csrf": lambda: csrf_token(request),
         "user": current_user(request),
         "area_label": lambda area_id: web.area_label(area_id, lang),
@@ -116,6 +118,14 @@ def when(value: datetime | None, lang: str, tz: str, *, with_time: bool = True) 
     if value is None:
         return ""
     return formats.format_time(value, tz, lang) if with_time else formats.format_day(value, tz, lang)
+
+
+def deadline_html(notice: Any, lang: str, tz: str) -> Markup:
+    """A notice's deadline as a ``<time>`` element: the day alone for a date-only deadline, else the moment."""
+    day = notice.deadline_date
+    machine = day.isoformat() if day is not None else notice.deadline_at.isoformat()
+    return Markup('<time datetime="{}">{}</time>').format(
+        machine, formats.format_deadline(notice.deadline_at, tz, lang, day))
 
 
 def http_link(url: str | None) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Select, String, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from pipeline.lifecycle import latest_stage
 from tenderwatch.config.models import NOTICE_TYPES
 from tenderwatch.date_input import DateInputError, parse_user_date
 from tenderwatch.db.models import Award, Notice, NoticeArea, Organisation, Source
@@ -113,7 +114,8 @@ def _day_start(d: date, tz: Any) -> datetime:
 
 
 def calls_statement(f: CallFilter, *, now: datetime, tz: Any = UTC) -> Select[tuple[Notice]]:
-    stmt = select(Notice)
+    """The calls matching the filter: one row per call, its latest stage (the call page shows every stage)."""
+    stmt = select(Notice).where(latest_stage())
     if not f.include_closed:
         stmt = stmt.where(Notice.status == "open",
                           or_(Notice.deadline_at.is_(None), Notice.deadline_at >= now))
@@ -161,7 +163,8 @@ def search_calls(session: Session, f: CallFilter, *, now: datetime, tz: Any = UT
 
 def recent_notices(session: Session, f: CallFilter, *, now: datetime, limit: int = 50) -> list[Notice]:
     """Newest first (for feeds): the same filter, ordered by when Tenderwatch last saw a change."""
-    stmt = calls_statement(f, now=now).options(selectinload(Notice.organisation), selectinload(Notice.areas))
+    stmt = calls_statement(f, now=now).options(selectinload(Notice.organisation), selectinload(Notice.areas),
+                                               selectinload(Notice.changes))
     return list(session.scalars(stmt.order_by(Notice.last_changed_at.desc(), Notice.id.desc()).limit(limit)))
 
 

@@ -12,15 +12,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tenderwatch.atom import atom_feed
+from tenderwatch.calendars import CalendarWriter, event_of_stages
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company, Notice, SavedSearch
 from tenderwatch.web import queries
 from tenderwatch.web.app import state
-from tenderwatch.web.feeds import atom_feed, deadline_calendar
 from tenderwatch.web.links import read_calendar_token
 
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 ICS_TYPE = "text/calendar; charset=utf-8"
+CALENDAR_REFRESH = timedelta(hours=6)
+"""How often a subscribed calendar client should fetch the calendar again."""
 CALENDAR_PAST_DAYS = 90
 """Calls whose deadline passed less than this long ago stay in calendars (history, not deletion)."""
 
@@ -31,8 +34,14 @@ def _atom(request: Request, f: queries.CallFilter, *, feed_id: str, title: str) 
     with session_scope(web.engine) as session:
         notices = queries.recent_notices(session, f, now=web.now())
         body = atom_feed(notices, feed_id=feed_id, title=title, self_url=f"{web.site_url}{request.url.path}",
-                         site_url=web.site_url, area_labels=areas)
+                         site_url=web.site_url, area_labels=areas, timezone=web.config.settings.timezone,
+                         updated=web.now())
     return Response(body, media_type=ATOM_TYPE)
+
+
+def calls_feed(request: Request) -> Response:
+    """Every open call (the calls page without filters); ``tenderwatch export --format atom`` writes all."""
+    return _atom(request, queries.CallFilter(), feed_id="urn:tenderwatch:feed:calls", title="Tenderwatch: calls")
 
 
 def area_feed(request: Request) -> Response:
@@ -83,7 +92,9 @@ def _calendar(request: Request, call_uids: set[str] | None, f: queries.CallFilte
             for stages in (queries.call_stages_many(session, uid_chunk)).values():
                 for n in stages:
                     grouped[n.call_uid].append(n)
-        body = deadline_calendar([grouped[k] for k in sorted(grouped)], name=name, site_url=web.site_url, now=now)
+        events = (event_of_stages(grouped[k]) for k in sorted(grouped))
+        body = CalendarWriter(site_url=web.site_url, stamp=now).calendar(
+            (e for e in events if e is not None), name=name, refresh=CALENDAR_REFRESH, empty=True)
     return Response(body, media_type=ICS_TYPE)
 
 
@@ -119,6 +130,7 @@ def company_calendar(request: Request) -> Response:
 
 
 ROUTES = [
+    Route("/feeds/calls.atom", calls_feed, name="calls_feed"),
     Route("/feeds/area/{area:str}.atom", area_feed, name="area_feed"),
     Route("/feeds/organisation/{code:str}.atom", organisation_feed, name="organisation_feed"),
     Route("/feeds/search/{slug:str}.atom", search_feed, name="search_feed"),

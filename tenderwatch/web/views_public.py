@@ -14,12 +14,11 @@ from starlette.routing import Route
 from pipeline.csv_export import NOTICE_COLUMNS, csv_safe, notice_row, write_csv
 from tenderwatch.config.models import NOTICE_TYPES
 from tenderwatch.db.engine import session_scope
-from tenderwatch.db.models import NoticeChange, SavedSearch
-from tenderwatch.formats import deadline_value, format_day, format_deadline_value
+from tenderwatch.db.models import SavedSearch
+from tenderwatch.formats import describe_change
 from tenderwatch.web import queries
 from tenderwatch.web.app import render, state
 from tenderwatch.web.charts import bar_chart
-from tenderwatch.web.i18n import translate
 
 CSV_TYPE = "text/csv; charset=utf-8"
 GEORETURN_DEFAULT_DAYS = 365
@@ -76,34 +75,6 @@ def calls_csv(request: Request) -> Response:
                     headers={"content-disposition": 'attachment; filename="tenderwatch-calls.csv"'})
 
 
-def change_sentence(change: NoticeChange, lang: str, tz: str) -> str:
-    """'deadline moved from ... to ...' in the reader's language; long texts are not quoted."""
-    def show(value: Any) -> str:
-        if change.field == "deadline_at" and isinstance(value, str):
-            return format_deadline_value(value, tz, lang) or value
-        if change.field == "published_at" and isinstance(value, str):
-            moment, _ = deadline_value(value)
-            return format_day(moment, tz, lang) if moment else value
-        if value is None or value == []:
-            return translate(lang, "(unknown)")
-        if isinstance(value, dict) and "amount" in value:
-            return f"{value['amount']} {value.get('currency') or ''}".strip()
-        if isinstance(value, list):
-            return ", ".join(str(v) for v in value)
-        return translate(lang, str(value))
-
-    if change.field == "deadline_at":
-        return translate(lang, "deadline moved from {old} to {new}", old=show(change.old_value),
-                         new=show(change.new_value))
-    if change.field == "status":
-        return translate(lang, "status changed from {old} to {new}", old=show(change.old_value),
-                         new=show(change.new_value))
-    if change.field in ("title", "description"):
-        return translate(lang, f"{change.field} changed")
-    return f"{translate(lang, change.field).replace('_', ' ')}: " + translate(
-        lang, "changed from {old} to {new}", old=show(change.old_value), new=show(change.new_value))
-
-
 def call_page(request: Request) -> Response:
     """One call: every stage with its sources, change history, areas with evidence, documents."""
     web = state(request)
@@ -123,7 +94,8 @@ def call_page(request: Request) -> Response:
 
         lang = pick_language(request)
         tz = web.config.settings.timezone
-        history = sorted(((c, n, change_sentence(c, lang, tz)) for n in stages for c in n.changes),
+        history = sorted(((c, n, describe_change(c.field, c.old_value, c.new_value, tz, lang))
+                          for n in stages for c in n.changes),
                          key=lambda item: (item[0].changed_at, item[0].id), reverse=True)
         current = next((n for n in reversed(stages) if n.status == "open"), stages[-1])
         return render(request, "call.html", {"stages": stages, "current": current, "history": history})

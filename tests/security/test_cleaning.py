@@ -16,9 +16,9 @@ from pipeline.importers import read_jsonl
 from pipeline.ingest import Ingestor
 from pipeline.ocds import export_ocds
 from pipeline.ted.parse import parse_notice
+from tenderwatch.atom import atom_feed
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Notice, NoticeSource
-from tenderwatch.web.feeds import atom_feed
 
 TED = Path(__file__).resolve().parents[1] / "fixtures" / "api.ted.europa.eu" / "notices"
 FUTURE = (datetime.now(UTC) + timedelta(days=30)).isoformat()
@@ -73,7 +73,7 @@ def test_only_http_urls_are_stored_and_published(engine, config) -> None:
         assert set(s.scalars(select(NoticeSource.url))) <= {None, "https://ok.example/notice?id=1"}
         stored = list(s.scalars(select(Notice)))
         atom = atom_feed(stored, feed_id="urn:x", title="t", self_url="https://s/x", site_url="https://s",
-                         area_labels={}).decode()
+                         area_labels={}, timezone="UTC").decode()
     ocds = io.StringIO()
     export_ocds(engine, config, ocds)
     for published in (atom, ocds.getvalue()):

@@ -136,6 +136,8 @@ def test_every_official_sample_parses_with_contract_fields(shared_dir: Path) -> 
     for path in files:
         rec = parse_notice(path.read_bytes(), path.name, now=NOW)
         for field in CONTRACT_FIELDS:
+            if field == "cpv_codes" and rec.extra.get("ted_form") == "F14":
+                continue  # a legacy corrigendum gives only the CPV codes it changes
             assert getattr(rec, field), f"{path.name}: {field} empty"
         assert len(rec.buyer_country) == 2 and all(len(c) == 8 for c in rec.cpv_codes), path.name
         assert rec.external_id and (rec.extra["ted_publication_number"] or rec.extra["ted_notice_id"])

@@ -108,10 +108,15 @@ async def test_ted_source_pages_backs_off_and_remembers_window(config_dir: Path,
         got = {n.extra["ted_publication_number"]: (n.notice_type, n.organisation.code if n.organisation else None,
                                                   n.sightings[0].source_name) for n in s.scalars(select(Notice))}
         assert got == {"100001-2025": ("invitation_to_tender", "F4E", "ted"),
-                       "100004-2025": ("corrigendum", "F4E", "ted"),
                        "100003-2025": ("prior_information", "XFEL", "ted")}  # named buyer beats the source's default
+        # the change notice 100004-2025 (whichever arrived first) updated its notice instead of being a call
+        f4e = s.scalars(select(Notice).where(Notice.notice_type == "invitation_to_tender")).one()
+        assert sorted(x.external_id for x in f4e.sightings) == ["100001-2025", "100004-2025"]
+        assert f4e.deadline_at == datetime(2035, 4, 10, 16, 0, tzinfo=UTC)
+        assert [(c.field, c.old_value, c.new_value, c.notice_ref) for c in f4e.changes if c.field == "deadline_at"] == [
+            ("deadline_at", "2035-03-13T16:00:00+00:00", "2035-04-10T16:00:00+00:00", "100004-2025")]
         run = s.scalars(select(CrawlRun)).one()
-        assert (run.status, run.notices_found, run.notices_new) == ("ok", 3, 3)
+        assert (run.status, run.notices_found, run.notices_new) == ("ok", 3, 2)
         src = s.scalars(select(Source).where(Source.name == "ted-f4e")).one()
         assert src.state["published_until"] == today.isoformat()
 

@@ -129,7 +129,7 @@ def test_calendar_event_updated_in_place_when_the_deadline_moves(client, seeded,
     before = _events(client.get("/calendar/area/cryogenics.ics").content)
     assert len(before) == 1
     uid, event = next(iter(before.items()))
-    assert uid.startswith(seeded.cryostat_call + "@")
+    assert uid.startswith(seeded.cryostat_call + "-deadline@")
     assert event.decoded("dtstart") == (NOW + timedelta(days=27))
     assert int(event["sequence"]) == 1  # one recorded deadline move since first seen
     with session_scope(engine) as session:
@@ -152,7 +152,7 @@ def test_company_calendar_needs_a_signed_link(client, seeded) -> None:
     secret = client.app.state.web.secret
     events = _events(client.get(f"/calendar/company/{calendar_token(secret, 'cryovac-delft')}.ics").content)
     # cryostat (area cryogenics, keyword) and the vacuum chamber (area vacuum); not the SE/DK-only magnets
-    assert {uid.split("@")[0] for uid in events} == {seeded.cryostat_call, seeded.hostile_call}
+    assert {uid.split("-deadline@")[0] for uid in events} == {seeded.cryostat_call, seeded.hostile_call}
     assert client.get("/calendar/company/cryovac-delft.forged.ics").status_code == 404
     assert client.get(f"/calendar/company/{calendar_token('another-secret-0123456789', 'cryovac-delft')}.ics"
                       ).status_code == 404
