@@ -243,7 +243,8 @@ class DigestRenderer:
         subject = self.subject(t, company.name, [status for _m, status in listed], len(closing_views))
         expires = format_day(as_of + timedelta(days=self.settings.token_max_age_days), tz, lang)
         shown = [m.notice for m, _ in listed] + [m.notice for m in closing[:MAX_CLOSING]]
-        ics = self.calendar.calendar(e for e in map(self.deadline_event, shown) if e is not None)
+        ics = self.calendar.calendar((e for e in map(self.deadline_event, shown) if e is not None),
+                                     name=f"Tenderwatch deadlines: {company.name}")
         context = {
             "t": t, "subject": subject, "company": company.name, "period": self.period.label(lang),
             "intro": t("digest_intro", company=company.name, period=self.period.label(lang)),

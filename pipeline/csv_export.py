@@ -23,9 +23,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 NOTICE_COLUMNS = (
     "id", "call_id", "organisation", "reference", "notice_type", "status", "title", "published_at",
-    "deadline_at", "technology_areas", "cpv_codes", "estimated_value", "currency", "buyer",
+    "deadline_at", "deadline_date", "technology_areas", "cpv_codes", "estimated_value", "currency", "buyer",
     "eligible_countries", "url", "documents_url",
 )
+"""``deadline_date``: set for a date-only deadline (that day; ``deadline_at`` is then the end of it)."""
 
 
 def csv_safe(value: Any) -> str:
@@ -57,7 +58,8 @@ def write_csv(out: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]
 def notice_row(n: Notice) -> list[Any]:
     return [
         n.uid, n.call_uid, n.organisation.code if n.organisation else None, n.reference, n.notice_type, n.status,
-        n.title, n.published_at, n.deadline_at, [a.area_id for a in n.areas], n.cpv_codes, n.value_amount,
+        n.title, n.published_at, n.deadline_at, n.deadline_date.isoformat() if n.deadline_date else None,
+        [a.area_id for a in n.areas], n.cpv_codes, n.value_amount,
         n.value_currency, n.buyer_name, n.eligible_countries if n.eligible_countries is not None else "all",
         n.url, n.documents_url,
     ]

@@ -20,11 +20,14 @@ from tenderwatch.db.models import Notice
 Exporter = Callable[..., int]
 
 
-def iter_notices(session: Session, *, open_only: bool = False, batch: int = 500) -> Iterator[Notice]:
-    stmt = select(Notice).options(
-        selectinload(Notice.sightings), selectinload(Notice.areas), selectinload(Notice.lots),
-        selectinload(Notice.awards), selectinload(Notice.organisation),
-    ).order_by(Notice.id)
+def iter_notices(session: Session, *, open_only: bool = False, batch: int = 500,
+                 with_changes: bool = True) -> Iterator[Notice]:
+    """Every stored notice (stage) with what an export shows of it, in id order, ``batch`` rows at a time."""
+    options = [selectinload(Notice.sightings), selectinload(Notice.areas), selectinload(Notice.lots),
+               selectinload(Notice.awards), selectinload(Notice.organisation)]
+    if with_changes:
+        options.append(selectinload(Notice.changes))
+    stmt = select(Notice).options(*options).order_by(Notice.id)
     if open_only:
         stmt = stmt.where(Notice.status == "open")
     yield from session.scalars(stmt.execution_options(yield_per=batch))

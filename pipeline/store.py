@@ -330,10 +330,10 @@ class Store:
         if rec.url:
             sighting.url = rec.url
         previous = sighting.content_hash if sighting.content_hash is not None else notice.content_hash
+        sighting.content_hash = digest  # (kept from now on for a sighting stored before it was)
         if previous == digest:
             notice.last_seen_at = now
             return StoreResult("unchanged", notice, [])
-        sighting.content_hash = digest
         if sighting.amends is not None or is_amendment(rec):
             return self._amend(notice, rec, now)
         first = notice.sightings[0] is sighting  # the source the notice was made from sets its fields

@@ -12,13 +12,26 @@ import pycountry
 
 from pipeline.records import Money
 
+HISTORIC_CURRENCIES = frozenset({
+    "BGN",  # Bulgarian lev (euro from 2026)
+    "HRK",  # Croatian kuna (2023)
+    "LTL", "LVL",  # Lithuanian litas (2015), Latvian lats (2014)
+    "EEK", "SKK",  # Estonian kroon (2011), Slovak koruna (2009)
+    "CYP", "MTL", "SIT",  # Cypriot pound, Maltese lira (2008), Slovenian tolar (2007)
+    "ROL", "CSD", "YUM", "BGL",  # Romanian leu before 2005, Serbian and Yugoslav dinar, Bulgarian lev before 1999
+    "ATS", "BEF", "DEM", "ESP", "FIM", "FRF", "GRD", "IEP", "ITL", "LUF", "NLG", "PTE",  # before the euro
+})
+"""ISO 4217 codes withdrawn since (ISO 4217 amendments; pycountry lists current codes only): notices of
+their time state values in them, and those values are kept, in their currency, never converted."""
+
 _NUMBER = re.compile(r"(\d[\d\s.,'’ ]*)\s*(k|m|mio|million|keuro|meuro|kchf|mchf)?", re.IGNORECASE)
 _CURRENCY_WORDS = {"€": "EUR", "EURO": "EUR", "EUROS": "EUR", "KEURO": "EUR", "MEURO": "EUR", "CHF": "CHF",
                    "KCHF": "CHF", "MCHF": "CHF", "£": "GBP", "$": "USD", "SEK": "SEK", "KR": "SEK"}
 
 
 def currency_code(text: str | None) -> str | None:
-    """An ISO 4217 code found in ``text`` (EUR, CHF, '€', 'KEURO'...), checked against pycountry."""
+    """An ISO 4217 code found in ``text`` (EUR, CHF, '€', 'KEURO'...), checked against pycountry; a withdrawn
+    code (BGN, HRK: ``codelists.HISTORIC_CURRENCIES``) only in capitals ("dem" is a German word, DEM a mark)."""
     if not text:
         return None
     for token in re.findall(r"[A-Za-z]{3,5}|[€£$]", text):
@@ -27,6 +40,8 @@ def currency_code(text: str | None) -> str | None:
             return _CURRENCY_WORDS[up]
         if len(up) == 3 and pycountry.currencies.get(alpha_3=up) is not None:
             return up
+        if token in HISTORIC_CURRENCIES:
+            return token
     return None
 
 

@@ -165,13 +165,14 @@ def run_demo(config: Config, folder: Path = DEMO_DIR, *, log_level: str = "ERROR
         server.stop()
 
     with session_scope(engine) as session:
+        # calls, not notices: the stages and change notices of one call count once
         rows = session.execute(
-            select(Organisation.code, func.count(Notice.id))
+            select(Organisation.code, func.count(func.distinct(Notice.call_uid)))
             .join(Notice, Notice.organisation_id == Organisation.id)
             .group_by(Organisation.code)
         ).all()
         result.per_organisation = Counter({code: n for code, n in rows})
-        result.notices = session.scalar(select(func.count()).select_from(Notice)) or 0
+        result.notices = session.scalar(select(func.count(func.distinct(Notice.call_uid)))) or 0
 
     from alerts.digest import run_digests
     from alerts.notify import run_ilo_notifications

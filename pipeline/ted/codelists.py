@@ -3,7 +3,8 @@
 Countries, currencies and languages come from pycountry (ISO 3166, 4217, 639), time zones from
 the IANA zone table (through pytz's ``country_timezones``), never from hand-typed tables. The
 only exceptions are the two EU codes TED writes that ISO lacks: ``UK`` and ``EL`` (the EU
-Interinstitutional Style Guide's codes for the United Kingdom and Greece). The notice-type tables
+Interinstitutional Style Guide's codes for the United Kingdom and Greece), and the ISO 4217 codes withdrawn
+since that notices of their time still use (``pipeline.values.HISTORIC_CURRENCIES``). The notice-type tables
 map TED's own vocabularies (eForms ``notice-type`` codes, legacy form numbers) to Tenderwatch's.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import pycountry
+
+from pipeline.values import HISTORIC_CURRENCIES
 
 EU_COUNTRY_CODES = {"UK": "GB", "EL": "GR"}
 """TED's legacy format writes the EU's own codes for two countries; ISO 3166 has GB and GR."""
@@ -36,10 +39,12 @@ def country_alpha2(code: str | None) -> str | None:
 
 @lru_cache(maxsize=256)
 def currency(code: str | None) -> str | None:
-    """An ISO 4217 code, checked; None if absent or unknown."""
+    """An ISO 4217 code, current or historic, checked; None if absent or unknown."""
     if not code:
         return None
     code = code.strip().upper()
+    if code in HISTORIC_CURRENCIES:
+        return code
     return code if pycountry.currencies.get(alpha_3=code) is not None else None
 
 

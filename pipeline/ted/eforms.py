@@ -104,9 +104,11 @@ class _Lang:
 class _Organisations:
     """The notice's organisations by id (the last of an id wins); an organisation's fields are read when
     first asked for: a notice names many (review bodies, tenderers that did not win), the record uses
-    the buyer and the winners."""
+    the buyer and the winners. A name given in several languages is taken in the notice's own (a
+    multilingual notice of the JRC names it in 24 languages, German first)."""
 
-    def __init__(self, ext: etree._Element | None) -> None:
+    def __init__(self, ext: etree._Element | None, lang: _Lang) -> None:
+        self.lang = lang
         self._companies: dict[str, etree._Element] = {}
         self._read: dict[str, dict[str, str | None]] = {}
         if ext is None:
@@ -124,15 +126,15 @@ class _Organisations:
         if company is None:
             return default
         found = self._read[oid] = {
-            "name": text_of(_find(company, "cac:PartyName/cbc:Name")),
+            "name": self.lang.pick(company, "cac:PartyName/cbc:Name"),
             "country": codelists.country_alpha2(_t(company, "cac:PostalAddress/cac:Country/cbc:IdentificationCode")),
             "identifier": _t(company, "cac:PartyLegalEntity/cbc:CompanyID"),
         }
         return found
 
 
-def _organisations(ext: etree._Element | None) -> _Organisations:
-    return _Organisations(ext)
+def _organisations(ext: etree._Element | None, lang: _Lang) -> _Organisations:
+    return _Organisations(ext, lang)
 
 
 def _cpvs(project: etree._Element | None) -> list[str]:
@@ -148,6 +150,13 @@ def _amount(el: etree._Element | None, path: str) -> Money | None:
         return None
     found = _find(el, path)
     return None if found is None else money(found.text, found.get("currencyID"))
+
+
+def _is_group(lot_el: etree._Element, lot_id: str) -> bool:
+    """A ``ProcurementProjectLot`` that is a group of lots (BT-330, ``schemeName="LotsGroup"``, ``GLO-0001``)."""
+    id_el = first_on_path(lot_el, _STEPS.get("cbc:ID") or _steps("cbc:ID"))
+    scheme = (id_el.get("schemeName") or "") if id_el is not None else ""
+    return scheme.casefold() == "lotsgroup" or lot_id.upper().startswith("GLO-")
 
 
 def parse_eforms(root: etree._Element, where: str) -> Extracted:
@@ -173,7 +182,7 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
     if modification is not None and previous is None:
         previous = _t(modification, "efbc:ChangedNoticeIdentifier")
 
-    orgs = _organisations(ext)
+    orgs = _organisations(ext, lang)
     buyer_ref = _t(root, "cac:ContractingParty/cac:Party/cac:PartyIdentification/cbc:ID")
     buyer = orgs.get(buyer_ref or "", {})
 
@@ -190,8 +199,8 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
     requests: list[Deadline] = []  # restricted/negotiated procedures: requests to participate (BT-1311)
     for lot_el in _iter(root, "cac:ProcurementProjectLot"):
         lot_id = _t(lot_el, "cbc:ID")
-        if not lot_id:
-            continue
+        if not lot_id or _is_group(lot_el, lot_id):
+            continue  # a group of lots (GLO-...) describes lots listed on their own; it is not one
         lot_project = _find(lot_el, "cac:ProcurementProject")
         lots.append(LotRecord(
             lot_number=lot_id, title=lang.pick(lot_project, "cbc:Name"), cpv_codes=_cpvs(lot_project),

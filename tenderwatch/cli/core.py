@@ -52,6 +52,12 @@ def config_check(ctx: typer.Context) -> None:
     )
 
 
+EXPORT_UNITS = {"jsonl": "notice(s)", "csv": "notice(s)", "ocds": "release(s)", "atom": "call(s)",
+                "ics": "deadline(s)"}
+"""What each export format counts: notices (stages), OCDS releases (a notice and each of its changes),
+calls (one feed entry each), deadlines (one calendar event per call)."""
+
+
 @app.command("export")
 def export(
     ctx: typer.Context,
@@ -78,7 +84,8 @@ def export(
     finally:
         if output:
             out.close()
-    app_ctx.err.print(f"[green]✓[/] exported {count} notice(s) as {fmt}" + (f" to {output}" if output else ""))
+    unit = EXPORT_UNITS.get(fmt, "item(s)")
+    app_ctx.err.print(f"[green]✓[/] exported {count} {unit} as {fmt}" + (f" to {output}" if output else ""))
 
 
 @app.command("import")

@@ -42,7 +42,7 @@ def demo(
         [(s.source, f"[{colours.get(s.status, 'red')}]{s.status}[/]", str(s.notices), str(s.new),
           shown("; ".join(s.problems)[:500])) for s in result.crawl]))
     console.print(fitted_table(
-        "Notices stored per organisation", [("organisation", CODE), ("notices", NUM)],
+        "Calls stored per organisation", [("organisation", CODE), ("calls", NUM)],
         [*((code, str(n)) for code, n in sorted(result.per_organisation.items())),
          ("[bold]all (incl. other buyers)[/]", f"[bold]{result.notices}[/]")]))
 

@@ -159,6 +159,13 @@ class MatchingSettings(Strict):
     """Publication dates at most this far apart (or the same deadline day)."""
 
 
+class OpenDataSettings(Strict):
+    ocid_prefix: str = Field(default="ocds-unregistered", pattern=r"^ocds-[a-z0-9-]{1,60}$")
+    """The OCDS ``ocid`` prefix of every release (``ocds-`` + the publisher's code). The default
+    ``ocds-unregistered`` is a placeholder that says so: a site that publishes OCDS registers a prefix
+    with the Open Contracting Partnership and sets it here."""
+
+
 class Settings(Strict):
     timezone: str = "Europe/Amsterdam"
     site_base_url: str = "https://tenderwatch.example.org"
@@ -169,6 +176,7 @@ class Settings(Strict):
     health: HealthSettings = HealthSettings()
     digest: DigestSettings = DigestSettings()
     matching: MatchingSettings = MatchingSettings()
+    open_data: OpenDataSettings = OpenDataSettings()
     scheduler_misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: check_timezone(v)))

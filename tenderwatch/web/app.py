@@ -97,6 +97,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "t": t,
         "when": lambda dt, with_time=True: when(dt, lang, tz, with_time=with_time),
         "deadline": lambda notice: deadline_html(notice, lang, tz),
+        "when_day": lambda day: formats.format_date(day, lang, weekday=False),
         "csrf": lambda: csrf_token(request),
         "user": current_user(request),
         "area_label": lambda area_id: web.area_label(area_id, lang),

@@ -114,6 +114,11 @@ NL: dict[str, str] = {
     "Total value": "Totale waarde",
     "Download CSV": "CSV downloaden",
     "No awards in this period.": "Geen gunningen in deze periode.",
+    "No awards in the last 12 months; showing the 12 months up to the latest award stored ({date}).":
+        ("Geen gunningen in de laatste 12 maanden; getoond worden de 12 maanden tot de laatste opgeslagen "
+         "gunning ({date})."),
+    "Winners": "Winnaars",
+    "and {count} more": "en nog {count}",
     "Your alert preferences": "Uw attenderingsvoorkeuren",
     "Keywords (one per line)": "Trefwoorden (één per regel)",
     "Organisations (none ticked: all)": "Organisaties (niets aangevinkt: alle)",
@@ -146,7 +151,6 @@ NL: dict[str, str] = {
     "last success": "laatste succes",
     "Calls of these sources may be missing below.": "Oproepen van deze bronnen kunnen hieronder ontbreken.",
     "New calls": "Nieuwe oproepen",
-    "and {count} more": "en nog {count}",
     "No new calls since then.": "Sindsdien geen nieuwe oproepen.",
     "Closing within {days} days": "Sluit binnen {days} dagen",
     "No call closes within {days} days.": "Geen oproep sluit binnen {days} dagen.",

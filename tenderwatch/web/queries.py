@@ -187,30 +187,59 @@ class GeoRow:
     contracts: int
     values: dict[str, Decimal]
     """Total awarded value per currency (currencies are never converted or added together)."""
+    winners: list[tuple[str, int]] = field(default_factory=list)
+    """The winners of these contracts with their number of contracts, most contracts first."""
 
 
-def georeturn(session: Session, *, start: date | None, end: date | None, organisation: str = "") -> list[GeoRow]:
-    """Contracts awarded per winner country and organisation in [start, end] (award or publication date)."""
+def _awards_in(stmt: Select[Any], *, start: date | None, end: date | None, organisation: str) -> Select[Any]:
+    """Awards (joined to their notice and organisation) in [start, end] (award, else publication date)."""
     when = func.coalesce(Award.awarded_at, Notice.published_at, Notice.first_seen_at)
-    stmt = (select(Award.winner_country, Organisation.code, Award.value_currency, func.count(Award.id),
-                   func.sum(Award.value_amount))
-            .join(Notice, Award.notice_id == Notice.id)
-            .outerjoin(Organisation, Notice.organisation_id == Organisation.id)
-            .group_by(Award.winner_country, Organisation.code, Award.value_currency))
+    stmt = (stmt.join(Notice, Award.notice_id == Notice.id)
+            .outerjoin(Organisation, Notice.organisation_id == Organisation.id))
     if start:
         stmt = stmt.where(when >= _day_start(start, UTC))
     if end:
         stmt = stmt.where(when < _day_start(end + timedelta(days=1), UTC))
     if organisation:
         stmt = stmt.where(Organisation.code == organisation)
+    return stmt
+
+
+def georeturn(session: Session, *, start: date | None, end: date | None, organisation: str = "") -> list[GeoRow]:
+    """Contracts awarded per winner country and organisation in [start, end] (award or publication date),
+    with the winners' names."""
+    window = {"start": start, "end": end, "organisation": organisation}
+    stmt = _awards_in(select(Award.winner_country, Organisation.code, Award.value_currency, func.count(Award.id),
+                             func.sum(Award.value_amount)), **window)
     rows: dict[tuple[str, str], GeoRow] = {}
-    for country, org, currency, count, total in session.execute(stmt):
+    for country, org, currency, count, total in session.execute(
+            stmt.group_by(Award.winner_country, Organisation.code, Award.value_currency)):
         key = (country or "", org or "")
         row = rows.setdefault(key, GeoRow(key[0], key[1], 0, {}))
         row.contracts += count
         if total is not None and currency:
             row.values[currency] = row.values.get(currency, Decimal(0)) + Decimal(total)
+    names = _awards_in(select(Award.winner_country, Organisation.code, Award.winner_name, func.count(Award.id)),
+                       **window)
+    for country, org, name, count in session.execute(
+            names.group_by(Award.winner_country, Organisation.code, Award.winner_name)):
+        row = rows.get((country or "", org or ""))
+        if row is not None:
+            row.winners.append((name, count))
+    for row in rows.values():
+        row.winners.sort(key=lambda w: (-w[1], w[0].casefold()))
     return sorted(rows.values(), key=lambda r: (-r.contracts, r.country, r.organisation))
+
+
+def latest_award_day(session: Session, organisation: str = "") -> date | None:
+    """The day of the latest stored award (award, else publication date), for a default window that shows some."""
+    when = func.coalesce(Award.awarded_at, Notice.published_at, Notice.first_seen_at)
+    latest = session.scalar(_awards_in(select(func.max(when)), start=None, end=None, organisation=organisation))
+    if latest is None:
+        return None
+    if isinstance(latest, str):  # SQLite returns max() of a coalesce as text
+        latest = datetime.fromisoformat(latest)
+    return (latest if latest.tzinfo else latest.replace(tzinfo=UTC)).astimezone(UTC).date()
 
 
 def per_country(rows: list[GeoRow]) -> list[tuple[str, int]]:

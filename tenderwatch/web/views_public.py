@@ -102,18 +102,16 @@ def call_page(request: Request) -> Response:
 
 
 def georeturn(request: Request) -> Response:
-    """Contracts awarded per winner country and organisation, as a table and a bar chart."""
+    """Contracts awarded per winner country and organisation, with their winners, as a table and a bar chart."""
     web = state(request)
     orgs, _ = web.vocabulary()
-    start, end, org, problems = _period(request, orgs)
-    with session_scope(web.engine) as session:
-        rows = queries.georeturn(session, start=start, end=end, organisation=org)
+    rows, start, end, org, latest, problems = _georeturn_rows(request, orgs)
     totals = queries.per_country(rows)
     chart = bar_chart(totals, title="Contracts awarded per winner country") if totals else None
     query = {"start": start.isoformat(), "end": end.isoformat(), **({"organisation": org} if org else {})}
     return render(request, "georeturn.html", {"rows": rows, "totals": totals, "chart": chart, "start": start,
                                                "end": end, "organisation": org, "organisations": orgs,
-                                               "query": query, "problems": problems},
+                                               "query": query, "problems": problems, "moved_to_latest": latest},
                   status_code=400 if problems else 200)
 
 
@@ -132,18 +130,37 @@ def _period(request: Request, orgs: dict[str, str]) -> tuple[date, date, str, li
     return start, end, org if org in orgs else "", problems
 
 
+def _georeturn_rows(request: Request, orgs: dict[str, str]
+                    ) -> tuple[list[queries.GeoRow], date, date, str, date | None, list[queries.FilterProblem]]:
+    """The rows of the asked period; without a period asked and no award in the last year, the year up to
+    the latest stored award instead (its day is returned, and the page says so), so the page is never
+    empty while awards are stored."""
+    start, end, org, problems = _period(request, orgs)
+    asked = bool(request.query_params.get("start") or request.query_params.get("end"))
+    if problems:
+        return [], start, end, org, None, problems
+    with session_scope(state(request).engine) as session:
+        rows = queries.georeturn(session, start=start, end=end, organisation=org)
+        latest = None if rows or asked else queries.latest_award_day(session, org)
+        if latest is not None and latest < start:
+            end, start = latest, latest - timedelta(days=GEORETURN_DEFAULT_DAYS)
+            rows = queries.georeturn(session, start=start, end=end, organisation=org)
+        else:
+            latest = None
+    return rows, start, end, org, latest, problems
+
+
 def georeturn_csv(request: Request) -> Response:
     web = state(request)
     orgs, _ = web.vocabulary()
-    start, end, org, problems = _period(request, orgs)
+    rows, start, end, _org, _latest, problems = _georeturn_rows(request, orgs)
     if problems:
         return problems_response(problems)
-    with session_scope(web.engine) as session:
-        rows = queries.georeturn(session, start=start, end=end, organisation=org)
     out = io.StringIO()
     currencies = sorted({c for r in rows for c in r.values})
-    write_csv(out, ["winner_country", "organisation", "contracts", *[f"value_{c}" for c in currencies]],
-              ([r.country, r.organisation, r.contracts, *[r.values.get(c) for c in currencies]] for r in rows))
+    write_csv(out, ["winner_country", "organisation", "contracts", *[f"value_{c}" for c in currencies], "winners"],
+              ([r.country, r.organisation, r.contracts, *[r.values.get(c) for c in currencies],
+                "; ".join(name for name, _n in r.winners)] for r in rows))
     name = f"georeturn-{start.isoformat()}-{end.isoformat()}.csv"
     return Response(out.getvalue(), media_type=CSV_TYPE,
                     headers={"content-disposition": f'attachment; filename="{csv_safe(name)}"'})

@@ -162,3 +162,36 @@ def test_published_samples_match_their_ted_numbers(shared_dir: Path) -> None:
     assert rec.external_id == "89010-2021" and rec.title.startswith("Joint Procurement for Electron Cyclotron")
     assert rec.buyer_name == "Fusion for Energy Joint Undertaking (‘Fusion for Energy’)"  # the ORIGINAL (EN) form
     assert len(rec.languages) == 24 and rec.languages[0] == "en"
+
+
+@pytest.mark.parametrize(("name", "buyer"), [
+    ("2023-OJS165-00522031.xml", "European Commission, Joint Research Centre (JRC)"),  # English notice, German first
+    ("cn_24_multilingual.xml", "Publications Office of the European Union"),  # English notice, Bulgarian first
+    ("2024-OJS198-00612681.xml", "FOD Justitie"),  # Dutch notice, French first
+    ("can_25_ITA.xml", "Rete Ferroviaria italiana"),
+])
+def test_the_buyer_is_named_in_the_notices_own_language(shared_dir: Path, name: str, buyer: str) -> None:
+    rec = parse_notice((shared_dir / "ted" / "eforms" / name).read_bytes(), name)
+    assert rec.buyer_name == buyer
+
+
+def test_a_group_of_lots_is_not_a_lot(shared_dir: Path) -> None:
+    rec = parse_notice((shared_dir / "ted" / "eforms" / "cn_24_maximal.xml").read_bytes(), "cn_24_maximal.xml")
+    assert [lot.lot_number for lot in rec.lots] == ["LOT-0001", "LOT-0002"]  # not GLO-0001, the group of both
+    for path in sorted((shared_dir / "ted").rglob("*.xml")):
+        assert not [lot for lot in parse_notice(path.read_bytes(), path.name).lots
+                    if lot.lot_number.upper().startswith("GLO-")], path.name
+
+
+@pytest.mark.parametrize("currency", ["BGN", "HRK", "LTL"])
+def test_historic_currencies_keep_their_values(currency: str) -> None:
+    """Codes ISO 4217 has withdrawn (pycountry no longer lists them), still in national notices of their time."""
+    for name in ("eforms-cn-f4e.xml", "legacy-f02-fair.xml"):
+        data = (FIXTURES / name).read_bytes().replace(b'currencyID="EUR"', f'currencyID="{currency}"'.encode())
+        data = data.replace(b'CURRENCY="EUR"', f'CURRENCY="{currency}"'.encode())
+        rec = parse_notice(data, name, now=NOW)
+        assert rec.estimated_value is not None and rec.estimated_value.currency == currency, name
+        assert all(lot.value is None or lot.value.currency == currency for lot in rec.lots)
+    assert parse_notice((FIXTURES / "eforms-cn-f4e.xml").read_bytes().replace(
+        b'currencyID="EUR"', b'currencyID="XQZ"'), "x.xml").estimated_value is None  # not a currency at all
+

@@ -20,7 +20,6 @@ from icalendar import Calendar
 from pipeline.classify import Classifier
 from pipeline.csv_export import csv_safe
 from pipeline.exporters import EXPORTERS
-from pipeline.ocds import OCID_PREFIX
 from pipeline.store import Store
 from tenderwatch.db.engine import session_scope
 
@@ -52,19 +51,49 @@ def test_ocds_export_validates_against_the_official_schema(engine, config, seede
     errors = sorted(validator.iter_errors(package), key=lambda e: list(e.absolute_path))
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
     releases = package["releases"]
-    assert count == len(releases) == 4
-    by_ref = {r["tender"]["id"]: r for r in releases}
-    cryo = by_ref["TEST-CRYO-1"]
-    assert cryo["ocid"] == f"{OCID_PREFIX}-{seeded.cryostat_call}" and cryo["tag"] == ["planning"]
-    assert cryo["tender"]["tenderPeriod"]["endDate"].startswith((NOW + timedelta(days=27)).date().isoformat())
-    assert cryo["tender"]["items"][0]["classification"] == {"scheme": "CPV", "id": "42123000"}
-    award = by_ref["TEST-AW-1"]
-    assert award["tag"] == ["award"]
+    assert count == len(releases) == 5  # four notices as published, and the cryostat's moved deadline
+    assert len({r["id"] for r in releases}) == len(releases)
+    cryo_published, cryo_moved = [r for r in releases if r["tender"]["id"] == "TEST-CRYO-1"]
+    # a market survey is planning: its tender is being planned, not active; its deadline is a milestone
+    assert cryo_published["ocid"] == f"ocds-unregistered-{seeded.cryostat_call}"
+    assert cryo_published["tag"] == ["planning"] and cryo_published["tender"]["status"] == "planning"
+    assert "tenderPeriod" not in cryo_published["tender"]
+    # dated by publication, not by when it was stored; as published (the first deadline)
+    assert cryo_published["date"] == (NOW - timedelta(days=10)).isoformat()
+    (milestone,) = cryo_published["planning"]["milestones"]
+    assert milestone["dueDate"].startswith((NOW + timedelta(days=20)).date().isoformat())
+    assert cryo_published["tender"]["items"][0]["classification"] == {"scheme": "CPV", "id": "42123000"}
+    # the move: its own release, dated when it was seen, saying what changed
+    assert cryo_moved["tag"] == ["planningUpdate"] and cryo_moved["date"] == (NOW - timedelta(days=2)).isoformat()
+    assert cryo_moved["planning"]["milestones"][0]["dueDate"].startswith((NOW + timedelta(days=27)).date().isoformat())
+    (amendment,) = cryo_moved["tender"]["amendments"]
+    assert amendment["amendsReleaseID"] == cryo_published["id"] and amendment["releaseID"] == cryo_moved["id"]
+    assert amendment["description"].startswith("deadline moved from ")
+    award = next(r for r in releases if r["tender"]["id"] == "TEST-AW-1")
+    assert award["tag"] == ["award"] and award["tender"]["status"] == "complete"
     suppliers = {p["name"]: p for p in award["parties"] if "supplier" in p["roles"]}
     assert set(suppliers) == {"Delft Coatings B.V.", "Optique SA"}
     assert suppliers["Delft Coatings B.V."]["address"]["countryName"] == "Netherlands"
     assert [a["value"]["amount"] for a in award["awards"]] == [1200000.0, 300000.0]
-    assert len({r["id"] for r in releases}) == len(releases)
+    itt = next(r for r in releases if r["tender"]["id"] == "TEST-MAG-7")
+    assert itt["tag"] == ["tender"] and itt["tender"]["status"] == "active"
+    assert itt["date"] == (NOW - timedelta(days=5)).isoformat()
+
+
+def test_ocds_award_without_winners_and_the_configured_prefix(engine, config, seeded, shared_dir) -> None:
+    validator = _validator(shared_dir)
+    config.settings.open_data.ocid_prefix = "ocds-abc123"
+    with session_scope(engine) as session:
+        Store(session, Classifier(config.taxonomy), now=NOW).upsert(_rec(
+            external_id="TEST-AW-2", reference="TEST-AW-2", notice_type="contract_award", status="awarded",
+            title="Award: antenna bases", published_at=NOW - timedelta(days=1)))
+    out = io.StringIO()
+    EXPORTERS["ocds"](engine, config, out)
+    package = json.loads(out.getvalue())
+    validator.validate(package)
+    assert all(r["ocid"].startswith("ocds-abc123-") for r in package["releases"])
+    bare = next(r for r in package["releases"] if r["tender"]["id"] == "TEST-AW-2")
+    assert bare["tag"] == ["tenderUpdate"] and "awards" not in bare  # "award" only with awards
 
 
 def test_ocds_stages_of_one_call_share_an_ocid(engine, config, seeded, shared_dir) -> None:
@@ -79,7 +108,7 @@ def test_ocds_stages_of_one_call_share_an_ocid(engine, config, seeded, shared_di
     package = json.loads(out.getvalue())
     validator.validate(package)
     tags = sorted(r["tag"][0] for r in package["releases"] if r["ocid"].endswith(seeded.cryostat_call))
-    assert tags == ["planning", "tender"]
+    assert tags == ["planning", "planningUpdate", "tender"]
 
 
 def test_export_command_writes_ocds_and_csv(db_url, config_dir, seeded, tmp_path, shared_dir) -> None:
@@ -90,7 +119,7 @@ def test_export_command_writes_ocds_and_csv(db_url, config_dir, seeded, tmp_path
     done = subprocess.run([*cmd, "--format", "ocds", "--output", str(target)], capture_output=True, text=True,
                           check=False, env=env, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "exported 4 notice(s) as ocds" in done.stderr
+    assert "exported 5 release(s) as ocds" in done.stderr
     validator.validate(json.loads(target.read_text(encoding="utf-8")))
     csv_out = subprocess.run([*cmd, "--format", "csv", "--open-only"], capture_output=True, text=True, env=env,
                              check=False, cwd=ROOT, timeout=120)

@@ -191,13 +191,32 @@ def test_saved_search_gets_an_atom_feed(client, seeded) -> None:
 
 def test_georeturn_table_chart_and_csv(client, seeded) -> None:
     html = client.get("/georeturn").text
-    assert "<svg" in html and "Delft" not in html  # aggregated per country, not per winner
+    assert "<svg" in html
     assert re.search(r"<td>NL</td><td>ESO</td><td class=\"num\">1</td>", html)
+    assert "Delft Coatings B.V." in html and "Optique SA" in html  # the table names the winners
     rows = list(csv.DictReader(io.StringIO(client.get("/georeturn.csv").text)))
-    assert {(r["winner_country"], r["organisation"], r["contracts"], r["value_EUR"]) for r in rows} == {
-        ("NL", "ESO", "1", "1200000"), ("FR", "ESO", "1", "300000")}
+    assert {(r["winner_country"], r["organisation"], r["contracts"], r["value_EUR"], r["winners"]) for r in rows} == {
+        ("NL", "ESO", "1", "1200000", "Delft Coatings B.V."), ("FR", "ESO", "1", "300000", "Optique SA")}
     old = client.get("/georeturn.csv", params={"start": "2000-01-01", "end": "2000-12-31"}).text
-    assert old.strip() == "winner_country,organisation,contracts"
+    assert old.strip() == "winner_country,organisation,contracts,winners"
+
+
+def test_georeturn_default_window_shows_the_latest_awards(client, seeded, engine) -> None:
+    """No award in the last year (a demo's recorded awards, a stalled import): the default page shows the
+    year up to the latest award and says so; an asked period is shown as asked."""
+    from sqlalchemy import update
+
+    from tenderwatch.db.models import Award, Notice
+
+    with session_scope(engine) as s:
+        s.execute(update(Award).values(awarded_at=NOW - timedelta(days=800)))
+        s.execute(update(Notice).where(Notice.notice_type == "contract_award")
+                  .values(published_at=NOW - timedelta(days=799)))
+    html = client.get("/georeturn").text
+    assert "Delft Coatings B.V." in html and "No awards in the last 12 months" in html
+    assert f'value="{(NOW - timedelta(days=800)).date().isoformat()}"' in html  # the period shown is in the form
+    asked = client.get("/georeturn", params={"start": (NOW - timedelta(days=30)).date().isoformat()}).text
+    assert "No awards in this period." in asked and "Delft" not in asked
 
 
 def test_one_click_unsubscribe_rfc8058(client, seeded, engine, config) -> None:

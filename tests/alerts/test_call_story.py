@@ -24,12 +24,12 @@ from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Notice, NoticeChange
 from tenderwatch.loopback import FixtureServer
 from tenderwatch.sync import sync_config
-from tests.alerts.support import company, set_companies  # noqa: F401  (fixtures: smtp, secret)
-from tests.alerts.support import secret, smtp  # noqa: F401
+from tests.alerts.support import company, set_companies
 from tests.conftest import deferred_test
 
-TED = Path(__file__).resolve().parent / "fixtures" / "api.ted.europa.eu" / "notices"
-SKAO = Path(__file__).resolve().parent / "fixtures" / "www.skao.int"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+TED = FIXTURES / "api.ted.europa.eu" / "notices"
+SKAO = FIXTURES / "www.skao.int"
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
 NUMBERS = {"100001-2025": "eforms-cn-f4e.xml", "100004-2025": "eforms-change-f4e.xml"}
 
