@@ -64,8 +64,8 @@ async def logout(request: Request) -> Response:
 @require_role(*ILO_ROLES)
 def ilo_home(request: Request) -> Response:
     """The ILO's morning page: new since the last visit, closing soon, changes, failing sources, searches."""
+    from tenderwatch.formats import describe_change
     from tenderwatch.web.ilo_home import CLOSING_DAYS, FIRST_VISIT_DAYS, build_home
-    from tenderwatch.web.views_public import change_sentence
 
     web = state(request)
     user = current_user(request)
@@ -73,7 +73,8 @@ def ilo_home(request: Request) -> Response:
     lang = i18n.pick_language(request)
     with session_scope(web.engine) as session:
         home = build_home(session, int(user["id"]), now=web.now(), tz=web.tz)
-        changes = [(n, change_sentence(c, lang, web.config.settings.timezone)) for c, n in home.changes]
+        tz = web.config.settings.timezone
+        changes = [(n, describe_change(c.field, c.old_value, c.new_value, tz, lang)) for c, n in home.changes]
         return render(request, "ilo_home.html", {"home": home, "changes": changes, "closing_days": CLOSING_DAYS,
                                                  "first_days": FIRST_VISIT_DAYS})
 
