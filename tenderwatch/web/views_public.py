@@ -135,10 +135,8 @@ def _georeturn_rows(request: Request, orgs: dict[str, str]
     """The rows of the asked period; without a period asked and no award in the last year, the year up to
     the latest stored award instead (its day is returned, and the page says so), so the page is never
     empty while awards are stored."""
-    start, end, org, problems = _period(request, orgs)
+    start, end, org, problems = _period(request, orgs)  # what cannot be used is left out, and said
     asked = bool(request.query_params.get("start") or request.query_params.get("end"))
-    if problems:
-        return [], start, end, org, None, problems
     with session_scope(state(request).engine) as session:
         rows = queries.georeturn(session, start=start, end=end, organisation=org)
         latest = None if rows or asked else queries.latest_award_day(session, org)
