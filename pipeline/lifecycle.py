@@ -18,7 +18,7 @@ F14, a site's corrigendum row) is not a stage: it changes the notice it names (`
 by external id or alias id) or, failing that, the latest stage of its call (organisation + call key):
 ``find_amended``. When the change arrives first (no such notice yet), it is stored as a notice of
 its own whose sighting remembers what it amends, and the notice it changes joins it on arrival
-(``find_amended_by``).
+(``find_amended_by``; by call key, ``find_orphan_change``, for a site's change row above its call).
 
 The *call key* is the reference folded for comparison (case, spaces, dash variants) and, where the
 organisation's ``reference_patterns`` match, cut down to the part shared by every stage (CERN
@@ -219,6 +219,26 @@ def find_amended_by(session: Session, external_id: str, alias_id: str | None) ->
     return session.get(Notice, nid) if nid is not None else None
 
 
+def find_orphan_change(session: Session, organisation_id: int | None, ref_key: str | None) -> Notice | None:
+    """A stored change notice of this call (organisation + call key) that found no notice to change: the
+    notice a site lists after its own change notice ("CAMS2_91 Change Notice" above "CAMS2_91") joins it."""
+    if organisation_id is None or ref_key is None:
+        return None
+    nid = _core(session, _ORPHAN_CHANGE, {"org": organisation_id, "ref": ref_key}).scalars().first()
+    return session.get(Notice, nid) if nid is not None else None
+
+
+def has_orphan_change(session: Session, organisation_id: int | None, ref_key: str | None) -> bool:
+    """``find_orphan_change(...) is not None`` without loading the notice (the bulk path's test)."""
+    if organisation_id is None or ref_key is None:
+        return False
+    return _core(session, _ORPHAN_CHANGE, {"org": organisation_id, "ref": ref_key}).first() is not None
+
+
+_ORPHAN_CHANGE = (select(Notice.id)
+                  .where(Notice.organisation_id == bindparam("org"), Notice.reference_key == bindparam("ref"),
+                         Notice.notice_type == "corrigendum")
+                  .order_by(Notice.id).limit(1))
 _NOTICE_BY_PREVIOUS = (select(NoticeSource.notice_id)
                        .where(NoticeSource.source_name.in_(bindparam("names", expanding=True)),
                               NoticeSource.external_id == bindparam("previous"))

@@ -64,9 +64,10 @@ TRACKED_FIELDS = (
 )
 """Fields whose change between two sightings is recorded in ``notice_changes``."""
 
-AMENDMENT_KEEPS = ("notice_type", "published_at", "url")
+AMENDMENT_KEEPS = ("notice_type", "published_at", "url", "reference")
 """Fields a change notice does not take over from its notice: it is not a new stage, its publication
-date is the change's (kept on the change records), and its page is its sighting's."""
+date is the change's (kept on the change records), its page is its sighting's, and its reference
+names the change ("CAMS2_91 Change Notice"), not the call."""
 
 Outcome = Literal["new", "changed", "unchanged", "merged"]
 
@@ -299,7 +300,8 @@ class Store:
                 return StoreResult("changed" if result.changes else "merged", target, result.changes)
             return self._insert(rec, org_id, ref_key, now, digest)  # its notice may come later
 
-        amended = lifecycle.find_amended_by(self.session, rec.external_id, rec.alias_id)
+        amended = lifecycle.find_amended_by(self.session, rec.external_id, rec.alias_id) or \
+            lifecycle.find_orphan_change(self.session, org_id, ref_key)
         if amended is not None:
             return self._join_its_change(amended, rec, now, digest)
 
@@ -349,7 +351,8 @@ class Store:
 
     def _amend(self, notice: Notice, rec: NoticeRecord, now: datetime) -> StoreResult:
         """A change notice applied to the notice it changes: its fields win, except ``AMENDMENT_KEEPS``."""
-        kept = {"notice_type": notice.notice_type, "published_at": notice.published_at, "url": notice.url or rec.url}
+        kept = {"notice_type": notice.notice_type, "published_at": notice.published_at, "url": notice.url or rec.url,
+                "reference": notice.reference or rec.reference}
         if notice.notice_type == "corrigendum":  # the notice is itself a change whose notice has not come
             kept["notice_type"] = rec.notice_type
         as_notice = rec.model_copy(update=kept)
@@ -363,7 +366,8 @@ class Store:
         stood in for it, fills what the change left empty, and every field the change moved is recorded
         as a change from the record's value to the change notice's, attributed to the change notice.
         """
-        change = next((s for s in notice.sightings if s.amends in {rec.external_id, rec.alias_id}), None)
+        change = next((s for s in notice.sightings if s.amends in {rec.external_id, rec.alias_id}),
+                      notice.sightings[0] if notice.notice_type == "corrigendum" and notice.sightings else None)
         self._add_sighting(notice, rec, now, digest)
         old, new = _notice_values(notice), _record_values(rec)
         brought_by = (change.external_id if change else None, notice.published_at)
@@ -615,6 +619,7 @@ class Store:
                     out.append(rec)
                     continue
                 if (lifecycle.has_same_notice(self.session, org_id, ref_key, rec.notice_type, rec.source)
+                        or lifecycle.has_orphan_change(self.session, org_id, ref_key)
                         or (self._may_fuzzy_match(org_id, rec) and lifecycle.find_fuzzy_match(
                             self.session, org_id, rec, ref_key, self.rules) is not None)):
                     handed_back = True

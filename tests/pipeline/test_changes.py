@@ -77,6 +77,26 @@ def test_a_site_corrigendum_updates_the_call_it_corrects(engine: Engine, config:
     assert state(engine) == [notice]
 
 
+@pytest.mark.parametrize("order", ["call first", "change row first"])
+def test_a_sites_change_row_joins_its_call_in_either_order(engine: Engine, config: Config, order: str) -> None:
+    """ECMWF lists "CAMS2_91 Change Notice" above "CAMS2_91"; its reference pattern gives both one call key."""
+    call = rec(source="ecmwf-copernicus-itts", organisation="ECMWF", reference="CAMS2_91",
+               notice_type="invitation_to_tender", title="Provision of the CAMS greenhouse gas flux inversions",
+               deadline_at=DEADLINE, url="https://ecmwf.example/itt")
+    change = rec(source="ecmwf-copernicus-itts", organisation="ECMWF", reference="CAMS2_91 Change Notice",
+                 notice_type="corrigendum", title="Provision of the CAMS greenhouse gas flux inversions",
+                 deadline_at=DEADLINE + timedelta(days=14), url="https://ecmwf.example/change")
+    store(engine, config, *([call, change] if order == "call first" else [change, call]))
+    (notice,) = state(engine)
+    assert (notice["type"], notice["ref"], notice["url"]) == ("invitation_to_tender", "CAMS2_91",
+                                                              "https://ecmwf.example/itt")
+    assert notice["deadline"] == DEADLINE + timedelta(days=14)
+    assert notice["changes"] == [("deadline_at", DEADLINE.isoformat(), (DEADLINE + timedelta(days=14)).isoformat(),
+                                  "ecmwf-copernicus-itts", "CAMS2_91 Change Notice")]
+    assert store(engine, config, change, call, now=T0 + timedelta(days=1)) == ["unchanged", "unchanged"]
+    assert state(engine) == [notice]
+
+
 def test_a_republished_row_with_a_new_deadline_is_one_change(engine: Engine, config: Config) -> None:
     row = rec(reference="IT-9/EN", notice_type="invitation_to_tender", title="Cables", deadline_at=DEADLINE,
               deadline_date=None)

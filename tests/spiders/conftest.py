@@ -24,9 +24,9 @@ def stored(engine: Engine, source: str) -> list[dict[str, Any]]:
     out = []
     with session_scope(engine) as s:
         rows = s.execute(
-            select(Notice, Organisation.code).join(NoticeSource, NoticeSource.notice_id == Notice.id)
+            select(Notice, Organisation.code)  # once per notice, however often the source sighted it
             .outerjoin(Organisation, Organisation.id == Notice.organisation_id)
-            .where(NoticeSource.source_name == source)
+            .where(Notice.id.in_(select(NoticeSource.notice_id).where(NoticeSource.source_name == source)))
         ).all()
         for n, org in rows:
             out.append({
