@@ -264,6 +264,12 @@ def stored_amendments(session: Session, ids: set[str]) -> set[str]:
     return found
 
 
+def current_stage(stages: list[Notice]) -> Notice:
+    """The stage a call is read by (its page's facts, its matching companies, its follow-up): the latest
+    open stage, else the latest. ``stages`` oldest first, not empty (``queries.call_stages``)."""
+    return next((n for n in reversed(stages) if n.status == "open"), stages[-1])
+
+
 def latest_stage() -> ColumnElement[bool]:
     """SQL: the notice is its call's latest stage (no later one of the same call): the call's current state.
 

@@ -397,6 +397,82 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None]
 
 
+# --------------------------------------------------------------------------- follow-up (tenderwatch.followup)
+
+
+class FollowUp(Base):
+    """One company's follow-up of one call: where the ILO network stands with it (``tenderwatch.followup``).
+
+    The current state is kept here for the board; every change, with who, when, from, to and note,
+    is a ``FollowUpChange`` row, never overwritten. ``tenderwatch.followup.records`` is the one writer."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("call_uid", "company_id", name="uq_follow_ups_call_company"),
+                      Index("ix_follow_ups_org_state", "organisation_code", "state"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(40), unique=True)
+    """Stable id (links, export and import, georeturn's reference to a win)."""
+    call_uid: Mapped[str] = mapped_column(String(40), index=True)
+    organisation_code: Mapped[str | None] = mapped_column(String(32))
+    """The call's organisation, kept with the follow-up so the ILO scope rule filters it in SQL."""
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    origin: Mapped[str] = mapped_column(String(20), default="matched")
+    """How the company came to the call: matched (by its profile), added (by an ILO, with ``origin_note``
+    saying why), answer (the company answered from a mail)."""
+    origin_note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    """The note of the latest change (the history has every note)."""
+    answer_reason: Mapped[str | None] = mapped_column(String(20))
+    """The company's reason for its latest "not for us" (``tenderwatch.followup.states.ANSWER_REASONS``)."""
+    value_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    value_currency: Mapped[str | None] = mapped_column(String(3))
+    """A win's contract value and currency (set with the state won)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(200))
+    company: Mapped[Company] = relationship()
+    changes: Mapped[list[FollowUpChange]] = relationship(
+        back_populates="follow_up", cascade="all, delete-orphan", order_by="FollowUpChange.id")
+
+
+class FollowUpChange(Base):
+    """One change of a follow-up's state (or a mail sent without one): the history, append-only."""
+
+    __tablename__ = "follow_up_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_ups.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(10))  # ilo|company|system
+    by: Mapped[str] = mapped_column(String(200))
+    """The ILO's user name, the company's key, or what the system did."""
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(20))
+    value_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    value_currency: Mapped[str | None] = mapped_column(String(3))
+    follow_up: Mapped[FollowUp] = relationship(back_populates="changes")
+
+
+class CallBidder(Base):
+    """A firm on the organisation's own list of potential bidders for a call (a CERN market survey's
+    list, sent to the ILOs), recorded by an ILO; linked to a company of ours when the name is one."""
+
+    __tablename__ = "call_bidders"
+    __table_args__ = (UniqueConstraint("call_uid", "name_key", name="uq_call_bidders_call_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uid: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    name_key: Mapped[str] = mapped_column(String(300))
+    """The name folded (case, accents, spaces, legal form), so a list entered twice is one list."""
+    country: Mapped[str | None] = mapped_column(String(2))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+
 class User(Base):
     """A web user (ILO or administrator); passwords hashed with argon2."""
 

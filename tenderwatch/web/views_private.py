@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from pipeline.csv_export import csv_safe, write_csv
+from pipeline.lifecycle import current_stage
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company, SavedSearch, User
 from tenderwatch.web import i18n, queries, users
@@ -90,7 +91,7 @@ def matching_companies(request: Request) -> tuple[Any, list[tuple[Company, list[
         stages = queries.call_stages(session, call_uid)
         if not stages:
             raise HTTPException(404)
-        current = next((n for n in reversed(stages) if n.status == "open"), stages[-1])
+        current = current_stage(stages)
         facts = load_notices(session, [current.id])[0]
         index = CompanyIndex(load_companies(session))
         matches = index.companies_for(facts)

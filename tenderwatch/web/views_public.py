@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from pipeline.csv_export import NOTICE_COLUMNS, csv_safe, notice_row, write_csv
+from pipeline.lifecycle import current_stage
 from tenderwatch.config.models import NOTICE_TYPES
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import SavedSearch
@@ -97,7 +98,7 @@ def call_page(request: Request) -> Response:
         history = sorted(((c, n, describe_change(c.field, c.old_value, c.new_value, tz, lang))
                           for n in stages for c in n.changes),
                          key=lambda item: (item[0].changed_at, item[0].id), reverse=True)
-        current = next((n for n in reversed(stages) if n.status == "open"), stages[-1])
+        current = current_stage(stages)
         return render(request, "call.html", {"stages": stages, "current": current, "history": history})
 
 
