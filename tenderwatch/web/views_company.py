@@ -69,26 +69,27 @@ def preferences_page(request: Request) -> Response:
         }, lang=company.language)
 
 
-def _validated(form: FormData, areas: set[str], orgs: set[str]) -> tuple[dict[str, object], list[str]]:
-    errors: list[str] = []
+def _validated(form: FormData, areas: set[str], orgs: set[str]) -> tuple[dict[str, object],
+                                                                          list[tuple[str, dict[str, object]]]]:
+    errors: list[tuple[str, dict[str, object]]] = []  # (English template, values): the page translates
     chosen_areas = [a for a in form.getlist("areas") if isinstance(a, str)]
     chosen_orgs = [o for o in form.getlist("organisations") if isinstance(o, str)]
     unknown = sorted(set(chosen_areas) - areas) + sorted(set(chosen_orgs) - orgs)
     if unknown:
-        errors.append("unknown choice: " + ", ".join(unknown[:5]))
+        errors.append(("unknown choice: {choices}", {"choices": ", ".join(unknown[:5])}))
     keywords: list[str] = []
     for line in str(form.get("keywords") or "").splitlines():
         word = " ".join(line.split())
         if word and word.casefold() not in {k.casefold() for k in keywords}:
             keywords.append(word[:MAX_KEYWORD_CHARS])
     if len(keywords) > MAX_KEYWORDS:
-        errors.append(f"at most {MAX_KEYWORDS} keywords")
+        errors.append(("at most {count} keywords", {"count": MAX_KEYWORDS}))
     frequency = str(form.get("frequency") or "weekly")
     language = str(form.get("language") or "en")
     if frequency not in ("weekly", "daily"):
-        errors.append("frequency must be weekly or daily")
+        errors.append(("frequency must be weekly or daily", {}))
     if language not in ("en", "nl"):
-        errors.append("language must be en or nl")
+        errors.append(("language must be en or nl", {}))
     return {"areas": [a for a in areas if a in chosen_areas], "organisations": sorted(set(chosen_orgs)),
             "keywords": keywords, "frequency": frequency, "language": language}, errors
 
