@@ -7,6 +7,7 @@ crawl stats (``tenderwatch/missing/<field>``) for the health rules.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from pipeline.classify import Classifier
 from pipeline.ingest import Ingestor
 from pipeline.normalise import normalise
 from pipeline.records import RawNotice
@@ -27,6 +29,7 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.ingestor: Ingestor | None = None
+        self._classifier: asyncio.Future[Classifier] | None = None
         self.started_at = datetime.now(UTC)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -34,22 +37,34 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler)
 
-    def open_spider(self, spider: Spider | None = None) -> None:
-        spider = spider or self.crawler.spider
-        # batch_size=1: commit each notice at once, so that a crawl never holds a database connection
-        # (or SQLite's write lock) between items while other crawls of the same process want to write
-        self.ingestor = Ingestor(spider.tw_engine, spider.tw_config, batch_size=1)
-        self.ingestor.__enter__()
+    async def _ingestor(self, spider: Spider) -> Ingestor:
+        """The ingestor, opened at the first item.
 
-    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        Its classifier takes seconds of CPU and hundreds of MB to build (word lists of six languages):
+        a crawl that stores nothing, because its site is down, never builds it, and one that does
+        builds it in a worker thread, so the reactor goes on downloading meanwhile.
+        """
+        if self.ingestor is None:
+            if self._classifier is None:
+                self._classifier = asyncio.ensure_future(asyncio.to_thread(Classifier.for_config, spider.tw_config))
+            classifier = await self._classifier  # every item that arrives meanwhile waits for the same one
+            if self.ingestor is None:
+                # batch_size=1: commit each notice at once, so that a crawl never holds a database connection
+                # (or SQLite's write lock) between items while other crawls of the same process want to write
+                self.ingestor = Ingestor(spider.tw_engine, spider.tw_config, batch_size=1, classifier=classifier)
+                self.ingestor.__enter__()
+        return self.ingestor
+
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         spider = spider or self.crawler.spider
-        assert self.ingestor is not None and self.stats is not None
+        assert self.stats is not None
+        ingestor = await self._ingestor(spider)
         data = ItemAdapter(item).asdict()
         self.stats.inc_value("tenderwatch/items")
         try:
             raw = RawNotice.model_validate(data)
         except ValidationError as exc:
-            self._reject(spider, data, f"invalid item: {exc.errors()[0]['msg']}")
+            self._reject(ingestor, spider, data, f"invalid item: {exc.errors()[0]['msg']}")
             raise DropItem("invalid item") from exc
         source_cfg = spider.tw_source
         missing = [f for f in source_cfg.required_fields if not getattr(raw, f, None)]
@@ -60,22 +75,22 @@ class StorePipeline:
         try:
             record = normalise(raw, spider.tw_config)
         except ValueError as exc:
-            self._reject(spider, data, f"cannot normalise: {exc}")
+            self._reject(ingestor, spider, data, f"cannot normalise: {exc}")
             raise DropItem(str(exc)) from exc
-        result = self.ingestor.add(record)
+        result = ingestor.add(record)
         if result is not None:
             self.stats.inc_value(f"tenderwatch/{result.outcome}")
             self.stats.inc_value("tenderwatch/notices")
         return item
 
-    def _reject(self, spider: Spider, data: dict[str, Any], reason: str) -> None:
-        assert self.ingestor is not None and self.stats is not None
+    def _reject(self, ingestor: Ingestor, spider: Spider, data: dict[str, Any], reason: str) -> None:
+        assert self.stats is not None
         import json
 
         self.stats.inc_value("tenderwatch/rejected")
-        self.ingestor.reject(stage="crawl", location=str(data.get("url") or spider.name), reason=reason,
-                             raw=json.dumps(data, default=str)[:100_000], source_name=spider.name)
-        self.ingestor.flush()
+        ingestor.reject(stage="crawl", location=str(data.get("url") or spider.name), reason=reason,
+                        raw=json.dumps(data, default=str)[:100_000], source_name=spider.name)
+        ingestor.flush()
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.ingestor is not None:
