@@ -7,7 +7,6 @@ crawl stats (``tenderwatch/missing/<field>``) for the health rules.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,10 +16,10 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from pipeline.classify import Classifier
 from pipeline.ingest import Ingestor
 from pipeline.normalise import normalise
 from pipeline.records import RawNotice
+from spiders.ingestor import LazyIngestor
 from tenderwatch.health.runs import record_run
 
 
@@ -28,8 +27,7 @@ class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.ingestor: Ingestor | None = None
-        self._classifier: asyncio.Future[Classifier] | None = None
+        self.ingestor: LazyIngestor | None = None
         self.started_at = datetime.now(UTC)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -37,28 +35,14 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler)
 
-    async def _ingestor(self, spider: Spider) -> Ingestor:
-        """The ingestor, opened at the first item.
-
-        Its classifier takes seconds of CPU and hundreds of MB to build (word lists of six languages):
-        a crawl that stores nothing, because its site is down, never builds it, and one that does
-        builds it in a worker thread, so the reactor goes on downloading meanwhile.
-        """
-        if self.ingestor is None:
-            if self._classifier is None:
-                self._classifier = asyncio.ensure_future(asyncio.to_thread(Classifier.for_config, spider.tw_config))
-            classifier = await self._classifier  # every item that arrives meanwhile waits for the same one
-            if self.ingestor is None:
-                # batch_size=1: commit each notice at once, so that a crawl never holds a database connection
-                # (or SQLite's write lock) between items while other crawls of the same process want to write
-                self.ingestor = Ingestor(spider.tw_engine, spider.tw_config, batch_size=1, classifier=classifier)
-                self.ingestor.__enter__()
-        return self.ingestor
-
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         spider = spider or self.crawler.spider
         assert self.stats is not None
-        ingestor = await self._ingestor(spider)
+        if self.ingestor is None:
+            # batch_size=1: commit each notice at once, so that a crawl never holds a database connection
+            # (or SQLite's write lock) between items while other crawls of the same process want to write
+            self.ingestor = LazyIngestor(spider.tw_engine, spider.tw_config, batch_size=1)
+        ingestor = await self.ingestor.get()
         data = ItemAdapter(item).asdict()
         self.stats.inc_value("tenderwatch/items")
         try:
@@ -94,7 +78,7 @@ class StorePipeline:
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.ingestor is not None:
-            self.ingestor.__exit__(None, None, None)
+            self.ingestor.close()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         record_run(spider.tw_engine, spider.tw_config, spider.name, self.started_at, reason,

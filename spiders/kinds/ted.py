@@ -28,12 +28,12 @@ from typing import Any
 import scrapy
 from sqlalchemy import select
 
-from pipeline.ingest import Ingestor
 from pipeline.ted import api, codelists
 from pipeline.ted.common import SOURCE
 from pipeline.ted.importer import keep_rejected
 from pipeline.ted.parse import parse_notice
 from spiders.base import ConfiguredSpider
+from spiders.ingestor import LazyIngestor
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import NoticeSource, Source
 
@@ -48,7 +48,7 @@ class TedSpider(ConfiguredSpider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.ingestor: Ingestor | None = None
+        self.ingestor: LazyIngestor | None = None
         self.window: tuple[date, date] | None = None
         self.pages = 0
         self.search_failed = False
@@ -61,8 +61,7 @@ class TedSpider(ConfiguredSpider):
             state = dict(src.state or {}) if src is not None else {}
         self.window = api.window(state, self.options, datetime.now(UTC).date())
         self.query = api.build_query(self.options.query, *self.window)
-        self.ingestor = Ingestor(self.tw_engine, self.tw_config)
-        self.ingestor.__enter__()
+        self.ingestor = LazyIngestor(self.tw_engine, self.tw_config)
         yield self.search(None)
 
     def search(self, token: str | None, attempt: int = 0) -> scrapy.Request:
@@ -156,8 +155,9 @@ class TedSpider(ConfiguredSpider):
 
     # ------------------------------------------------------------------ notices
 
-    def parse_notice(self, response: Any) -> None:
+    async def parse_notice(self, response: Any) -> None:
         assert self.ingestor is not None
+        ingestor = await self.ingestor.get()
         stats = self.crawler.stats
         where = response.url
         try:
@@ -166,15 +166,15 @@ class TedSpider(ConfiguredSpider):
             reason = str(exc).splitlines()[0]
             kept = keep_rejected(f"{response.meta['tw_number']}.xml", response.body)
             stats.inc_value("tenderwatch/rejected")
-            self.ingestor.reject(stage="crawl", location=where, reason=reason + (f" (kept as {kept})" if kept else ""),
-                                 raw=response.body, source_name=self.name)
-            self.ingestor.flush()
+            ingestor.reject(stage="crawl", location=where, reason=reason + (f" (kept as {kept})" if kept else ""),
+                            raw=response.body, source_name=self.name)
+            ingestor.flush()
             return
         if record.organisation is None and self.tw_source.organisation:
-            matched = self.ingestor.buyers.match(record.buyer_name)
+            matched = ingestor.buyers.match(record.buyer_name)
             record.organisation = matched or self.tw_source.organisation
-        result = self.ingestor.add(record)
-        self.ingestor.flush()
+        result = ingestor.add(record)
+        ingestor.flush()
         if result is not None:
             stats.inc_value(f"tenderwatch/{result.outcome}")
             stats.inc_value("tenderwatch/notices")
@@ -186,7 +186,7 @@ class TedSpider(ConfiguredSpider):
 
     def closed(self, reason: str) -> None:
         if self.ingestor is not None:
-            self.ingestor.__exit__(None, None, None)
+            self.ingestor.close()
         if reason == "finished" and not self.search_failed and self.window is not None:
             with session_scope(self.tw_engine) as session:
                 src = session.scalars(select(Source).where(Source.name == self.name)).first()

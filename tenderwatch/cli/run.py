@@ -10,10 +10,9 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from tenderwatch.cli import app, fail
-from tenderwatch.cli.tables import CODE, TEXT, fitted_table
+from tenderwatch.cli.tables import CODE, NUM, TEXT, fitted_table
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import shown
 
@@ -79,17 +78,15 @@ def run(
 
 def _print_cycle(app_ctx: AppContext, report: Any) -> None:
     """The cycle's summary: every reason whole, wrapped to the terminal (a cut reason hides the cause)."""
-    table = Table(title="Cycle", title_justify="left")
-    table.add_column("step", no_wrap=True)
-    table.add_column("seconds", justify="right", no_wrap=True)
-    table.add_column("result", overflow="fold", ratio=1)
     colours = {"ok": "green", "empty": "yellow", "not due": "dim"}
+    rows = []
     for c in report.crawls:
         text = c.status + (f": {c.message}" if c.status == "failed" and c.message else "")
-        table.add_row(f"crawl {shown(c.source)}", f"{c.seconds:.1f}",
-                      f"[{colours.get(c.status, 'red')}]{shown(text)}[/]")
+        rows.append((f"crawl {shown(c.source)}", f"{c.seconds:.1f}",
+                     f"[{colours.get(c.status, 'red')}]{shown(text)}[/]"))
     for step, result in report.steps.items():
-        table.add_row(step, "", f"[{colours.get(result, 'red')}]{shown(result)}[/]")
+        rows.append((step, "", f"[{colours.get(result, 'red')}]{shown(result)}[/]"))
+    table = fitted_table("Cycle", [("step", CODE), ("seconds", NUM), ("result", TEXT)], rows)
     app_ctx.console.print(table)
     if report.health:
         down = [c.source for c in report.health if not c.healthy]
