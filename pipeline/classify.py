@@ -133,7 +133,11 @@ class Classifier:
             self._all_rules += self._vocabulary_rules(taxonomy.cpv_vocabulary)
         self._languages = {r.lang for _, r in self._all_rules} | set(taxonomy.context_words)
         self._views: dict[str | None, _Compiled] = {}
-        self._view(None)  # compile every rule now, so a bad keyword fails at start-up
+        for word, rule in self._all_rules:  # a bad keyword fails at start-up, before any view is compiled
+            if not _TOKEN.findall(fold(word).strip().strip("=*")):
+                raise ValueError(f"taxonomy keyword {word!r} of area {rule.area!r} has no letters or digits")
+        # views are compiled per notice language when first needed: each loads only its languages'
+        # dictionaries (all six take seconds to load, and most processes see one or two languages)
         self._areas = {a.id for a in taxonomy.areas}
         self._exclusive = frozenset(a.id for a in taxonomy.areas if a.exclusive)
         self.names = tuple(names)
@@ -158,7 +162,8 @@ class Classifier:
 
     @staticmethod
     def _term_key(word: str, lang: str) -> tuple[str, tuple[str, ...]]:
-        return lang, tuple(key(t, lang or LINGUA_FRANCA) for t in _TOKEN.findall(fold(word.strip("=*"))))
+        """Folded words, not lemmas: comparing terms must not load every language's dictionary."""
+        return lang, tuple(_TOKEN.findall(fold(word.strip("=*"))))
 
     @classmethod
     def for_config(cls, config: Config) -> Classifier:
