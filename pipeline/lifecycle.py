@@ -95,7 +95,7 @@ def fold_reference(reference: str | None) -> str | None:
     text = unicodedata.normalize("NFKC", reference).strip().upper()
     text = _SPACES.sub("-", text)
     text = re.sub(r"-*/-*", "/", text).strip("-")
-    return text or None
+    return text[:200] or None  # the column's width: NFKC may lengthen a bounded reference ("…" -> "...")
 
 
 def reference_key(organisation: str | None, reference: str | None) -> str | None:

@@ -56,8 +56,10 @@ def serve(
         app_ctx.err.print(f"[yellow]listening on {host}: the site is reachable from other machines[/]")
     app_ctx.console.print(f"[green]✓[/] Tenderwatch on [bold]http://{host}:{port}/[/] "
                           f"(public address {settings.site_base_url}); Ctrl-C stops")
+    from tenderwatch.web.logs import uvicorn_log_config
+
     uvicorn.run(web, host=host, port=port, proxy_headers=proxy, forwarded_allow_ips="127.0.0.1" if proxy else None,
-                server_header=False, log_level="info")
+                server_header=False, log_level="info", log_config=uvicorn_log_config())
 
 
 def _demo_setup(app_ctx: AppContext, folder: Path, host: str, port: int | None) -> int:
@@ -130,6 +132,36 @@ def users_add(
     _add(ctx, username, role, ilo_email, replace=reset)
 
 
+@users_app.command("role")
+def users_role(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Argument(help="ilo or admin.")],
+) -> None:
+    """Change a user's role; the user's open sessions end."""
+    from tenderwatch.web.users import UserError, set_role
+
+    app_ctx: AppContext = ctx.obj
+    try:
+        set_role(app_ctx.prepare_database(), username, role)
+    except UserError as exc:
+        fail(str(exc))
+    app_ctx.console.print(f"[green]✓[/] {shown(username)} is now {shown(role)}; open sessions ended")
+
+
+@users_app.command("delete")
+def users_delete(ctx: typer.Context, username: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Delete a web user; the user's open sessions end."""
+    from tenderwatch.web.users import UserError, delete_user
+
+    app_ctx: AppContext = ctx.obj
+    try:
+        delete_user(app_ctx.prepare_database(), username)
+    except UserError as exc:
+        fail(str(exc))
+    app_ctx.console.print(f"[green]✓[/] {shown(username)} deleted; open sessions ended")
+
+
 @users_app.command("list")
 def users_list(ctx: typer.Context) -> None:
     """List web users."""
@@ -141,7 +173,12 @@ def users_list(ctx: typer.Context) -> None:
 
 
 @app.command("links")
-def links(ctx: typer.Context, company: Annotated[str, typer.Argument(metavar="COMPANY", help="Company key.")]) -> None:
+def links(
+    ctx: typer.Context,
+    company: Annotated[str, typer.Argument(metavar="COMPANY", help="Company key.")],
+    rotate_calendar: Annotated[bool, typer.Option(
+        "--rotate-calendar", help="Make a new calendar link; the old one stops working.")] = False,
+) -> None:
     """Print a company's signed links: preferences, one-click unsubscribe, deadline calendar.
 
     The company is one of the database (config/companies.yaml or 'companies import'); an unknown key
@@ -163,6 +200,9 @@ def links(ctx: typer.Context, company: Annotated[str, typer.Argument(metavar="CO
         keys = list(session.scalars(select(Company.key)))
         found = session.scalar(select(Company).where(Company.key == company))
         name, unsubscribed = (found.name, found.unsubscribed_at) if found else (None, None)
+        if found is not None and rotate_calendar:
+            found.calendar_version += 1
+        version = found.calendar_version if found is not None else 0
     if name is None:
         near = get_close_matches(company, keys, n=3, cutoff=0.5)
         fail(f"no company {company!r} in the database"
@@ -170,5 +210,7 @@ def links(ctx: typer.Context, company: Annotated[str, typer.Argument(metavar="CO
                 "companies.yaml, or add them with 'tenderwatch companies import')"), 2)
     app_ctx.console.print(f"{name}" + (f" (unsubscribed on {unsubscribed:%Y-%m-%d})" if unsubscribed else ""),
                           markup=False)
-    for label, url in company_links(settings, secret, company).items():
+    if rotate_calendar:
+        app_ctx.err.print("[green]✓[/] new calendar link; the old one stops working")
+    for label, url in company_links(settings, secret, company, version).items():
         app_ctx.console.print(f"{label:12} {url}", markup=False, soft_wrap=True)

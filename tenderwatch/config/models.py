@@ -178,6 +178,12 @@ class Settings(Strict):
     matching: MatchingSettings = MatchingSettings()
     open_data: OpenDataSettings = OpenDataSettings()
     scheduler_misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
+    ilo_scope: Literal["organisations", "network"] = "organisations"
+    """Which companies an ILO sees (``tenderwatch.web.scope``): those of the organisations its ILO address
+    covers, or (``network``) every company."""
+    trusted_hosts: list[str] = []
+    """Host names the site answers to besides the host of ``site_base_url`` and loopback (``*.example.org``
+    allowed); a request naming another host gets 400."""
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: check_timezone(v)))
 

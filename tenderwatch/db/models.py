@@ -354,6 +354,8 @@ class Company(Base):
     profile_edited_at: Mapped[datetime | None]
     """When the company last saved its own profile on the preferences page; from then on config sync
     leaves the self-service fields (``tenderwatch.sync.SELF_SERVICE_FIELDS``) alone."""
+    calendar_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Part of the signed calendar link (``tenderwatch.web.links``): raising it revokes the old link."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -487,6 +489,32 @@ class User(Base):
     """When the user last opened the ILO's first page (/ilo/)."""
     ilo_page_since: Mapped[datetime | None] = mapped_column()
     """Where that page's "since your last visit" starts: the view before the current visit."""
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random token, this row its SHA-256 (``tenderwatch.web.sessions``).
+
+    Deleting the row ends the session: on sign-out, and for every session of a user whose password or
+    role changes or who is deleted. The user's role and ILO binding are read from ``users`` on every
+    request, never from the cookie."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SignInThrottle(Base):
+    """Sign-in attempts per client address and per account (``tenderwatch.web.throttle``): counted in the
+    database before the password is checked, so parallel requests, several workers and restarts share it."""
+
+    __tablename__ = "sign_in_throttle"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    """``address:<ip or IPv6 /64>`` or ``account:<case-folded user name>``."""
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class SavedSearch(Base):

@@ -7,7 +7,7 @@ is open, because they walk relationships (stages, areas, changes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 from sqlalchemy import Engine, select
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -32,10 +31,12 @@ from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Organisation, TechnologyArea
 from tenderwatch.web import i18n
-from tenderwatch.web.security import LoginThrottle, SecurityHeaders, csrf_token, current_user
+from tenderwatch.web.security import SecureSite, csrf_token, current_user
 
 HERE = Path(__file__).resolve().parent
 SESSION_MAX_AGE = 8 * 3600
+"""The session cookie's lifetime; the session itself ends earlier when its row goes (``sessions``)."""
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class NoSecretKeyError(RuntimeError):
@@ -48,7 +49,6 @@ class WebState:
     engine: Engine
     secret: str
     templates: Jinja2Templates
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
     clock: Any = None
     """Optional callable returning the current aware datetime (tests pin time through it)."""
 
@@ -103,7 +103,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "area_label": lambda area_id: web.area_label(area_id, lang),
         "evidence_words": lambda tags: ", ".join(evidence_phrases(tags, lang)),
         "site_url": web.site_url,
-        "lang_url": lambda code: str(request.url.include_query_params(lang=code)),
+        "lang_url": lambda code: local_url(request, lang=code),
         "link": http_link,
         **(context or {}),
     }
@@ -127,6 +127,20 @@ def deadline_html(notice: Any, lang: str, tz: str) -> Markup:
     machine = day.isoformat() if day is not None else notice.deadline_at.isoformat()
     return Markup('<time datetime="{}">{}</time>').format(
         machine, formats.format_deadline(notice.deadline_at, tz, lang, day))
+
+
+def local_url(request: Request, **params: str) -> str:
+    """The request's own path and query (with ``params`` set) as a site-relative link: never built from the
+    ``Host`` header a client sent."""
+    return str(request.url.replace(scheme="", netloc="").include_query_params(**params))
+
+
+def allowed_hosts(config: Config) -> list[str]:
+    """The host names the site answers to: the public address's, ``settings.trusted_hosts`` and loopback."""
+    from urllib.parse import urlsplit
+
+    public = urlsplit(config.settings.site_base_url).hostname or ""
+    return sorted({public, *config.settings.trusted_hosts, *LOOPBACK_HOSTS} - {""})
 
 
 def http_link(url: str | None) -> str:
@@ -153,9 +167,14 @@ async def _error(request: Request, exc: Exception) -> Response:
     if code == 404:
         detail = "Page not found."
     from starlette.concurrency import run_in_threadpool
+    from starlette.responses import PlainTextResponse
 
-    return await run_in_threadpool(render, request, "message.html",
-                                   {"title": str(code), "message": str(detail), "tone": "error"}, code)
+    headers = getattr(exc, "headers", None)
+    try:
+        return await run_in_threadpool(render, request, "message.html",
+                                       {"title": str(code), "message": str(detail), "tone": "error"}, code, headers)
+    except Exception:  # the error page itself failed (database gone...): a plain page, never a traceback
+        return PlainTextResponse(f"{code}: {detail}", status_code=code, headers=headers)
 
 
 def routes() -> list[Route | Mount]:
@@ -171,7 +190,7 @@ def routes() -> list[Route | Mount]:
 
 
 def create_app(config: Config, engine: Engine, *, secret: str | None = None, https_only: bool | None = None,
-               clock: Any = None) -> Starlette:
+               clock: Any = None) -> SecureSite:
     """The site. ``secret`` defaults to the environment variable named by ``settings.secret_key_env``;
     without one the site refuses to start (``NoSecretKeyError``). Cookies are Secure when the public
     base URL is https, unless ``https_only`` says otherwise."""
@@ -186,10 +205,11 @@ def create_app(config: Config, engine: Engine, *, secret: str | None = None, htt
     if len(secret) < 16:
         raise NoSecretKeyError(f"the secret key in {settings.secret_key_env} is too short: use at least 16 characters")
     secure = settings.site_base_url.startswith("https://") if https_only is None else https_only
-    app = Starlette(
+    app = SecureSite(
+        hsts=secure,
+        allowed_hosts=allowed_hosts(config),
         routes=routes(),
         middleware=[
-            Middleware(SecurityHeaders, hsts=secure),
             Middleware(SessionMiddleware, secret_key=secret, session_cookie="tw_session", max_age=SESSION_MAX_AGE,
                        same_site="lax", https_only=secure),
         ],

@@ -142,6 +142,11 @@ NL: dict[str, str] = {
     "This link has expired. The next digest contains a fresh one.":
         "Deze link is verlopen. Het volgende overzicht bevat een nieuwe.",
     "Your calendar of matching deadlines": "Uw agenda met passende deadlines",
+    "New calendar link (the old one stops working)": "Nieuwe agendalink (de oude werkt dan niet meer)",
+    "ILO address": "ILO-adres",
+    "Every ILO sees every company (ilo_scope: network).": "Elke ILO ziet elk bedrijf (ilo_scope: network).",
+    "An ILO sees the companies of the organisations its ILO address covers (ilo_scope: organisations).":
+        "Een ILO ziet de bedrijven van de organisaties die zijn ILO-adres dekt (ilo_scope: organisations).",
     "Save this search": "Deze zoekopdracht bewaren",
     "Name of the search": "Naam van de zoekopdracht",
     "Saved searches": "Bewaarde zoekopdrachten",

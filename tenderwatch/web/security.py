@@ -6,26 +6,31 @@
   exception is the RFC 8058 one-click unsubscribe endpoint, whose signed URL token is the credential
   (mail providers POST to it without any page).
 - Passwords are hashed with argon2 (argon2-cffi); a failed sign-in takes as long as a good one.
-- Repeated failed sign-ins for one user name are refused for a while (``LoginThrottle``).
+- Sign-in attempts are counted before the password is checked, per address and per account, in the
+  database (``tenderwatch.web.throttle``); sessions live in the database (``tenderwatch.web.sessions``).
+- Every response carries the headers, error pages (404, 405, 500, refused hosts) included: the
+  middleware wraps the whole application (``SecureSite``), outside Starlette's error handling.
 """
 
 from __future__ import annotations
 
 import hmac
 import inspect
+import re
 import secrets
-import threading
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tenderwatch.web.sessions import SignedIn, signed_in
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -39,6 +44,9 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "interest-cohort=()",
 }
+PRIVATE_PATHS = ("/ilo", "/admin", "/preferences", "/u/", "/login", "/calendar/company/")
+"""Responses never stored by a browser or proxy cache (``Cache-Control: no-store``): signed-in pages and
+pages or feeds reached by a company's secret link."""
 CSRF_FIELD = "csrf_token"
 MAX_FORM_BYTES = 64 * 1024
 
@@ -57,7 +65,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        private = scope["path"].startswith(("/ilo", "/admin", "/preferences", "/u/", "/login"))
+        private = scope["path"].startswith(PRIVATE_PATHS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -72,6 +80,36 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class SecureSite(Starlette):
+    """The Starlette application with ``SecurityHeaders`` and the trusted-hosts check *outside* its error
+    handling, so a 500 page, a 404, a 405 and a refused ``Host`` carry the same headers as every page."""
+
+    def __init__(self, *args: Any, hsts: bool = False, allowed_hosts: list[str] | None = None, **kwargs: Any) -> None:
+        self._hsts = hsts
+        self._allowed_hosts = allowed_hosts or ["*"]
+        super().__init__(*args, **kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        inner = TrustedHostMiddleware(super().build_middleware_stack(), allowed_hosts=self._allowed_hosts,
+                                      www_redirect=False)
+        return SecurityHeaders(inner, hsts=self._hsts)
+
+
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` value for a download (RFC 6266), whatever the name holds.
+
+    ``filename`` keeps letters, digits, ``.``, ``_`` and ``-`` (anything else becomes ``-``) and is quoted
+    by the standard library; ``filename*`` carries the full name percent-encoded (RFC 8187). A name built
+    from imported data (``a";filename="evil.exe``) can neither close the quotes nor add a parameter."""
+    from email.utils import quote as quote_param
+    from urllib.parse import quote as percent_encode
+
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "-", filename).strip("-.") or "download"
+    return f"attachment; filename=\"{quote_param(plain)}\"; filename*=UTF-8''{percent_encode(filename, safe='')}"
 
 
 # --------------------------------------------------------------------------- CSRF
@@ -117,36 +155,12 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-class LoginThrottle:
-    """At most ``limit`` failed sign-ins per user name in ``window`` seconds (per process)."""
-
-    def __init__(self, limit: int = 5, window: float = 900) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
-
-    def blocked(self, username: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            recent = [t for t in self._failures.get(username.casefold(), []) if now - t < self.window]
-            self._failures[username.casefold()] = recent
-            return len(recent) >= self.limit
-
-    def failed(self, username: str) -> None:
-        with self._lock:
-            self._failures.setdefault(username.casefold(), []).append(time.monotonic())
-
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._failures.pop(username.casefold(), None)
-
-
 # --------------------------------------------------------------------------- sign-in
 
 
-def current_user(request: Request) -> dict[str, Any] | None:
-    user = request.session.get("user")
-    return user if isinstance(user, dict) and "id" in user and "role" in user else None
+def current_user(request: Request) -> SignedIn | None:
+    """The signed-in user as the database says now (``tenderwatch.web.sessions``), or None."""
+    return signed_in(request, request.app.state.web.engine)
 
 
 def require_role(*roles: str) -> Callable[[Callable[[Request], Any]], Callable[[Request], Awaitable[Any]]]:
@@ -157,10 +171,10 @@ def require_role(*roles: str) -> Callable[[Callable[[Request], Any]], Callable[[
             from starlette.concurrency import run_in_threadpool
             from starlette.responses import RedirectResponse
 
-            user = current_user(request)
+            user = await run_in_threadpool(current_user, request)  # a database read: off the event loop
             if user is None:
                 return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
-            if user["role"] not in roles:
+            if user.role not in roles:
                 raise HTTPException(403, "Your account may not open this page.")
             if inspect.iscoroutinefunction(endpoint):
                 return await endpoint(request)

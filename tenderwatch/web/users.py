@@ -1,4 +1,7 @@
-"""Web users (ILOs and administrators) in the database, passwords hashed with argon2."""
+"""Web users (ILOs and administrators) in the database, passwords hashed with argon2.
+
+Changing a password or a role, or deleting a user, ends every session of that user
+(``tenderwatch.web.sessions``): what a cookie was allowed yesterday it is not allowed today."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from sqlalchemy import Engine, select
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Ilo, User
 from tenderwatch.web.security import hash_password, verify_password
+from tenderwatch.web.sessions import end_user_sessions
 
 ROLES = ("ilo", "admin")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._@+-]{3,200}$")
@@ -44,9 +48,33 @@ def add_user(engine: Engine, username: str, password: str, role: str = "ilo", *,
         else:
             user.password_hash, user.role = hashed, role
             user.ilo_id = ilo_id or user.ilo_id
+            end_user_sessions(session, user.id)  # a new password (or role) ends every open session
         session.flush()
         session.expunge(user)
         return user
+
+
+def set_role(engine: Engine, username: str, role: str) -> None:
+    """Change a user's role; every open session of the user ends (a demoted admin's cookie opens nothing)."""
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r} (use {' or '.join(ROLES)})")
+    with session_scope(engine) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise UserError(f"no user {username!r}")
+        if user.role != role:
+            user.role = role
+            end_user_sessions(session, user.id)
+
+
+def delete_user(engine: Engine, username: str) -> None:
+    """Remove a user and, with it, every open session."""
+    with session_scope(engine) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise UserError(f"no user {username!r}")
+        end_user_sessions(session, user.id)
+        session.delete(user)
 
 
 def authenticate(engine: Engine, username: str, password: str) -> User | None:

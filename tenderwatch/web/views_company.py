@@ -24,8 +24,8 @@ from alerts.tokens import Purpose, TokenError, read_token
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company
 from tenderwatch.sync import SELF_SERVICE_FIELDS
-from tenderwatch.web.app import render, state
-from tenderwatch.web.links import calendar_token
+from tenderwatch.web.app import local_url, render, state
+from tenderwatch.web.links import calendar_url
 from tenderwatch.web.security import MAX_FORM_BYTES, read_form
 
 MAX_KEYWORDS = 50
@@ -65,7 +65,7 @@ def preferences_page(request: Request) -> Response:
             "organisations": [(o.code, o.name) for o in web.config.organisations],
             "saved": request.query_params.get("saved") == "1", "errors": [],
             "token": request.path_params["token"],
-            "calendar_url": f"{web.site_url}/calendar/company/{calendar_token(web.secret, key)}.ics",
+            "calendar_url": calendar_url(web.site_url, web.secret, key, company.calendar_version),
         }, lang=company.language)
 
 
@@ -114,16 +114,18 @@ async def preferences_save(request: Request) -> Response:
                     "company": company, "areas": web.config.taxonomy.areas,
                     "organisations": [(o.code, o.name) for o in web.config.organisations], "saved": False,
                     "errors": errors, "token": request.path_params["token"],
-                    "calendar_url": f"{web.site_url}/calendar/company/{calendar_token(web.secret, key)}.ics",
+                    "calendar_url": calendar_url(web.site_url, web.secret, key, company.calendar_version),
                 }, 400, lang=company.language)
             if form.get("action") == "resubscribe":
                 company.unsubscribed_at = None
+            elif form.get("action") == "new_calendar_link":
+                company.calendar_version += 1  # the old calendar link stops working at once
             else:
                 for field in SELF_SERVICE_FIELDS:
                     setattr(company, field, values[field])
                 company.profile_edited_at = datetime.now(UTC)
             company.updated_at = datetime.now(UTC)
-        return RedirectResponse(str(request.url.include_query_params(saved="1")), status_code=303)
+        return RedirectResponse(local_url(request, saved="1"), status_code=303)  # not from the Host header
 
     return await run_in_threadpool(save)
 

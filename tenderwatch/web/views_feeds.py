@@ -116,13 +116,14 @@ def company_calendar(request: Request) -> Response:
     from alerts.matching import NoticeIndex
 
     web = state(request)
-    key = read_calendar_token(web.secret, request.path_params["token"])
-    if key is None:
+    signed = read_calendar_token(web.secret, request.path_params["token"])
+    if signed is None:
         raise HTTPException(404)
+    key, version = signed
     with session_scope(web.engine) as session:
         company = session.scalar(select(Company).where(Company.key == key))
-        if company is None or company.unsubscribed_at is not None:
-            raise HTTPException(404)
+        if company is None or company.unsubscribed_at is not None or company.calendar_version != version:
+            raise HTTPException(404)  # unknown, unsubscribed, or a link replaced by a newer one
         index = NoticeIndex(load_open_notices(session, web.now()))
         call_uids = {m.notice.call_uid for m in index.match(profile_of(company))}
         name = f"Tenderwatch deadlines: {company.name}"

@@ -14,13 +14,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.csv_export import csv_safe, write_csv
+from pipeline.csv_export import write_csv
 from pipeline.lifecycle import current_stage
 from tenderwatch.db.engine import session_scope
-from tenderwatch.db.models import Company, SavedSearch, User
-from tenderwatch.web import i18n, queries, users
+from tenderwatch.db.models import Company, Ilo, SavedSearch, User
+from tenderwatch.web import i18n, queries, throttle, users
 from tenderwatch.web.app import render, state
-from tenderwatch.web.security import current_user, read_form, require_role, safe_next
+from tenderwatch.web.scope import ilo_scope
+from tenderwatch.web.security import attachment, current_user, read_form, require_role, safe_next
+from tenderwatch.web.sessions import end_session, start_session
 
 ILO_ROLES = ("ilo", "admin")
 
@@ -33,29 +35,34 @@ def login_page(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
+    """Sign in: the attempt is counted (per address and per account, in the database) before the
+    password is checked, and refused with 429 and Retry-After while either counter is delayed."""
     form = await read_form(request)
     username = str(form.get("username") or "")[:200].strip()
     password = str(form.get("password") or "")[:1000]
     target = safe_next(str(form.get("next") or ""))
     web = state(request)
-    if web.throttle.blocked(username):
-        return await run_in_threadpool(render, request, "login.html",
-                                       {"next": target, "error": "Too many failed attempts; try again later."}, 429)
+    address = throttle.address_key(request.client.host if request.client else None)
+    account = throttle.account_key(username)
+    verdict = await run_in_threadpool(throttle.attempt, web.engine, address, account, web.now())
+    if not verdict.allowed:
+        return await run_in_threadpool(
+            render, request, "login.html",
+            {"next": target, "error": f"Too many attempts; try again in {verdict.retry_after} s."}, 429,
+            {"retry-after": str(verdict.retry_after)})
     user = await run_in_threadpool(users.authenticate, web.engine, username, password)
     if user is None:
-        web.throttle.failed(username)
         return await run_in_threadpool(render, request, "login.html",
                                        {"next": target, "error": "Wrong user name or password."}, 400)
-    web.throttle.succeeded(username)
-    request.session.clear()  # a fresh session on sign-in: no fixation
-    request.session["user"] = {"id": user.id, "name": user.username, "role": user.role}
+    await run_in_threadpool(throttle.succeeded, web.engine, address, account, web.now())
+    await run_in_threadpool(start_session, request, web.engine, user.id, web.now())  # a new token: no fixation
     return RedirectResponse(target if user.role == "admin" or not target.startswith("/admin") else "/ilo/",
                             status_code=303)
 
 
 async def logout(request: Request) -> Response:
     await read_form(request)
-    request.session.clear()
+    await run_in_threadpool(end_session, request, state(request).engine)
     return RedirectResponse("/", status_code=303)
 
 
@@ -73,7 +80,7 @@ def ilo_home(request: Request) -> Response:
     assert user is not None  # require_role
     lang = i18n.pick_language(request)
     with session_scope(web.engine) as session:
-        home = build_home(session, int(user["id"]), now=web.now(), tz=web.tz)
+        home = build_home(session, user.id, now=web.now(), tz=web.tz)
         tz = web.config.settings.timezone
         changes = [(n, describe_change(c.field, c.old_value, c.new_value, tz, lang)) for c, n in home.changes]
         return render(request, "ilo_home.html", {"home": home, "changes": changes, "closing_days": CLOSING_DAYS,
@@ -92,6 +99,10 @@ def matching_companies(request: Request) -> tuple[Any, list[tuple[Company, list[
         if not stages:
             raise HTTPException(404)
         current = current_stage(stages)
+        code = current.organisation.code if current.organisation else None
+        scope = ilo_scope(request)
+        if not scope.sees_organisation(code):
+            raise scope.refuse(code)
         facts = load_notices(session, [current.id])[0]
         index = CompanyIndex(load_companies(session))
         matches = index.companies_for(facts)
@@ -118,9 +129,8 @@ def call_companies_csv(request: Request) -> Response:
               ([c.key, c.name, c.country, c.language, "; ".join(c.recipients or []),
                 "; ".join(_reason_text(r) for r in reasons), current.call_uid, current.title]
                for c, reasons in matches))
-    filename = csv_safe(f"matching-companies-{current.call_uid}.csv")
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+                    headers={"content-disposition": attachment(f"matching-companies-{current.call_uid}.csv")})
 
 
 @require_role(*ILO_ROLES)
@@ -167,12 +177,18 @@ async def save_search(request: Request) -> Response:
 # --------------------------------------------------------------------------- admin
 
 
-@require_role("admin")
-def admin_home(request: Request) -> Response:
+def _admin_page(request: Request, error: str | None = None, status_code: int = 200) -> Response:
     web = state(request)
     with session_scope(web.engine) as session:
-        return render(request, "admin.html", {"users": list(session.scalars(select(User).order_by(User.username))),
-                                              "error": None})
+        ilos = {i.id: i for i in session.scalars(select(Ilo).order_by(Ilo.email))}
+        return render(request, "admin.html", {
+            "users": list(session.scalars(select(User).order_by(User.username))), "ilos": ilos, "error": error,
+            "ilo_scope": web.config.settings.ilo_scope}, status_code)
+
+
+@require_role("admin")
+def admin_home(request: Request) -> Response:
+    return _admin_page(request)
 
 
 @require_role("admin")
@@ -181,16 +197,12 @@ async def admin_add_user(request: Request) -> Response:
     web = state(request)
     username = str(form.get("username") or "").strip()
     role = str(form.get("role") or "ilo")
+    ilo_email = str(form.get("ilo") or "").strip() or None
     try:
-        await run_in_threadpool(users.add_user, web.engine, username, str(form.get("password") or ""), role)
+        await run_in_threadpool(users.add_user, web.engine, username, str(form.get("password") or ""), role,
+                                ilo_email=ilo_email)
     except users.UserError as exc:
-        message = str(exc)
-
-        def page() -> Response:
-            with session_scope(web.engine) as session:
-                return render(request, "admin.html", {
-                    "users": list(session.scalars(select(User).order_by(User.username))), "error": message}, 400)
-        return await run_in_threadpool(page)
+        return await run_in_threadpool(_admin_page, request, str(exc), 400)
     return RedirectResponse("/admin/", status_code=303)
 
 

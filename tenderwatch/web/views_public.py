@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.csv_export import NOTICE_COLUMNS, csv_safe, notice_row, write_csv
+from pipeline.csv_export import NOTICE_COLUMNS, notice_row, write_csv
 from pipeline.lifecycle import current_stage
 from tenderwatch.config.models import NOTICE_TYPES
 from tenderwatch.db.engine import session_scope
@@ -20,6 +21,7 @@ from tenderwatch.formats import describe_change
 from tenderwatch.web import queries
 from tenderwatch.web.app import render, state
 from tenderwatch.web.charts import bar_chart
+from tenderwatch.web.security import attachment
 
 CSV_TYPE = "text/csv; charset=utf-8"
 GEORETURN_DEFAULT_DAYS = 365
@@ -73,7 +75,7 @@ def calls_csv(request: Request) -> Response:
             queries.Notice.deadline_at.is_(None), queries.Notice.deadline_at, queries.Notice.id)
         write_csv(out, NOTICE_COLUMNS, (notice_row(n) for n in session.scalars(stmt.limit(10_000))))
     return Response(out.getvalue(), media_type=CSV_TYPE,
-                    headers={"content-disposition": 'attachment; filename="tenderwatch-calls.csv"'})
+                    headers={"content-disposition": attachment("tenderwatch-calls.csv")})
 
 
 def call_page(request: Request) -> Response:
@@ -89,7 +91,7 @@ def call_page(request: Request) -> Response:
 
             other = session.scalar(select(Notice.call_uid).where(Notice.uid == call_uid))
             if other:  # a stage's own uid: send to its call
-                return RedirectResponse(request.url_for("call", call_uid=other), status_code=301)
+                return RedirectResponse(f"/calls/{quote(other, safe='')}", status_code=301)  # not from Host
             raise HTTPException(404)
         from tenderwatch.web.i18n import pick_language
 
@@ -162,7 +164,7 @@ def georeturn_csv(request: Request) -> Response:
                 "; ".join(name for name, _n in r.winners)] for r in rows))
     name = f"georeturn-{start.isoformat()}-{end.isoformat()}.csv"
     return Response(out.getvalue(), media_type=CSV_TYPE,
-                    headers={"content-disposition": f'attachment; filename="{csv_safe(name)}"'})
+                    headers={"content-disposition": attachment(name)})
 
 
 def ocds_package(request: Request) -> Response:

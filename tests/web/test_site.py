@@ -139,9 +139,10 @@ def test_sign_in_roles_and_throttle(client, seeded) -> None:
     assert client.get("/admin/").status_code == 403  # an ILO is not an administrator
     client.post("/logout", data={"csrf_token": _csrf(client.get("/ilo/").text)})
     assert client.get("/ilo/", follow_redirects=False).status_code == 303
-    for _ in range(5):
-        _login(client, username="root-admin", password="not the password")
-    assert _login(client, username="root-admin").status_code == 429  # even the right password, for a while
+    for _ in range(6):  # five free failures; the sixth is checked and starts a delay for the account
+        assert _login(client, username="root-admin", password="not the password").status_code == 400
+    refused = _login(client, username="root-admin")
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1  # even the right password, a while
     assert _login(client, username="ilo-cern").status_code == 303  # other users unaffected
 
 
@@ -169,7 +170,10 @@ def test_matching_companies_and_csv(client, seeded) -> None:
     cryo = next(row for row in rows if row["company_key"] == "cryovac-delft")
     assert "area: cryogenics" in cryo["reasons"] and "keyword: cryostat" in cryo["reasons"]
     assert cryo["contacts"] == "sales@cryovac-delft.example.nl"
-    # the ESS call is only open to SE/DK firms: no Dutch company may be listed
+    # the ESS call is not one of the organisations the CERN ILO covers (settings.ilo_scope: organisations)
+    assert client.get(f"/ilo/calls/{seeded.magnet_call}/companies.csv").status_code == 403
+    # and only open to SE/DK firms: no Dutch company may be listed, even for an administrator
+    _login(client, username="root-admin")
     ess = list(csv.DictReader(io.StringIO(client.get(f"/ilo/calls/{seeded.magnet_call}/companies.csv").text)))
     assert ess == []
 
