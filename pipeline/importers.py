@@ -4,10 +4,18 @@ A file is dispatched by its content type: JSON lines (the export contract) here;
 packages are added by ``pipeline.ted`` through ``IMPORTERS``. Every bad line or file is reported
 with where and why and kept in ``rejects``; the rest of the import goes on. Importing the same
 input twice changes nothing (the store keys notices by source and external id).
+
+An import costs a bounded amount whatever it is given (``ImportLimits``): a rejected input keeps
+its first ``REJECT_PREFIX`` bytes (in memory, in the rejects table and in the rejects folder) and is
+otherwise described by its size and SHA-256; a package may not decompress to more than
+``max_ratio`` times its size (a compression bomb), an import not to more than ``max_bytes`` in all,
+and the rejects folder gets at most ``max_reject_disk`` bytes per import. What is refused is named
+(``package.tar.gz:member.xml``) with the limit that refused it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -21,13 +29,62 @@ from pipeline.export import record_from_export
 from pipeline.records import NoticeRecord
 
 MAX_LINE = 20_000_000
+REJECT_PREFIX = 64 * 1024
+"""Bytes (or characters) of a rejected input that are kept; the rest is described by size and hash."""
+GIB = 1024**3
 
 
 @dataclass
 class Problem:
+    """A line or file that is not a notice: where, why, and (the start of) what it held."""
+
     location: str
     reason: str
     raw: str | bytes | None = None
+
+    def __post_init__(self) -> None:
+        if self.raw is not None and len(self.raw) > REJECT_PREFIX:
+            data = self.raw.encode("utf-8", "replace") if isinstance(self.raw, str) else self.raw
+            self.reason += (f" ({len(data):,} bytes, sha256 {hashlib.sha256(data).hexdigest()}; "
+                            f"the first {REJECT_PREFIX // 1024} KiB kept)")
+            self.raw = self.raw[:REJECT_PREFIX]
+
+
+@dataclass
+class ImportLimits:
+    """What one import may cost; counts what it has used. Refusals name the limit and how to raise it."""
+
+    max_bytes: int = 64 * GIB
+    """Bytes all the XML files and package members of one import may hold, decompressed."""
+    max_ratio: int = 100
+    """A package may decompress to this many times its size (TED packages: about 10), beyond ``ratio_floor``."""
+    ratio_floor: int = 64 * 1024**2
+    max_reject_disk: int = 256 * 1024**2
+    """Bytes the rejects folder may receive from one import (each reject at most ``REJECT_PREFIX``)."""
+    read: int = 0
+    reject_disk: int = 0
+
+    def take(self, size: int, where: str) -> str | None:
+        """Count ``size`` bytes about to be read; the refusal (naming ``where``) when it would pass the limit."""
+        if self.read + size > self.max_bytes:
+            return (f"refused: this import has read {self.read:,} bytes and {where} would pass the "
+                    f"{self.max_bytes:,} one import may decompress (tenderwatch import --max-gib)")
+        self.read += size
+        return None
+
+    def package_refusal(self, decompressed: int, compressed: int) -> str | None:
+        """Why a package must stop (a compression bomb), or None."""
+        allowed = max(self.ratio_floor, self.max_ratio * compressed)
+        if decompressed > allowed:
+            return (f"refused: the package decompresses to more than {allowed:,} bytes, {self.max_ratio} times "
+                    f"its {compressed:,} (a compression bomb?); the rest of it is skipped")
+        return None
+
+    def may_keep_on_disk(self, size: int) -> bool:
+        if self.reject_disk + size > self.max_reject_disk:
+            return False
+        self.reject_disk += size
+        return True
 
 
 @dataclass
@@ -37,7 +94,7 @@ class ImportReport:
 
 
 Item = NoticeRecord | Problem
-Importer = Callable[[Path], Iterator[Item]]
+Importer = Callable[[Path, ImportLimits], Iterator[Item]]
 
 
 def read_jsonl(stream: IO[str], name: str) -> Iterator[Item]:
@@ -69,7 +126,7 @@ def read_jsonl(stream: IO[str], name: str) -> Iterator[Item]:
             yield Problem(where, f"not a valid notice: {exc}", line)
 
 
-def _jsonl_file(path: Path) -> Iterator[Item]:
+def _jsonl_file(path: Path, limits: ImportLimits) -> Iterator[Item]:
     with path.open(encoding="utf-8", errors="replace") as fh:
         yield from read_jsonl(fh, str(path))
 
@@ -94,8 +151,9 @@ def iter_paths(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def iter_items(paths: Iterable[Path]) -> Iterator[Item]:
+def iter_items(paths: Iterable[Path], limits: ImportLimits | None = None) -> Iterator[Item]:
     """Every record or problem from the given paths, in order; never raises for bad content."""
+    limits = limits or ImportLimits()
     _register_optional()
     for path in iter_paths(paths):
         if not path.exists():
@@ -106,7 +164,7 @@ def iter_items(paths: Iterable[Path]) -> Iterator[Item]:
             yield Problem(str(path), f"unknown file type {path.suffix!r} (known: {', '.join(sorted(IMPORTERS))})")
             continue
         try:
-            yield from importer(path)
+            yield from importer(path, limits)
         except OSError as exc:
             yield Problem(str(path), f"cannot read: {exc}")
 

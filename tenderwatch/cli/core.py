@@ -15,6 +15,9 @@ from tenderwatch.config import ConfigError
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import shown, write_data
 
+SHOWN_PROBLEMS = 50
+"""Rejected lines or files listed after an import (all of them are in the rejects table)."""
+
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration files.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -95,20 +98,25 @@ def import_(
         list[str], typer.Argument(metavar="PATH",
                                   help="Files or folders (JSON lines, TED XML, TED .tar.gz), or - for stdin.")
     ],
+    max_gib: Annotated[float, typer.Option(
+        "--max-gib", min=0.001, help="Most XML one import may decompress, in GiB (packages also stop past "
+        "100 times their size).")] = 64,
 ) -> None:
     """Import notices; bad lines or files are reported and kept as rejects, the rest goes on."""
     app_ctx: AppContext = ctx.obj
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pipeline.importers import Problem, iter_items, read_jsonl
+    from pipeline.importers import GIB, ImportLimits, Problem, iter_items, read_jsonl
     from pipeline.ingest import Ingestor
 
     missing = [p for p in paths if p != "-" and not Path(p).exists()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing)} (nothing imported)", 2)
     engine = app_ctx.prepare_database()
-    items = read_jsonl(sys.stdin, "<stdin>") if paths == ["-"] else iter_items(Path(p) for p in paths)
-    problems: list[Problem] = []
+    limits = ImportLimits(max_bytes=int(max_gib * GIB))
+    items = read_jsonl(sys.stdin, "<stdin>") if paths == ["-"] else iter_items((Path(p) for p in paths), limits)
+    shown_problems: list[tuple[str, str]] = []  # the first SHOWN_PROBLEMS, without their raw input
+    problem_count = 0
     with Ingestor(engine, app_ctx.config) as ing, Progress(
         TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=app_ctx.err, transient=True, disable=not app_ctx.err.is_terminal,
@@ -117,7 +125,9 @@ def import_(
         batch = []  # new notices go in multi-row inserts (Ingestor.add_many): backfills of 100k+ notices
         for item in items:
             if isinstance(item, Problem):
-                problems.append(item)
+                problem_count += 1
+                if len(shown_problems) < SHOWN_PROBLEMS:
+                    shown_problems.append((item.location, item.reason))
                 ing.reject(stage="import", location=item.location, reason=item.reason, raw=item.raw)
             else:
                 batch.append(item)
@@ -127,10 +137,10 @@ def import_(
             progress.advance(task)
         ing.add_many(batch)
     counts: Counter[str] = ing.stats.counts
-    for p in problems[:50]:
-        app_ctx.err.print(f"[red]rejected[/] {shown(p.location)}: {shown(p.reason)}", highlight=False)
-    if len(problems) > 50:
-        app_ctx.err.print(f"... and {len(problems) - 50} more (see the rejects table)")
+    for location, reason in shown_problems:
+        app_ctx.err.print(f"[red]rejected[/] {shown(location)}: {shown(reason)}", highlight=False)
+    if problem_count > len(shown_problems):
+        app_ctx.err.print(f"... and {problem_count - len(shown_problems)} more (see the rejects table)")
     app_ctx.console.print(
         f"[green]✓[/] imported: {counts['new']} new, {counts['changed']} changed, "
         f"{counts['unchanged']} unchanged, {counts['merged']} merged, {counts['rejected']} rejected"

@@ -1,0 +1,104 @@
+"""Issue 18 finding 3: a small package of huge members costs a bounded amount of memory and disk.
+
+A real ``tenderwatch import`` in a subprocess, its peak memory read from the kernel (``wait4``):
+a 0.4 MB ``.tar.gz`` of eight 45 MiB members of spaces is refused by name once it decompresses to
+more than a hundred times its size, each reject keeps a 64 KiB prefix and the hash of the whole,
+and the process's peak memory stays within a fixed margin of a tiny import's."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from pipeline.importers import REJECT_PREFIX, ImportLimits, Problem, iter_items, read_jsonl
+from tenderwatch.db.engine import session_scope
+from tenderwatch.db.models import Reject
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "api.ted.europa.eu" / "notices"
+MEMBER = 45 * 1024 * 1024
+
+
+def _bomb(path: Path, members: int) -> None:
+    chunk = b" " * (1024 * 1024)
+    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
+        for i in range(members):
+            info = tarfile.TarInfo(f"2025/notice-{i:02d}.xml")
+            info.size = MEMBER
+            class Spaces(io.RawIOBase):
+                left = MEMBER
+
+                def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+                    n = min(len(buffer), self.left, len(chunk))
+                    buffer[:n] = chunk[:n]
+                    self.left -= n
+                    return n
+
+                def readable(self) -> bool:
+                    return True
+
+            tar.addfile(info, io.BufferedReader(Spaces()))
+
+
+def _import(config_dir: Path, db_url: str, rejects: Path, *paths: Path) -> tuple[int, str, int]:
+    """(exit code, output, peak resident memory in KiB) of ``tenderwatch import``."""
+    env = {**os.environ, "TENDERWATCH_REJECTS_DIR": str(rejects), "COLUMNS": "500"}
+    proc = subprocess.Popen([sys.executable, "-m", "tenderwatch", "--config", str(config_dir), "--database", db_url,
+                             "import", *map(str, paths)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    output = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, output, usage.ru_maxrss
+
+
+def test_a_package_of_huge_members_is_refused_within_bounds(tmp_path: Path, config_dir: Path, db_url: str,
+                                                          engine) -> None:
+    tiny = tmp_path / "tiny.tar.gz"
+    with tarfile.open(tiny, "w:gz") as tar:
+        tar.add(FIXTURES / "eforms-pin-xfel.xml", arcname="2025/ok.xml")
+    code, output, tiny_rss = _import(config_dir, db_url, tmp_path / "rejects-tiny", tiny)
+    assert code == 0, output
+
+    bomb = tmp_path / "bomb.tar.gz"
+    _bomb(bomb, 8)
+    assert bomb.stat().st_size < 2_000_000
+    rejects = tmp_path / "rejects"
+    code, output, bomb_rss = _import(config_dir, db_url, rejects, bomb)
+    flat = " ".join(output.split())
+    assert code == 1
+    assert f"{bomb}:2025/notice-" in flat and "compression bomb" in flat, output
+    assert "sha256" in flat and "the first 64 KiB kept" in flat
+    on_disk = sum(p.stat().st_size for p in rejects.rglob("*") if p.is_file())
+    assert on_disk <= 8 * REJECT_PREFIX, f"{on_disk} bytes of rejects written"
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.max(func.length(Reject.raw)))) <= REJECT_PREFIX
+    # the process held one member at a time, never the rejects: a fixed margin over a tiny import
+    assert bomb_rss - tiny_rss < 200 * 1024, f"peak {bomb_rss} KiB against {tiny_rss} KiB for a tiny import"
+
+
+def test_the_total_an_import_may_decompress_is_capped(tmp_path: Path) -> None:
+    data = (FIXTURES / "eforms-pin-xfel.xml").read_bytes()
+    package = tmp_path / "day.tar.gz"
+    with tarfile.open(package, "w:gz") as tar:
+        for i in range(5):
+            info = tarfile.TarInfo(f"n{i}.xml")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    items = list(iter_items([package], ImportLimits(max_bytes=3 * len(data))))
+    refused = [i for i in items if isinstance(i, Problem)]
+    assert len(items) == 4 and len(refused) == 1
+    assert refused[0].location == f"{package}:n3.xml" and "--max-gib" in refused[0].reason
+
+
+def test_a_huge_json_line_keeps_a_prefix_and_its_hash() -> None:
+    line = '{"title": "' + "x" * 5_000_000 + "\n"
+    (problem,) = list(read_jsonl(io.StringIO(line), "big.jsonl"))
+    assert isinstance(problem, Problem) and len(problem.raw or "") == REJECT_PREFIX
+    assert "sha256" in problem.reason and "5,000,012 bytes" in problem.reason
