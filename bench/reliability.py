@@ -3,12 +3,15 @@
     python bench/reliability.py            # the fast suite (also part of `make test`)
     python bench/reliability.py --soak     # plus the slow tests, with 10x the fuzz examples
 
-Each test of ``tests/reliability/`` appends its figures (faults injected and survived, fuzz cases
-and unhandled exceptions, notices lost, emails duplicated or missed, all *counted* before the
-test asserts them) to a JSON-lines file named by ``TENDERWATCH_RELIABILITY_REPORT``; this script
-runs pytest with that set and prints one row per category and a total. It exits non-zero when a
-test failed or any row shows a loss, a duplicate, a miss, an unhandled exception or an unsurvived
-fault: the figures are a claim, checked every time they are printed.
+Each test of ``tests/reliability/`` (and each attack of ``tests/security/``) appends its figures
+(faults injected and survived, fuzz cases and unhandled exceptions, notices lost, emails duplicated
+or missed, all *counted* before the test asserts them) to a JSON-lines file named by
+``TENDERWATCH_RELIABILITY_REPORT``; this script runs pytest with that set and prints one row per
+category and a total. It exits non-zero when a test failed or any row shows a loss, a duplicate, a
+miss, an unhandled exception, an unsurvived fault or an attack not stopped: the figures are a claim,
+checked every time they are printed. Below the figures, the attacks table lists every attack tried
+on the running system (hostile text, tokens, XML, the findings of issue 18...) with its outcome and
+what was measured.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +43,8 @@ def run_suite(soak: bool, extra: list[str]) -> tuple[int, list[dict], float, str
             env.setdefault("TENDERWATCH_FUZZ_EXAMPLES", "2000")
         marker = [] if soak else ["-m", "not slow"]
         started = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "pytest", "tests/reliability", "-q", "-p", "no:cacheprovider",
+        proc = subprocess.run([sys.executable, "-m", "pytest", "tests/reliability", "tests/security", "-q", "-p",
+                               "no:cacheprovider",
                                *marker, *extra], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
         elapsed = time.monotonic() - started
         rows = [json.loads(line) for line in report.read_text().splitlines()] if report.exists() else []
@@ -70,6 +75,24 @@ def table(rows: list[dict]) -> tuple[Table, dict[str, int]]:
     return out, total
 
 
+def attacks(rows: list[dict]) -> tuple[Table, int]:
+    """One row per attack tried: what, stopped or not, what was measured; and how many were not stopped."""
+    out = Table(title="Attacks tried on the running system")
+    out.add_column("attack")
+    out.add_column("outcome", no_wrap=True)
+    out.add_column("measured")
+    open_ = 0
+    for row in rows:
+        if row["category"] != "attack" and not row["category"].startswith("abuse"):
+            continue
+        name = row["name"] if row["category"] == "attack" else f"{row['category'].split(': ', 1)[-1]}: {row['name']}"
+        stopped = row["survived"] >= row["injected"]
+        open_ += not stopped
+        out.add_row(escape(name), "[green]stopped[/]" if stopped else "[bold red]NOT stopped[/]",
+                    escape(row.get("detail") or ""))
+    return out, open_
+
+
 def _cell(col: str, vals: dict[str, int]) -> str:
     value = vals[col]
     if col in BAD and value:
@@ -88,9 +111,12 @@ def main() -> int:
     code, rows, elapsed, summary = run_suite(args.soak, args.pytest_args)
     out, total = table(rows)
     console.print(out)
+    attack_table, not_stopped = attacks(rows)
+    console.print(attack_table)
     db = "PostgreSQL" if os.environ.get("TENDERWATCH_TEST_DATABASE_URL") else "SQLite"
     console.print(f"pytest: {summary} ({elapsed:.0f} s wall, database {db})")
-    bad = [c for c in BAD if total[c]] + (["unsurvived faults"] if total["survived"] < total["injected"] else [])
+    bad = [c for c in BAD if total[c]] + (["unsurvived faults"] if total["survived"] < total["injected"] else []) + (
+        [f"{not_stopped} attack(s) not stopped"] if not_stopped else [])
     if code or bad:
         console.print(f"[bold red]NOT RELIABLE[/]: pytest exit {code}; non-zero: {', '.join(bad) or 'none'}")
         return 1

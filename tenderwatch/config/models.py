@@ -179,8 +179,8 @@ class Settings(Strict):
     open_data: OpenDataSettings = OpenDataSettings()
     scheduler_misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
     ilo_scope: Literal["organisations", "network"] = "organisations"
-    """Which companies an ILO sees (``tenderwatch.web.scope``): those of the organisations its ILO address
-    covers, or (``network``) every company."""
+    """Which companies an ILO sees (``tenderwatch.web.scope``): a user bound to an ILO address, those of the
+    organisations it covers (an unbound account: all); or, with ``network``, every user every company."""
     trusted_hosts: list[str] = []
     """Host names the site answers to besides the host of ``site_base_url`` and loopback (``*.example.org``
     allowed); a request naming another host gets 400."""

@@ -2,11 +2,12 @@
 
 ``settings.ilo_scope`` (``config/settings.yaml``) decides it:
 
-- ``organisations`` (the default): a signed-in ILO sees the companies matched to calls of the
-  organisations its ILO address covers (``organisations.yaml``: the ILO listed under an
-  organisation; the user is bound to that address with ``tenderwatch users add NAME --ilo EMAIL``).
-  A user bound to no ILO address sees no company at all, and is told why.
-- ``network``: every ILO of the network sees every company (one shared team).
+- ``organisations`` (the default): a user bound to an ILO address (``tenderwatch users add NAME
+  --ilo EMAIL``, or the administration page) sees the companies matched to calls of the organisations
+  that address covers in ``organisations.yaml``, and nothing of other organisations' calls. A user
+  bound to no address is a network account and sees every company (as the ILO's first page shows it
+  every organisation): bind an account to restrict it; the administration page lists each binding.
+- ``network``: every ILO of the network sees every company (one shared team), bound or not.
 
 Administrators always see everything. Callers ask ``ilo_scope(request)`` (a cached per-request
 answer) and then ``scope.sees_organisation(code)`` for a call, ``scope.sees_company(company)`` for a
@@ -33,8 +34,6 @@ _STATE_KEY = "tw_ilo_scope"
 class IloScope:
     organisations: frozenset[str] | None
     """Organisation codes whose calls' companies may be shown; None = all."""
-    why_not: str = ""
-    """Said to the user when something is refused."""
 
     @property
     def everything(self) -> bool:
@@ -51,7 +50,7 @@ class IloScope:
         return bool(self.organisations) and (not wanted or bool(wanted & self.organisations))
 
     def refuse(self, code: str | None) -> HTTPException:
-        return HTTPException(403, self.why_not or (
+        return HTTPException(403, (
             f"This call is from {code or 'an organisation no ILO covers'}; your ILO address covers "
             f"{', '.join(sorted(self.organisations or [])) or 'no organisation'}, so its companies are not shown."))
 
@@ -59,12 +58,8 @@ class IloScope:
 def scope_for(user: SignedIn, rule: str, ilo_organisations: list[str] | None) -> IloScope:
     """The rule itself, without the web: ``rule`` is ``settings.ilo_scope``; ``ilo_organisations`` the
     organisation codes of the user's ILO address (None when the user is bound to none)."""
-    if user.role == "admin" or rule == "network":
+    if user.role == "admin" or rule == "network" or ilo_organisations is None:
         return IloScope(None)
-    if ilo_organisations is None:
-        return IloScope(frozenset(), why_not=(
-            "Your account is not bound to an ILO address, so no company is shown. An administrator binds it "
-            "with: tenderwatch users add YOUR-NAME --reset-password --ilo YOUR-ILO-EMAIL"))
     return IloScope(frozenset(ilo_organisations))
 
 
@@ -83,8 +78,7 @@ def ilo_scope(request: Request) -> IloScope:
     organisations = None
     if user.ilo_id is not None and user.role != "admin" and web.config.settings.ilo_scope != "network":
         with session_scope(web.engine) as session:
-            organisations = session.scalar(select(Ilo.organisations).where(Ilo.id == user.ilo_id))
-            organisations = list(organisations or [])
+            organisations = list(session.scalar(select(Ilo.organisations).where(Ilo.id == user.ilo_id)) or [])
     scope = scope_for(user, web.config.settings.ilo_scope, organisations)
     setattr(request.state, _STATE_KEY, scope)
     return scope

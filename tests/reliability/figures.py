@@ -37,6 +37,8 @@ class Figure:
     missed: int = 0
     counts: int = 0
     """Measurements of lost/duplicated/missed taken (one per ``count``)."""
+    detail: str = ""
+    """For an attack: what was measured (``Figures.attack``)."""
 
 
 @dataclass
@@ -66,6 +68,11 @@ class Figures:
     def count(self, category: str, name: str, *, lost: int = 0, duplicated: int = 0, missed: int = 0) -> None:
         """Measured losses and duplicates (the test asserts them zero right after)."""
         self._write(Figure(self.test, category, name, lost=lost, duplicated=duplicated, missed=missed, counts=1))
+
+    def attack(self, name: str, *, stopped: bool, detail: str) -> None:
+        """One attack tried on the running system, whether it was stopped and what was measured; the test
+        asserts ``stopped`` right after (recorded first, so a failure still shows in the table)."""
+        self._write(Figure(self.test, "attack", name, injected=1, survived=int(stopped), detail=detail))
 
     def fuzz(self, name: str, tally: Tally) -> None:
         self._write(Figure(self.test, "fuzz", name, cases=tally.cases, unhandled=tally.unhandled))

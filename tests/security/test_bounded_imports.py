@@ -59,7 +59,7 @@ def _import(config_dir: Path, db_url: str, rejects: Path, *paths: Path) -> tuple
 
 
 def test_a_package_of_huge_members_is_refused_within_bounds(tmp_path: Path, config_dir: Path, db_url: str,
-                                                          engine) -> None:
+                                                          engine, figures) -> None:
     tiny = tmp_path / "tiny.tar.gz"
     with tarfile.open(tiny, "w:gz") as tar:
         tar.add(FIXTURES / "eforms-pin-xfel.xml", arcname="2025/ok.xml")
@@ -76,6 +76,11 @@ def test_a_package_of_huge_members_is_refused_within_bounds(tmp_path: Path, conf
     assert f"{bomb}:2025/notice-" in flat and "compression bomb" in flat, output
     assert "sha256" in flat and "the first 64 KiB kept" in flat
     on_disk = sum(p.stat().st_size for p in rejects.rglob("*") if p.is_file())
+    figures.attack(f"import: {bomb.stat().st_size / 1e6:.1f} MB .tar.gz of eight 45 MiB members of spaces",
+                   stopped=on_disk <= 8 * REJECT_PREFIX and bomb_rss - tiny_rss < 200 * 1024
+                   and "compression bomb" in flat,
+                   detail=f"refused by name; peak {bomb_rss // 1024} MiB (tiny import {tiny_rss // 1024} MiB), "
+                          f"rejects on disk {on_disk // 1024} KiB")
     assert on_disk <= 8 * REJECT_PREFIX, f"{on_disk} bytes of rejects written"
     with session_scope(engine) as s:
         assert s.scalar(select(func.max(func.length(Reject.raw)))) <= REJECT_PREFIX

@@ -43,7 +43,7 @@ def _import(engine, config, *lines: str) -> list[Notice]:
         return notices
 
 
-def test_every_json_lines_field_is_cleaned_and_bounded(engine, config) -> None:
+def test_every_json_lines_field_is_cleaned_and_bounded(engine, config, figures) -> None:
     (n,) = _import(engine, config, _line(
         title=f"Cryo{ZWSP}stat {LRM}for {RLO}magnets\x1b]0;pwned\x07",
         reference="REF-1\r\nX-Injected: yes" + "x" * 2_000_000,
@@ -51,6 +51,10 @@ def test_every_json_lines_field_is_cleaned_and_bounded(engine, config) -> None:
         estimated_value={"amount": 100, "currency": "E" * 100_000},
         languages=["en", "x" * 10_000], cpv_codes=["42123000", "9" * 50_000],
         eligible_countries=["NL", "<script>"], warnings=["w\x1b[8m" * 3]))
+    figures.attack("import: 2 MB reference with CR/LF, U+202E in buyer, 100 kB currency and country codes, "
+                   "zero-width and ESC in title", stopped=n.title == "Cryostat for magnets]0;pwned"
+                   and len(n.reference or "") <= 200 and n.buyer_name == "CERN evil" and n.value_currency is None,
+                   detail=f"title {n.title!r}, reference {len(n.reference or '')} chars, currency {n.value_currency}")
     assert n.title == "Cryostat for magnets]0;pwned"
     assert n.reference is not None and len(n.reference) <= 200 and "\r" not in n.reference and "\n" not in n.reference
     assert n.buyer_name == "CERN evil"
@@ -60,7 +64,7 @@ def test_every_json_lines_field_is_cleaned_and_bounded(engine, config) -> None:
     assert any("estimated value dropped" in w for w in n.warnings)
 
 
-def test_only_http_urls_are_stored_and_published(engine, config) -> None:
+def test_only_http_urls_are_stored_and_published(engine, config, figures) -> None:
     lines = [_line(id=f"tw-00000000000{i}", title=f"Call {i}", url=url, documents_url=url,
                    sources=[{"name": "import-test", "url": url, "external_id": f"E-{i}"}])
              for i, url in enumerate(["javascript:alert(document.cookie)", " JaVaScRiPt:alert(1)",
@@ -76,9 +80,12 @@ def test_only_http_urls_are_stored_and_published(engine, config) -> None:
                          area_labels={}, timezone="UTC").decode()
     ocds = io.StringIO()
     export_ocds(engine, config, ocds)
-    for published in (atom, ocds.getvalue()):
-        for scheme in ("javascript:", "data:", "vbscript:", "//evil"):
-            assert scheme not in published.lower()
+    leaks = sum(published.lower().count(scheme) for published in (atom, ocds.getvalue())
+                for scheme in ("javascript:", "data:", "vbscript:", "//evil"))
+    figures.attack("URLs: javascript:, data:, vbscript:, //host in JSON lines url, documents_url, sources",
+                   stopped=leaks == 0 and [n.url for n in notices][:5] == [None] * 5,
+                   detail=f"{sum(n.url is not None for n in notices[:5])} stored, {leaks} published in Atom/OCDS")
+    assert leaks == 0
 
 
 def test_ted_uri_doc_javascript_is_not_stored(engine, config) -> None:

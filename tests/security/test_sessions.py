@@ -33,7 +33,7 @@ def _may_open_admin(browser: TestClient) -> bool:
     return browser.get("/admin/", follow_redirects=False).status_code == 200
 
 
-def test_sign_out_ends_the_session_for_every_copy_of_the_cookie(client, seeded, engine) -> None:
+def test_sign_out_ends_the_session_for_every_copy_of_the_cookie(client, seeded, engine, figures) -> None:
     stolen, token = _admin_with_copied_cookie(client)
     assert _may_open_admin(stolen)
     assert client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
@@ -42,7 +42,12 @@ def test_sign_out_ends_the_session_for_every_copy_of_the_cookie(client, seeded, 
                                              "role": "admin", "csrf_token": token}, follow_redirects=False)
     assert made.status_code in (303, 403) and made.headers.get("location", "").startswith(("/login", ""))
     with session_scope(engine) as s:
-        assert s.scalar(select(User).where(User.username == "intruder")) is None
+        intruder = s.scalar(select(User).where(User.username == "intruder"))
+    figures.attack("session: copied admin cookie after sign-out opens /admin/ and creates an admin",
+                   stopped=intruder is None and not _may_open_admin(stolen),
+                   detail=f"/admin/ -> {stolen.get('/admin/', follow_redirects=False).status_code}, "
+                          f"create admin -> {made.status_code}")
+    assert intruder is None
 
 
 @pytest.mark.parametrize("change", [
@@ -50,10 +55,14 @@ def test_sign_out_ends_the_session_for_every_copy_of_the_cookie(client, seeded, 
     lambda engine: users.add_user(engine, "root-admin", "a brand new password", "admin", replace_password=True),
     lambda engine: users.delete_user(engine, "root-admin"),
 ], ids=["role changed", "password reset", "user deleted"])
-def test_a_change_to_the_user_ends_its_sessions(client, seeded, engine, change: Callable) -> None:
+def test_a_change_to_the_user_ends_its_sessions(client, seeded, engine, change: Callable, figures,
+                                                request) -> None:
     stolen, _ = _admin_with_copied_cookie(client)
     assert _may_open_admin(stolen)
     change(engine)
+    status = stolen.get("/admin/", follow_redirects=False).status_code
+    figures.attack(f"session: old admin cookie after {request.node.callspec.id}", stopped=status != 200,
+                   detail=f"/admin/ -> {status}")
     assert not _may_open_admin(stolen) and not _may_open_admin(client)
 
 

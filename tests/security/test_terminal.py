@@ -54,7 +54,7 @@ def _invoke(config_dir: Path, db_url: str, *args: str):  # type: ignore[no-untyp
                                                    catch_exceptions=False)
 
 
-def test_sources_test_output_is_terminal_safe(config_dir: Path, db_url: str, tmp_path: Path, engine) -> None:
+def test_sources_test_output_is_terminal_safe(config_dir: Path, db_url: str, engine, tmp_path: Path) -> None:
     page = (ROOT / "tests/fixtures/found.cern.ch/java-ext/found/CFTSingleSearch.do").read_text(encoding="utf-8")
     hostile_page = tmp_path / "page.html"
     hostile_page.write_text(page.replace("Supply of helium refrigeration compressor units", HOSTILE), encoding="utf-8")
@@ -76,7 +76,8 @@ def test_awards_output_is_terminal_safe(config_dir: Path, db_url: str, engine, c
         _clean(result.output)
 
 
-def test_import_messages_are_terminal_safe(config_dir: Path, db_url: str, tmp_path: Path, engine) -> None:
+def test_import_messages_are_terminal_safe(config_dir: Path, db_url: str, engine, tmp_path: Path,
+                                           figures) -> None:
     package = tmp_path / "daily.tar.gz"
     with tarfile.open(package, "w:gz") as tar:
         data = b"<not-xml"
@@ -84,5 +85,8 @@ def test_import_messages_are_terminal_safe(config_dir: Path, db_url: str, tmp_pa
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
     result = _invoke(config_dir, db_url, "import", str(package))
+    escapes = sum(result.output.count(c) for c in ("\x1b", "\x9b", "\x07", "\r", "\u202e"))
+    figures.attack("terminal: ESC ]0; (title), ESC [8m (hidden), CSI, [/] markup in a package member's name",
+                   stopped=escapes == 0, detail=f"{escapes} control characters reached the terminal")
     assert result.exit_code == 1 and "rejected" in result.output and "notice[/].xml" in result.output
     _clean(result.output)

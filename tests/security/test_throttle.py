@@ -73,7 +73,7 @@ def _burst(urls: list[str], attempts: list[tuple[str, str]]) -> Counter[int]:
         return Counter(pool.map(post, range(len(attempts))))
 
 
-def test_sixty_parallel_attempts_on_one_account(web_app, engine, config) -> None:
+def test_sixty_parallel_attempts_on_one_account(web_app, engine, config, figures) -> None:
     attempts = [("ilo-cern", f"wrong password {i}") for i in range(PARALLEL - 1)]
     attempts.insert(PARALLEL // 2, ("ilo-cern", ILO_PASSWORD))
     second_worker = create_app(config, engine, https_only=False)
@@ -82,6 +82,10 @@ def test_sixty_parallel_attempts_on_one_account(web_app, engine, config) -> None
         codes = _burst([one, two], attempts)
         most = throttle.ACCOUNT.most_checked(time.monotonic() - started)  # delays that ran out during the burst
         checked = codes[400] + codes[303]
+        figures.attack("sign-in: 60 parallel POSTs on one account (59 wrong, 1 right), two uvicorn workers",
+                       stopped=checked <= most and codes[500] == 0,
+                       detail=f"{checked} passwords checked (at most {most} allowed), {codes[429]}x 429, "
+                              f"{codes[500]}x 500")
         assert checked <= most, codes
         assert codes[429] >= PARALLEL - most, codes
         assert codes[500] == 0
@@ -94,17 +98,19 @@ def test_sixty_parallel_attempts_on_one_account(web_app, engine, config) -> None
         assert _burst([url], [("root-admin", ILO_PASSWORD)]) == Counter({429: 1})
 
 
-def test_many_user_names_from_one_address(web_app) -> None:
+def test_many_user_names_from_one_address(web_app, figures) -> None:
     attempts = [(f"someone-{i}", "guessed password") for i in range(30)]
     with serve(web_app) as url:
         started = time.monotonic()
         codes = _burst([url], attempts)
         most = throttle.ADDRESS.most_checked(time.monotonic() - started)
+    figures.attack("sign-in: 30 user names once each from one address, in parallel", stopped=codes[400] <= most,
+                   detail=f"{codes[400]} checked (at most {most}), {codes[429]}x 429")
     assert codes[400] <= most, codes
     assert codes[429] >= 30 - most, codes
 
 
-def test_an_account_is_delayed_never_locked_out(engine) -> None:
+def test_an_account_is_delayed_never_locked_out(engine, figures) -> None:
     """An attacker who tries one account's name forever from ever new addresses slows its owner down by at
     most ``ACCOUNT.cap`` seconds: whenever the delay is over, the owner's attempt is checked."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
@@ -117,8 +123,11 @@ def test_an_account_is_delayed_never_locked_out(engine) -> None:
             now += timedelta(seconds=verdict.retry_after)
         else:
             now += timedelta(milliseconds=10)
-    assert 0 < longest <= throttle.ACCOUNT.cap + 1
     owner = throttle.attempt(engine, throttle.address_key("192.0.2.7"), account, now + timedelta(seconds=longest))
+    figures.attack("sign-in: lock a named account out (300 wrong passwords from 300 addresses)",
+                   stopped=owner.allowed and longest <= throttle.ACCOUNT.cap + 1,
+                   detail=f"owner delayed at most {longest:.0f} s, then let in")
+    assert 0 < longest <= throttle.ACCOUNT.cap + 1
     assert owner.allowed
     throttle.succeeded(engine, throttle.address_key("192.0.2.7"), account, now)
     assert throttle.attempt(engine, throttle.address_key("192.0.2.7"), account, now).allowed  # forgiven

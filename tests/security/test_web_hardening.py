@@ -36,7 +36,7 @@ def _has_security_headers(response: httpx.Response) -> None:
     assert response.headers.get("referrer-policy") == "same-origin"
 
 
-def test_error_responses_carry_the_security_headers(web_app, seeded, monkeypatch) -> None:
+def test_error_responses_carry_the_security_headers(web_app, seeded, monkeypatch, figures) -> None:
     from tenderwatch.web import queries
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -49,15 +49,22 @@ def test_error_responses_carry_the_security_headers(web_app, seeded, monkeypatch
         static_missing = client.get("/static/nothing.css")
         monkeypatch.setattr(queries, "calls_statement", broken)
         server_error = client.get("/calls")
-    assert [r.status_code for r in (not_found, wrong_method, bad_host, static_missing, server_error)] == [
-        404, 405, 400, 404, 500]
+    responses = (not_found, wrong_method, bad_host, static_missing, server_error)
+    figures.attack("headers: 404, 405, refused host, missing static file, 500",
+                   stopped=all(r.headers.get("content-security-policy") == CSP for r in responses),
+                   detail=" ".join(f"{r.status_code}:{'CSP' if r.headers.get('content-security-policy') else 'none'}"
+                                   for r in responses))
+    assert [r.status_code for r in responses] == [404, 405, 400, 404, 500]
     for response in (not_found, wrong_method, bad_host, static_missing, server_error):
         _has_security_headers(response)
     assert "database went away" not in server_error.text and "Traceback" not in server_error.text
 
 
-def test_the_host_header_is_not_trusted(client, seeded, engine, config) -> None:
-    assert client.get("/calls", headers={"host": "evil.example"}).status_code == 400
+def test_the_host_header_is_not_trusted(client, seeded, engine, config, figures) -> None:
+    evil = client.get("/calls", headers={"host": "evil.example"})
+    figures.attack("Host: evil.example (links and redirects built from it)", stopped=evil.status_code == 400
+                   and "evil.example" not in evil.text, detail=f"-> {evil.status_code}")
+    assert evil.status_code == 400
     page = client.get("/calls").text
     assert "evil.example" not in page and "http://127.0.0.1" not in page  # links are site-relative
     assert 'href="/calls?lang=nl"' in page  # the language switch too
@@ -69,7 +76,8 @@ def test_the_host_header_is_not_trusted(client, seeded, engine, config) -> None:
     assert saved.status_code == 303 and saved.headers["location"].startswith("/preferences/")
 
 
-def test_company_tokens_never_reach_the_access_log(config_dir: Path, db_url: str, config, secret_env: str) -> None:
+def test_company_tokens_never_reach_the_access_log(config_dir: Path, db_url: str, engine, config, secret_env: str,
+                                                   figures) -> None:
     """``tenderwatch serve`` on loopback, for real: the access log shows ``[token]`` in place of tokens."""
     token = make_token(config.settings, "cryovac-delft", "preferences")
     unsubscribe = make_token(config.settings, "cryovac-delft", "unsubscribe")
@@ -99,9 +107,12 @@ def test_company_tokens_never_reach_the_access_log(config_dir: Path, db_url: str
     finally:
         proc.terminate()
         output = proc.communicate(timeout=30)[0]
+    leaked = [s for s in (token, unsubscribe, calendar, calendar.split(".")[-1]) if s in output]
+    figures.attack("company tokens in the access log of 'tenderwatch serve' (preferences, unsubscribe, calendar)",
+                   stopped=not leaked, detail=f"{len(leaked)} of 3 tokens in the log; calendar Cache-Control: "
+                                              f"{ics.headers.get('cache-control')}")
     assert "/preferences/[token]" in output and "/calendar/company/[token].ics" in output, output
-    for secret in (token, unsubscribe, calendar, calendar.split(".")[-1]):
-        assert secret not in output
+    assert not leaked
 
 
 def test_a_company_calendar_link_can_be_rotated(client, seeded, config, secret_env) -> None:
@@ -129,7 +140,8 @@ def test_content_disposition_is_quoted(name: str) -> None:
     assert msg.get_param("filename", header="content-disposition") == re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
 
 
-def test_a_hostile_call_id_cannot_inject_a_header_or_break_its_page(client, seeded, engine, config) -> None:
+def test_a_hostile_call_id_cannot_inject_a_header_or_break_its_page(client, seeded, engine, config,
+                                                                    figures) -> None:
     line = json.dumps({"id": "tw-000000000000hostile", "source": "import-test", "organisation": "CERN",
                        "title": "Helium cryostat for tests", "status": "open",
                        "call_id": 'x";filename="evil.exe', "deadline_at": "2099-01-01T00:00:00+00:00"})
@@ -148,4 +160,8 @@ def test_a_hostile_call_id_cannot_inject_a_header_or_break_its_page(client, seed
     csv = client.get(f"/ilo/calls/{call}/companies.csv")
     assert csv.status_code == 200
     disposition = csv.headers["content-disposition"]
+    page = client.get(f"/calls/{call}").status_code
+    figures.attack("import: call_id 'x\";filename=\"evil.exe' (Content-Disposition, call page)",
+                   stopped=disposition.count("filename=") == 1 and "evil" not in disposition and page == 200,
+                   detail=f"call page {page}; {disposition}")
     assert disposition.count("filename=") == 1 and "evil" not in disposition

@@ -97,7 +97,7 @@ def secret_env(monkeypatch: pytest.MonkeyPatch, config: Config) -> str:
 @pytest.fixture
 def seeded(engine: Engine, config: Config, secret_env: str) -> Seed:
     seed = seed_notices(engine, config)
-    add_user(engine, "ilo-cern", ILO_PASSWORD, "ilo", ilo_email="ilo-cern@example.nl")  # covers CERN
+    add_user(engine, "ilo-cern", ILO_PASSWORD, "ilo")
     add_user(engine, "root-admin", ILO_PASSWORD, "admin")
     return seed
 
