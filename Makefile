@@ -19,6 +19,7 @@ help:
 	@echo "make reliability  fault-injection, fuzz and abuse suite with its figures"
 	@echo "make soak         the same with the slow tests and 10x fuzz examples"
 	@echo "make bench        benchmarks"
+	@echo "make audit        known vulnerabilities in the installed dependencies (pip-audit; needs PyPI or OSV)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +61,14 @@ reliability: $(STAMP)
 
 soak: $(STAMP)
 	$(BIN)/python bench/reliability.py --soak
+
+# pip-audit in its own throwaway virtualenv, on the exact versions installed in .venv; --strict fails
+# when a package could not be checked (no advisory data reachable), instead of reporting it clean.
+audit: $(STAMP)
+	@rm -rf var/audit && mkdir -p var && $(PYTHON) -m venv var/audit
+	var/audit/bin/python -m pip install --quiet pip-audit
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^tenderwatch' > var/audit/requirements.txt
+	var/audit/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r var/audit/requirements.txt
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

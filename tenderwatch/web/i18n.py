@@ -103,6 +103,7 @@ NL: dict[str, str] = {
     "Password": "Wachtwoord",
     "Wrong user name or password.": "Onjuiste gebruikersnaam of wachtwoord.",
     "Too many failed attempts; try again later.": "Te veel mislukte pogingen; probeer het later opnieuw.",
+    "Too many attempts; try again in {seconds} s.": "Te veel pogingen; probeer het over {seconds} s opnieuw.",
     "Users": "Gebruikers",
     "Role": "Rol",
     "Add user": "Gebruiker toevoegen",
@@ -145,8 +146,10 @@ NL: dict[str, str] = {
     "New calendar link (the old one stops working)": "Nieuwe agendalink (de oude werkt dan niet meer)",
     "ILO address": "ILO-adres",
     "Every ILO sees every company (ilo_scope: network).": "Elke ILO ziet elk bedrijf (ilo_scope: network).",
-    "An ILO sees the companies of the organisations its ILO address covers (ilo_scope: organisations).":
-        "Een ILO ziet de bedrijven van de organisaties die zijn ILO-adres dekt (ilo_scope: organisations).",
+    "An ILO account bound to an ILO address sees the companies of the organisations that address covers; an "
+    "account bound to none sees all (ilo_scope: organisations).":
+        "Een ILO-account met een ILO-adres ziet de bedrijven van de organisaties die dat adres dekt; een account "
+        "zonder adres ziet alle (ilo_scope: organisations).",
     "Save this search": "Deze zoekopdracht bewaren",
     "Name of the search": "Naam van de zoekopdracht",
     "Saved searches": "Bewaarde zoekopdrachten",

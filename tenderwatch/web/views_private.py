@@ -48,7 +48,8 @@ async def login(request: Request) -> Response:
     if not verdict.allowed:
         return await run_in_threadpool(
             render, request, "login.html",
-            {"next": target, "error": f"Too many attempts; try again in {verdict.retry_after} s."}, 429,
+            {"next": target, "error": i18n.translate(i18n.pick_language(request), "Too many attempts; try again in "
+                                                     "{seconds} s.", seconds=verdict.retry_after)}, 429,
             {"retry-after": str(verdict.retry_after)})
     user = await run_in_threadpool(users.authenticate, web.engine, username, password)
     if user is None:
