@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import selectinload
 
 from tenderwatch.config import Config, SourceConfig
 from tenderwatch.db.engine import session_scope
@@ -45,7 +46,7 @@ def stored(engine: Engine, source: str) -> list[dict[str, Any]]:
 def notices_by_reference(engine: Engine) -> dict[str, Notice]:
     """Every stored notice, detached, by reference (or title when it has none)."""
     with session_scope(engine) as s:
-        rows = s.scalars(select(Notice)).all()
+        rows = s.scalars(select(Notice).options(selectinload(Notice.sightings), selectinload(Notice.changes))).all()
         for n in rows:
             s.expunge(n)
     return {n.reference or n.title: n for n in rows}

@@ -34,10 +34,15 @@ async def crawl(config: Config, engine: Engine, server: FixtureServer, name: str
 async def test_ecmwf_change_notice_joins_its_itt(config: Config, engine: Engine, server: FixtureServer) -> None:
     await crawl(config, engine, server, "ecmwf-copernicus-itts")
     found = notices_by_reference(engine)
-    itt, change = found["CAMS2_91"], found["CAMS2_91 Change Notice"]
-    assert (itt.notice_type, change.notice_type) == ("invitation_to_tender", "corrigendum")
-    assert itt.call_uid == change.call_uid  # one call: organisations.yaml's ECMWF reference pattern
-    assert change.documents_url == "https://www.ecmwf.int/sites/default/files/2026-11/CAMS2_91_Volume_II_rev1.pdf"
+    itt = found["CAMS2_91"]  # the change row is no notice of its own: it changes its call
+    assert "CAMS2_91 Change Notice" not in found
+    assert itt.notice_type == "invitation_to_tender"
+    assert sorted(x.external_id for x in itt.sightings) == ["CAMS2_91", "CAMS2_91 Change Notice"]
+    changes = {c.field: (c.new_value, c.notice_ref) for c in itt.changes}
+    rev1 = "https://www.ecmwf.int/sites/default/files/2026-11/CAMS2_91_Volume_II_rev1.pdf"
+    assert changes["documents_url"] == (rev1, "CAMS2_91 Change Notice")
+    assert changes["deadline_at"] == ("2027-02-08T14:00:00+00:00", "CAMS2_91 Change Notice")
+    assert itt.documents_url == rev1
     # "15 January 2027, 14:00 (UK time)": the parenthesis dropped, 14:00 in London
     assert found["C3S2_524"].deadline_at == datetime(2027, 1, 15, 14, 0, tzinfo=UTC)
     assert found["C3S2_517a"].status == "closed"
