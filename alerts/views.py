@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from alerts.facts import NoticeFacts
 from alerts.i18n import Texts
@@ -84,20 +85,27 @@ class NoticeView:
 
 
 def value_text(notice: NoticeFacts, language: str, bands: ValueBands | None = None) -> str:
-    """The call's value as the reader should read it.
+    """The call's value as the reader should read it (see ``describe_value``)."""
+    return describe_value(notice.organisation, notice.value_note, notice.value_amount, notice.value_currency,
+                          language, bands)
+
+
+def describe_value(organisation: str | None, note: str | None, amount: Decimal | None, currency: str | None,
+                   language: str, bands: ValueBands | None = None) -> str:
+    """A value as the reader should read it, in mail and on the call page alike.
 
     A cost-range code config knows ("Cost range C: 5 - 10 MCHF", "> 500 KEURO") is shown as its band
     in the reader's language and digits, with the organisation's name for the code; another note (a
     free-text range) in the organisation's words; else the amount we store, as money.
     """
-    if notice.value_note:
-        band = bands.find(notice.organisation, notice.value_note) if bands is not None else None
+    if note:
+        band = bands.find(organisation, note) if bands is not None else None
         text = format_value_band(band.low, band.high, band.currency, language) if band is not None else None
         if text is None or band is None:
-            return display_text(notice.value_note, 100)
+            return display_text(note, 100)
         return f"{text} ({band.name})" if band.name else text
-    if notice.value_amount is not None:
-        return format_money(notice.value_amount, notice.value_currency, language)
+    if amount is not None:
+        return format_money(amount, currency, language)
     return ""
 
 

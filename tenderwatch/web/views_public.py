@@ -12,8 +12,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from alerts.views import describe_value
 from pipeline.csv_export import NOTICE_COLUMNS, notice_row, write_csv
 from pipeline.lifecycle import current_stage
+from pipeline.values import ValueBands
 from tenderwatch.config.models import NOTICE_TYPES
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import SavedSearch
@@ -101,7 +103,10 @@ def call_page(request: Request) -> Response:
                           for n in stages for c in n.changes),
                          key=lambda item: (item[0].changed_at, item[0].id), reverse=True)
         current = current_stage(stages)
-        return render(request, "call.html", {"stages": stages, "current": current, "history": history})
+        value = describe_value(current.organisation.code if current.organisation else None, current.value_note,
+                               current.value_amount, current.value_currency, lang, ValueBands(web.config.sources))
+        return render(request, "call.html", {"stages": stages, "current": current, "history": history,
+                                             "value": value})
 
 
 def georeturn(request: Request) -> Response:

@@ -8,12 +8,16 @@ import csv
 import io
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import time_machine
 from sqlalchemy import select
 from starlette.routing import Route
 
 from alerts.tokens import make_token
+from pipeline.classify import Classifier
+from pipeline.records import Money, NoticeRecord
+from pipeline.store import Store
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company
 from tenderwatch.web.security import CSP
@@ -85,9 +89,23 @@ def test_call_page_shows_stages_sources_changes_areas(client, seeded) -> None:
     assert "TEST-CRYO-1" in html and "seen on test" in html
     assert 'href="https://procurement.example.org/docs/1"' in html
     assert "Cryogenics" in html and "cryostat" in html  # area with its evidence
+    assert "€250,000.00" in html  # the value as mail shows it, in the reader's digits
     nl = client.get(f"/calls/{seeded.cryostat_call}?lang=nl").text
     assert "deadline verschoven van" in nl and '<html lang="nl">' in nl
+    assert "€\xa0250.000,00" in nl
     assert client.get("/calls/tw-doesnotexist").status_code == 404
+
+
+def test_call_page_reads_a_cost_range_code_as_its_band(client, seeded, engine, config) -> None:
+    """esa-star's "> 500 KEURO" is a band, not an estimate of 500,000 EUR; the same words as in mail."""
+    with session_scope(engine) as session:
+        store = Store(session, Classifier(config.taxonomy), now=NOW)
+        uid = store.upsert(NoticeRecord(
+            source="test", organisation="ESA", languages=["en"], external_id="TEST-ESA-1", reference="TEST-ESA-1",
+            notice_type="invitation_to_tender", title="Star tracker optical heads", published_at=NOW,
+            estimated_value=Money(amount=Decimal(500000), currency="EUR"), value_note="> 500 KEURO")).notice.call_uid
+    assert "over €500k" in client.get(f"/calls/{uid}").text
+    assert "meer dan €\xa0500K" in client.get(f"/calls/{uid}?lang=nl").text
 
 
 def test_hostile_text_is_escaped_everywhere(client, seeded) -> None:
