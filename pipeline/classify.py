@@ -52,7 +52,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from pipeline.cpv import vocabulary
-from pipeline.morphology import compound, fold, key, known
+from pipeline.morphology import compound, fold, key, known, split
 from pipeline.records import AreaScore
 from tenderwatch.config.models import TaxonomyConfig
 
@@ -104,9 +104,9 @@ class _Compiled:
     word_cache: dict[str, _WordEntry] = field(default_factory=dict)
 
 
-_WordEntry = tuple[dict[str, str], tuple[_Rule, ...], tuple[_Rule, ...],
+_WordEntry = tuple[dict[str, tuple[str, ...]], tuple[_Rule, ...], tuple[_Rule, ...],
                    tuple[tuple[str, tuple[str, ...], _Rule], ...], bool, str]
-"""A lower-cased word in one view: (its key per language, rules, modifier rules, phrases starting
+"""A lower-cased word in one view: (its keys per language, rules, modifier rules, phrases starting
 with it as (language, keys, rule), whether any of these three, the folded word)."""
 _ACTIVE = itemgetter(4)
 _FOLDED = itemgetter(5)
@@ -247,36 +247,56 @@ class Classifier:
             return hit
         folded = fold(word)
         own = view.own
-        keys = {lang: key(word, lang, own is not None and lang != own) for lang in view.languages}
+        # the key of the word as written and of its folded form: the taxonomy writes keywords folded
+        # ("maitrise d oeuvre"), and a dictionary may lemmatise the folded and the accented spelling
+        # differently ("maîtrise" and "maitrise")
+        keys = {lang: tuple(dict.fromkeys(key(w, lang, own is not None and lang != own) for w in {word, folded}))
+                for lang in view.languages}
         if own is not None and own != LINGUA_FRANCA and len(word) > 3 and known(word, own):
             # a word of the notice's own language is read with its rules only: French "mission",
             # Italian "bar" or Dutch "transport" are not the English words they look like
             keys.pop(LINGUA_FRANCA, None)
         rules: list[_Rule] = list(view.exact.get(folded, ()))
-        for lang, k in keys.items():
-            rules += view.keys.get(lang, {}).get(k, ())
+        for lang, ks in keys.items():
+            for k in ks:
+                rules += view.keys.get(lang, {}).get(k, ())
         heads: list[_Rule] = []
         modifiers: list[_Rule] = []
+        demoted: list[_Rule] = []
+        inner_modifiers: list[str] = []
         for lang in view.languages:
             parts = compound(word, lang)
             if parts is not None:
                 table = view.keys.get(lang, {})
                 modifiers += table.get(parts[0], ())
-                heads += table.get(parts[1], ())
+                head = table.get(parts[1], ())
+                modifier_raw, head_raw = split(word, lang)  # type: ignore[misc]
+                if not head:
+                    # a head that is a compound itself: its own head decides ("-reinigungsarbeiten")
+                    inner = Classifier._word(view, head_raw)
+                    head, demoted = inner[1], demoted + list(inner[2])
+                heads += head
+                inner_modifiers.append(modifier_raw)
         if view.affix_re is not None and view.affix_re.search(folded):
             # the bare word counts too: 'vakuum*' matches "Vakuum" as well as "Vakuumkammer"
             heads += [r for s, r in view.suffixes if folded.endswith(s)]
             modifiers += [r for p, r in view.prefixes if folded.startswith(p)]
-        demoted: list[_Rule] = []
+        if not rules and not heads:
+            # a compound whose head names nothing ("-arbeiten", "-leistungen") is read as its modifier,
+            # whose own head decides: "Gebäudereinigungsarbeiten" is cleaning ("-reinigung"), not a building
+            for modifier_raw in inner_modifiers:
+                inner = Classifier._word(view, modifier_raw)
+                modifiers += inner[1]
+                demoted += inner[2]
         if heads or modifiers:
             decided = {r.area for r in [*rules, *heads] if r.kind == STRONG}
             if decided:
-                demoted = [r for r in modifiers if r.area not in decided and r.kind != NEGATIVE]
+                demoted += [r for r in modifiers if r.area not in decided and r.kind != NEGATIVE]
                 modifiers = [r for r in modifiers if r.area in decided or r.kind == NEGATIVE]
             rules += modifiers + heads
         if len(view.word_cache) >= _CACHE_LIMIT:
             view.word_cache.clear()
-        starts = tuple((lang, seq, rule) for lang, k in keys.items()
+        starts = tuple((lang, seq, rule) for lang, ks in keys.items() for k in ks
                        for seq, rule in view.phrases.get(lang, {}).get(k, ()))
         unique, modifying = tuple(dict.fromkeys(rules)), tuple(dict.fromkeys(demoted))
         hit = view.word_cache[word] = (keys, unique, modifying, starts, bool(unique or modifying or starts), folded)
@@ -315,7 +335,7 @@ class Classifier:
                 yield i, 1, words[i], rule, MODIFIER
             for lang, seq, rule in starts:
                 n = len(seq)
-                if i + n <= len(looked) and all(looked[i + j][0].get(lang) == seq[j] for j in range(1, n)):
+                if i + n <= len(looked) and all(seq[j] in looked[i + j][0].get(lang, ()) for j in range(1, n)):
                     yield i, n, " ".join(words[i : i + n]), rule, role
 
     def cpv_areas(self, code: str) -> tuple[str, list[str]] | None:
@@ -345,6 +365,7 @@ class Classifier:
         weights: dict[str, list[float]] = {}
         evidence: dict[str, list[str]] = {}
         alone_only: dict[str, bool] = {}
+        named: set[str] = set()
 
         def add(area: str, weight: float, tag: str, alone: bool = False) -> None:
             alone_only[area] = alone_only.get(area, True) and alone
@@ -368,6 +389,7 @@ class Classifier:
                 evidence.setdefault(area, []).append(f"cpv:{code}")
                 cpv_best[area] = max(cpv_best.get(area, 0.0), weight)
         for area, weight in cpv_best.items():
+            named.add(area)
             alone_only[area] = False
             weights.setdefault(area, []).append(weight)
 
@@ -383,6 +405,8 @@ class Classifier:
             for i, n, words, rule, role in found:
                 if rule.kind == NEGATIVE or rule.area in vetoed or (n == 1 and (rule.area, i) in spans):
                     continue
+                if rule.kind == ALONE and name == "description":
+                    continue
                 weight = base * (tax.weak_factor if rule.kind == WEAK else 1.0)
                 if ((role is MODIFIER or (role is DESTINATION and name == "title"))
                         and rule.area not in DESTINATION_AREAS):
@@ -396,6 +420,8 @@ class Classifier:
                         continue
                     weak_seen.add(rule.area)
                 add(rule.area, weight, f"{name}:{words}", rule.kind == ALONE)
+                if rule.kind != WEAK:
+                    named.add(rule.area)
 
         scored: list[AreaScore] = []
         for area in self._exclusive & weights.keys():
@@ -408,7 +434,7 @@ class Classifier:
             for w in ws:
                 miss *= 1.0 - min(w, 1.0)
             score = round(1.0 - miss, 3)
-            if score >= tax.threshold:
+            if score >= tax.threshold and area in named:
                 scored.append(AreaScore(id=area, score=score, evidence=evidence[area]))
         return sorted(self._select(scored, alone_only), key=lambda a: (-a.score, a.id))
 

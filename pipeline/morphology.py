@@ -38,12 +38,17 @@ _LINKS = ("s", "-")
 """Linking elements between a German or Dutch compound's modifier and head ("Strahlenschutz-s-...")."""
 
 
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+"""Letters that Unicode does not decompose: French "maîtrise d'œuvre" is written "maitrise d oeuvre"."""
+
+
 def fold(text: str) -> str:
-    """Lower-case and strip accents so 'Kryostat', 'kryostat' and 'kryóstat' compare equal."""
+    """Lower-case and strip accents so 'Kryostat', 'kryostat' and 'kryóstat' compare equal (and
+    'œ' is 'oe')."""
     text = text.casefold()
     if text.isascii():
         return text
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.translate(_LIGATURES)))
 
 
 def stem(word: str) -> str:
@@ -88,9 +93,10 @@ def key(word: str, lang: str, strict: bool = False) -> str:
     dictionary knows the word, else its folded stem (``strict``: the folded word itself, for a
     word read with another language's rules, where stripping endings only invents matches:
     Italian "roveri" is no English "rover")."""
-    if lang == "en" and word.endswith(("ing", "ings")):
-        # English gerunds name things in notices ("cleaning", "machining", "building"): the
-        # dictionary would make them verbs ("clean", "machine", "build") and join unrelated words
+    if lang == "en" and word.endswith(("ing", "ings", "ed")):
+        # English gerunds name things in notices ("cleaning", "machining", "building") and participles
+        # qualify them ("machined parts", "coated"): the dictionary would make them verbs ("clean",
+        # "machine", "coat") and join unrelated words ("machined" and "machines")
         return fold(word.removesuffix("s"))
     if lang in LANGUAGES and len(word) > 2 and not word.isdigit():
         if lang == "de" and word.isascii() and not _known(word, lang):
@@ -119,9 +125,10 @@ def known(word: str, lang: str) -> bool:
 
 
 @lru_cache(maxsize=200_000)
-def compound(word: str, lang: str) -> tuple[str, str] | None:
-    """(modifier key, head key) of a German or Dutch compound whose head the dictionary knows, the
-    longest such head; None for a short word, another language or no known head."""
+def split(word: str, lang: str) -> tuple[str, str] | None:
+    """(modifier, head) of a German or Dutch compound whose head the dictionary knows, the longest
+    such head, the linking element dropped ("strahlenschutzs-" -> "strahlenschutz"); None for a
+    short word, another language or no known head."""
     if lang not in COMPOUND_LANGUAGES or len(word) < MIN_COMPOUND or not word.isalpha():
         return None
     for i in range(MIN_MODIFIER, len(word) - MIN_HEAD + 1):
@@ -131,5 +138,12 @@ def compound(word: str, lang: str) -> tuple[str, str] | None:
             for link in _LINKS:
                 if modifier.endswith(link) and len(modifier) > MIN_MODIFIER:
                     modifier = modifier[: -len(link)]
-            return key(modifier, lang), key(head, lang)
+            return modifier, head
     return None
+
+
+@lru_cache(maxsize=200_000)
+def compound(word: str, lang: str) -> tuple[str, str] | None:
+    """(modifier key, head key) of a German or Dutch compound (``split``), or None."""
+    parts = split(word, lang)
+    return None if parts is None else (key(parts[0], lang), key(parts[1], lang))

@@ -213,3 +213,31 @@ def test_destination_weighs_less_except_platforms(classifier: Classifier) -> Non
     assert areas_in(classifier, "Supply of connectors for satellites", "en") == {"space"}
     assert areas_in(classifier, "Infrared detectors for the telescope", "en") == {"detectors", "telescopes"}
     assert areas_in(classifier, "Supply of equipment for the storage ring", "en") == {"accelerator"}
+
+
+def test_folded_keywords_meet_accented_words_and_ligatures(classifier: Classifier) -> None:
+    """The taxonomy writes keywords folded ("maitrise d oeuvre", "vacio"); a dictionary may lemmatise
+    the folded and the accented spelling differently, and Unicode does not decompose 'œ'."""
+    assert areas_in(classifier, "Marché de maîtrise d'œuvre pour la rénovation du bâtiment", "fr") == {"civil"}
+    assert "vacuum" in areas_in(classifier, "Instrumentación de vacío", "es")
+
+
+def test_english_participles_keep_their_form(classifier: Classifier) -> None:
+    """'machined' is no 'machine': a keyword participle does not fire on the verb's other forms."""
+    assert key("machined", "en") != key("machines", "en")
+    assert "mechanical" not in areas_in(classifier, "Supply of three pole measuring machines", "en")
+    assert "mechanical" in areas_in(classifier, "Supply of machined parts", "en")
+
+
+def test_weak_words_alone_give_no_area(classifier: Classifier) -> None:
+    """A weak word needs a strong one or a CPV code: 'control' in the title and in the description
+    is still only a hint of electronics; a generic activity word in a description is no evidence."""
+    assert areas(classifier, "Supply of control units", "Control units for the heaters.") == set()
+    assert "electronics" in areas(classifier, "Supply of control units", "PLC based control units.")
+    assert areas(classifier, "Manufacture of antennas", "Erected on 512 sites.") == set()
+
+
+def test_compound_with_a_generic_head_is_read_by_its_modifier(classifier: Classifier) -> None:
+    """'Gebäudereinigungsarbeiten' is cleaning work ('-reinigung-'), not a building."""
+    assert areas_in(classifier, "Gebäudereinigungsarbeiten im Institut", "de") == {"services"}
+    assert areas_in(classifier, "Elektroinstallationsarbeiten", "de") == {"power"}
