@@ -442,12 +442,20 @@ class Classifier:
         """The areas a notice gets from those above the threshold, by the labelling rules.
 
         An area resting only on its ``alone`` words (a service whose object decides) goes when
-        another area applies; then areas below ``relative_threshold`` of the best go; then an
-        exclusive area (services) goes when a technical area scores higher than it.
+        another area applies; an area named only in the description goes beside one named in the
+        title or by a CPV code unless it scores ``description_secondary``; then areas below
+        ``relative_threshold`` of the best go; then an exclusive area (services) goes when a
+        technical area scores higher than it.
         """
         if len(scored) < 2:
             return scored
         scored = [a for a in scored if not alone_only[a.id]] or scored
+        # a description tells the context ("for the cavities of the linac"): an area named only there
+        # stays beside one the title or a CPV code names when the description keeps coming back to it
+        told = [a for a in scored if not _described_only(a)]
+        if told and len(told) < len(scored):
+            floor = self.taxonomy.description_secondary
+            scored = [a for a in scored if a.score >= floor or not _described_only(a)]
         floor = round(max(a.score for a in scored) * self.taxonomy.relative_threshold, 3)  # no float ties
         scored = [a for a in scored if a.score >= floor]
         technical = [a for a in scored if a.id not in self._exclusive]
@@ -455,6 +463,10 @@ class Classifier:
             best = max(a.score for a in technical)
             scored = [a for a in scored if a.id not in self._exclusive or a.score >= best]
         return scored
+
+
+def _described_only(area: AreaScore) -> bool:
+    return all(tag.startswith("description:") for tag in area.evidence)
 
 
 def _blank_names(words: list[str], names: dict[str, list[tuple[str, ...]]]) -> list[str]:

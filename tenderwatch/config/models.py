@@ -344,6 +344,8 @@ class TaxonomyConfig(Strict):
     """Multiplier of cpv_weight by the length of the matching prefix: 2, 3, 4, 5+ digits."""
     relative_threshold: float = Field(default=0.0, ge=0, le=1)
     """Drop areas scoring below this fraction of the best area's score."""
+    description_secondary: float = Field(default=0.0, ge=0, le=1)
+    """Least score of an area named only in the description, beside one the title or a CPV code names."""
     context_words: dict[str, list[str]] = {}
     """Language code -> words that introduce the destination of a supply ("for", "für", "pour"):
     keywords after the first of them in a title describe where the thing goes, not what it is."""
