@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from sqlalchemy import Engine
 
+from pipeline.export import iter_notices
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Notice
@@ -67,7 +68,6 @@ def notice_row(n: Notice) -> list[Any]:
 
 def export_csv(engine: Engine, config: Config, out: IO[str], *, open_only: bool = False) -> int:
     """Write every stored notice as one CSV row; returns the number of rows."""
-    from pipeline.exporters import iter_notices  # exporters registers this function: import lazily
 
     with session_scope(engine) as session:
         return write_csv(out, NOTICE_COLUMNS, (notice_row(n) for n in iter_notices(session, open_only=open_only)))

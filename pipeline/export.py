@@ -3,17 +3,40 @@
 ``notice_to_export`` is the only place a stored notice becomes its public JSON form;
 ``record_from_export`` reads that form back (JSON-lines import), so export -> import -> export is
 the identity, which is also how an administrator moves from SQLite to PostgreSQL.
+
+It is also the base every exporter shares (``pipeline.exporters``, ``pipeline.csv_export``,
+``pipeline.ocds``): the ``Exporter`` signature and ``iter_notices``, the rows an export reads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from importlib import resources
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
 from pipeline.records import AreaScore, AwardRecord, ChangeRecord, LotRecord, Money, NoticeRecord, SourceRef
 from tenderwatch.db.models import Notice, NoticeSource
+
+Exporter = Callable[..., int]
+"""An export format: ``(engine, config, stream, *, open_only) -> count written`` (``pipeline.exporters.EXPORTERS``)."""
+
+
+def iter_notices(session: Session, *, open_only: bool = False, batch: int = 500,
+                 with_changes: bool = True) -> Iterator[Notice]:
+    """Every stored notice (stage) with what an export shows of it, in id order, ``batch`` rows at a time."""
+    options = [selectinload(Notice.sightings), selectinload(Notice.areas), selectinload(Notice.lots),
+               selectinload(Notice.awards), selectinload(Notice.organisation)]
+    if with_changes:
+        options.append(selectinload(Notice.changes))
+    stmt = select(Notice).options(*options).order_by(Notice.id)
+    if open_only:
+        stmt = stmt.where(Notice.status == "open")
+    yield from session.scalars(stmt.execution_options(yield_per=batch))
 
 
 def _iso(dt: datetime | None) -> str | None:

@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from typing import IO
 
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from pipeline.export import notice_to_export
+from pipeline.csv_export import export_csv
+from pipeline.export import Exporter, iter_notices, notice_to_export
 from pipeline.lifecycle import latest_stage
+from pipeline.ocds import export_ocds
 from tenderwatch.atom import atom_feed
 from tenderwatch.calendars import CalendarWriter, event_of_stages
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Notice
-
-Exporter = Callable[..., int]
-
-
-def iter_notices(session: Session, *, open_only: bool = False, batch: int = 500,
-                 with_changes: bool = True) -> Iterator[Notice]:
-    """Every stored notice (stage) with what an export shows of it, in id order, ``batch`` rows at a time."""
-    options = [selectinload(Notice.sightings), selectinload(Notice.areas), selectinload(Notice.lots),
-               selectinload(Notice.awards), selectinload(Notice.organisation)]
-    if with_changes:
-        options.append(selectinload(Notice.changes))
-    stmt = select(Notice).options(*options).order_by(Notice.id)
-    if open_only:
-        stmt = stmt.where(Notice.status == "open")
-    yield from session.scalars(stmt.execution_options(yield_per=batch))
 
 
 def export_jsonl(engine: Engine, config: Config, out: IO[str], *, open_only: bool = False) -> int:
@@ -78,9 +64,6 @@ def export_ics(engine: Engine, config: Config, out: IO[str], *, open_only: bool 
     out.write((writer.calendar(events, name="Tenderwatch deadlines", empty=True) or b"").decode("utf-8"))
     return len(events)
 
-
-from pipeline.csv_export import export_csv  # noqa: E402  (these import iter_notices lazily)
-from pipeline.ocds import export_ocds  # noqa: E402
 
 EXPORTERS: dict[str, Exporter] = {"jsonl": export_jsonl, "csv": export_csv, "ocds": export_ocds,
                                   "atom": export_atom, "ics": export_ics}

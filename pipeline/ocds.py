@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 import pycountry
 from sqlalchemy import Engine
 
+from pipeline.export import iter_notices
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Notice, NoticeChange
@@ -268,7 +269,6 @@ def release_package(notices: Iterable[Notice], *, uri: str, publisher: Publisher
 
 def export_ocds(engine: Engine, config: Config, out: IO[str], *, open_only: bool = False) -> int:
     """Write one release package (releases of every stored notice and its changes); returns the number of releases."""
-    from pipeline.exporters import iter_notices  # exporters registers this function: import lazily
 
     publisher = Publisher(config.settings.open_data.ocid_prefix, config.settings.timezone)
     with session_scope(engine) as session:
