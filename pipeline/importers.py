@@ -1,9 +1,10 @@
 """``tenderwatch import``: read notices from files, folders or standard input into the store.
 
 A file is dispatched by its content type: JSON lines (the export contract) here; XML and TED
-packages are added by ``pipeline.ted`` through ``IMPORTERS``. Every bad line or file is reported
-with where and why and kept in ``rejects``; the rest of the import goes on. Importing the same
-input twice changes nothing (the store keys notices by source and external id).
+packages by ``pipeline.ted.importer`` (imported when an import starts, to keep start-up light).
+Every bad line or file is reported with where and why and kept in ``rejects``; the rest of the
+import goes on. Importing the same input twice changes nothing (the store keys notices by source
+and external id).
 
 An import costs a bounded amount whatever it is given (``ImportLimits``): a rejected input keeps
 its first ``REJECT_PREFIX`` bytes (in memory, in the rejects table and in the rejects folder) and is
@@ -15,10 +16,9 @@ and the rejects folder gets at most ``max_reject_disk`` bytes per import. What i
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -26,75 +26,15 @@ from typing import IO
 from pydantic import ValidationError
 
 from pipeline.export import record_from_export
-from pipeline.records import NoticeRecord
+from pipeline.import_base import Importer, ImportLimits, Item, Problem
 
 MAX_LINE = 20_000_000
-REJECT_PREFIX = 64 * 1024
-"""Bytes (or characters) of a rejected input that are kept; the rest is described by size and hash."""
-GIB = 1024**3
-
-
-@dataclass
-class Problem:
-    """A line or file that is not a notice: where, why, and (the start of) what it held."""
-
-    location: str
-    reason: str
-    raw: str | bytes | None = None
-
-    def __post_init__(self) -> None:
-        if self.raw is not None and len(self.raw) > REJECT_PREFIX:
-            data = self.raw.encode("utf-8", "replace") if isinstance(self.raw, str) else self.raw
-            self.reason += (f" ({len(data):,} bytes, sha256 {hashlib.sha256(data).hexdigest()}; "
-                            f"the first {REJECT_PREFIX // 1024} KiB kept)")
-            self.raw = self.raw[:REJECT_PREFIX]
-
-
-@dataclass
-class ImportLimits:
-    """What one import may cost; counts what it has used. Refusals name the limit and how to raise it."""
-
-    max_bytes: int = 64 * GIB
-    """Bytes all the XML files and package members of one import may hold, decompressed."""
-    max_ratio: int = 100
-    """A package may decompress to this many times its size (TED packages: about 10), beyond ``ratio_floor``."""
-    ratio_floor: int = 64 * 1024**2
-    max_reject_disk: int = 256 * 1024**2
-    """Bytes the rejects folder may receive from one import (each reject at most ``REJECT_PREFIX``)."""
-    read: int = 0
-    reject_disk: int = 0
-
-    def take(self, size: int, where: str) -> str | None:
-        """Count ``size`` bytes about to be read; the refusal (naming ``where``) when it would pass the limit."""
-        if self.read + size > self.max_bytes:
-            return (f"refused: this import has read {self.read:,} bytes and {where} would pass the "
-                    f"{self.max_bytes:,} one import may decompress (tenderwatch import --max-gib)")
-        self.read += size
-        return None
-
-    def package_refusal(self, decompressed: int, compressed: int) -> str | None:
-        """Why a package must stop (a compression bomb), or None."""
-        allowed = max(self.ratio_floor, self.max_ratio * compressed)
-        if decompressed > allowed:
-            return (f"refused: the package decompresses to more than {allowed:,} bytes, {self.max_ratio} times "
-                    f"its {compressed:,} (a compression bomb?); the rest of it is skipped")
-        return None
-
-    def may_keep_on_disk(self, size: int) -> bool:
-        if self.reject_disk + size > self.max_reject_disk:
-            return False
-        self.reject_disk += size
-        return True
 
 
 @dataclass
 class ImportReport:
     counts: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
-
-
-Item = NoticeRecord | Problem
-Importer = Callable[[Path, ImportLimits], Iterator[Item]]
 
 
 def read_jsonl(stream: IO[str], name: str) -> Iterator[Item]:
@@ -132,7 +72,7 @@ def _jsonl_file(path: Path, limits: ImportLimits) -> Iterator[Item]:
 
 
 IMPORTERS: dict[str, Importer] = {".jsonl": _jsonl_file, ".json": _jsonl_file, ".ndjson": _jsonl_file}
-"""File suffix -> importer. ``pipeline.ted`` registers .xml, .tar.gz, .tgz."""
+"""File suffix -> importer; ``_register_optional`` adds TED's .xml, .tar.gz, .tgz."""
 
 
 def _suffix(path: Path) -> str:
@@ -170,9 +110,14 @@ def iter_items(paths: Iterable[Path], limits: ImportLimits | None = None) -> Ite
 
 
 def _register_optional() -> None:
-    """Let format packages add their importers (imported lazily to keep start-up light)."""
+    """Add the TED importers (imported lazily to keep start-up light); the base they share with this
+    module is ``pipeline.import_base``, so neither imports the other's registry."""
+    if ".xml" in IMPORTERS:
+        return
     try:
-        import pipeline.ted.importer  # noqa: F401  (registers on import)
+        from pipeline.ted.importer import TED_IMPORTERS
     except ModuleNotFoundError as exc:
         if exc.name is None or not exc.name.startswith("pipeline.ted"):
             raise
+        return
+    IMPORTERS.update(TED_IMPORTERS)

@@ -22,7 +22,8 @@ from sqlalchemy import Engine, Select, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.classify import Classifier
-from pipeline.importers import Problem, read_jsonl
+from pipeline.import_base import Problem
+from pipeline.importers import read_jsonl
 from pipeline.lifecycle import LifecycleRules
 from pipeline.normalise import normalise
 from pipeline.records import NoticeRecord, RawNotice

@@ -14,7 +14,8 @@ from sqlalchemy import Engine, func, select
 
 from pipeline.export import export_schema
 from pipeline.exporters import export_jsonl
-from pipeline.importers import Problem, iter_items
+from pipeline.import_base import Problem
+from pipeline.importers import iter_items
 from pipeline.ingest import Ingestor
 from pipeline.records import AwardRecord, LotRecord, Money, NoticeRecord
 from tenderwatch.config import Config

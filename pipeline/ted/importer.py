@@ -1,6 +1,6 @@
 """``tenderwatch import`` for TED: XML notices, folders of them, and TED daily packages (.tar.gz).
 
-Registers itself in ``pipeline.importers.IMPORTERS`` when imported. Packages are read as a
+``TED_IMPORTERS`` (suffix -> importer) is what ``pipeline.importers`` adds to its own. Packages are read as a
 stream (``tarfile`` mode ``r|gz``): one member in memory at a time, never the whole package.
 Every file that cannot be a notice (unsafe XML, not well-formed, not TED, no title...) becomes a
 ``Problem`` naming the file (``package.tar.gz:member.xml``) and the reason, and its bytes (the
@@ -19,7 +19,7 @@ import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.importers import IMPORTERS, REJECT_PREFIX, ImportLimits, Item, Problem
+from pipeline.import_base import REJECT_PREFIX, Importer, ImportLimits, Item, Problem
 from pipeline.ted.parse import parse_notice
 from pipeline.ted.safexml import MAX_DOCUMENT_BYTES
 
@@ -116,4 +116,4 @@ def import_package(path: Path, limits: ImportLimits | None = None) -> Iterator[I
         yield Problem(str(path), f"not a readable tar.gz package (the rest of it is skipped): {exc}")
 
 
-IMPORTERS.update({".xml": import_xml, ".tar.gz": import_package, ".tgz": import_package})
+TED_IMPORTERS: dict[str, Importer] = {".xml": import_xml, ".tar.gz": import_package, ".tgz": import_package}

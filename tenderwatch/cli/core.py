@@ -106,7 +106,8 @@ def import_(
     app_ctx: AppContext = ctx.obj
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pipeline.importers import GIB, ImportLimits, Problem, iter_items, read_jsonl
+    from pipeline.import_base import GIB, ImportLimits, Problem
+    from pipeline.importers import iter_items, read_jsonl
     from pipeline.ingest import Ingestor
 
     missing = [p for p in paths if p != "-" and not Path(p).exists()]

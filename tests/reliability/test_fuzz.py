@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from pipeline.importers import Problem, read_jsonl
+from pipeline.import_base import Problem
+from pipeline.importers import read_jsonl
 from pipeline.normalise import normalise
 from pipeline.records import MAX_TEXT, NoticeRecord, RawNotice
 from pipeline.ted.parse import parse_notice

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.importers import REJECT_PREFIX, ImportLimits, Problem, iter_items, read_jsonl
+from pipeline.import_base import REJECT_PREFIX, ImportLimits, Problem
+from pipeline.importers import iter_items, read_jsonl
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Reject
 

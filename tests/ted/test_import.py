@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from pipeline.importers import Problem, iter_items
+from pipeline.import_base import Problem
+from pipeline.importers import iter_items
 from pipeline.ted.safexml import UnsafeXmlError, parse_bytes
 from tenderwatch.cli import app, load_commands
 from tenderwatch.db.engine import session_scope
