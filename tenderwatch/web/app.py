@@ -1,4 +1,6 @@
-"""Build the Starlette application: state, templates, middleware, routes, error pages.
+"""Build the Starlette application: middleware, the view modules' routes, error pages, its state.
+
+What pages need (``WebState``, ``state``, ``render``) is ``tenderwatch.web.pages``.
 
 Database work runs in Starlette's thread pool (sync endpoints, or ``run_in_threadpool`` after an
 async form read) so a slow query never blocks the event loop; templates render while the session
@@ -7,15 +9,9 @@ is open, because they walk relationships (stages, areas, changes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import jinja2
-from markupsafe import Markup
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -23,17 +19,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
-from pipeline.evidence import evidence_phrases
-from tenderwatch import formats
 from tenderwatch.config import Config
-from tenderwatch.db.engine import session_scope
-from tenderwatch.db.models import Organisation, TechnologyArea
-from tenderwatch.web import i18n
-from tenderwatch.web.security import SecureSite, csrf_token, current_user
+from tenderwatch.web import views_company, views_feeds, views_private, views_public
+from tenderwatch.web.pages import HERE, WebState, make_templates, render
+from tenderwatch.web.security import SecureSite
 
-HERE = Path(__file__).resolve().parent
 SESSION_MAX_AGE = 8 * 3600
 """The session cookie's lifetime; the session itself ends earlier when its row goes (``sessions``)."""
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -43,122 +34,12 @@ class NoSecretKeyError(RuntimeError):
     """Raised when the site would start without a secret key (sessions and links need one)."""
 
 
-@dataclass
-class WebState:
-    config: Config
-    engine: Engine
-    secret: str
-    templates: Jinja2Templates
-    clock: Any = None
-    """Optional callable returning the current aware datetime (tests pin time through it)."""
-
-    def now(self) -> datetime:
-        return self.clock() if self.clock else datetime.now(UTC)
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.config.settings.timezone)
-
-    @property
-    def site_url(self) -> str:
-        return self.config.settings.site_base_url
-
-    def vocabulary(self) -> tuple[dict[str, str], dict[str, str]]:
-        """Organisation code -> name and area id -> label, as stored (config mirrored into the DB)."""
-        with session_scope(self.engine) as session:
-            orgs = {o.code: o.name for o in session.scalars(select(Organisation).order_by(Organisation.code))}
-            areas = {a.id: a.label for a in session.scalars(select(TechnologyArea).order_by(TechnologyArea.id))}
-        return orgs, areas
-
-    def area_label(self, area_id: str, lang: str) -> str:
-        for a in self.config.taxonomy.areas:
-            if a.id == area_id:
-                return (a.label_nl or a.label) if lang == "nl" else a.label
-        return area_id
-
-
-def state(request: Request) -> WebState:
-    return request.app.state.web
-
-
-def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200,
-           headers: dict[str, str] | None = None, *, lang: str | None = None) -> Response:
-    """Render a template with the language, helpers and CSRF token every page needs. ``lang`` is the
-    reader's language when the page knows it better than the request (a company's own pages)."""
-    web = state(request)
-    lang = i18n.pick_language(request, default=lang)
-    tz = web.config.settings.timezone
-
-    def t(text: str, **values: object) -> str:
-        return i18n.translate(lang, text, **values)
-
-    ctx = {
-        "lang": lang,
-        "t": t,
-        "when": lambda dt, with_time=True: when(dt, lang, tz, with_time=with_time),
-        "deadline": lambda notice: deadline_html(notice, lang, tz),
-        "when_day": lambda day: formats.format_date(day, lang, weekday=False),
-        "csrf": lambda: csrf_token(request),
-        "user": current_user(request),
-        "area_label": lambda area_id: web.area_label(area_id, lang),
-        "evidence_words": lambda tags: ", ".join(evidence_phrases(tags, lang)),
-        "site_url": web.site_url,
-        "lang_url": lambda code: local_url(request, lang=code),
-        "link": http_link,
-        **(context or {}),
-    }
-    response = web.templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
-    if request.query_params.get("lang") in i18n.LANGUAGES:
-        response.set_cookie(i18n.LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
-                            secure=request.url.scheme == "https")
-    return response
-
-
-def when(value: datetime | None, lang: str, tz: str, *, with_time: bool = True) -> str:
-    """A stored moment as the site shows it: ``tenderwatch.formats``' time, or its day in the site's zone."""
-    if value is None:
-        return ""
-    return formats.format_time(value, tz, lang) if with_time else formats.format_day(value, tz, lang)
-
-
-def deadline_html(notice: Any, lang: str, tz: str) -> Markup:
-    """A notice's deadline as a ``<time>`` element: the day alone for a date-only deadline, else the moment."""
-    day = notice.deadline_date
-    machine = day.isoformat() if day is not None else notice.deadline_at.isoformat()
-    return Markup('<time datetime="{}">{}</time>').format(
-        machine, formats.format_deadline(notice.deadline_at, tz, lang, day))
-
-
-def local_url(request: Request, **params: str) -> str:
-    """The request's own path and query (with ``params`` set) as a site-relative link: never built from the
-    ``Host`` header a client sent."""
-    return str(request.url.replace(scheme="", netloc="").include_query_params(**params))
-
-
 def allowed_hosts(config: Config) -> list[str]:
     """The host names the site answers to: the public address's, ``settings.trusted_hosts`` and loopback."""
     from urllib.parse import urlsplit
 
     public = urlsplit(config.settings.site_base_url).hostname or ""
     return sorted({public, *config.settings.trusted_hosts, *LOOPBACK_HOSTS} - {""})
-
-
-def http_link(url: str | None) -> str:
-    """Only http(s) URLs from scraped data become links (``pipeline.normalise.public_url``); else "#"."""
-    from pipeline.normalise import public_url
-
-    return public_url(url) or "#"
-
-
-def make_templates() -> Jinja2Templates:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
-        autoescape=True,  # every template is HTML: scraped text is hostile
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return Jinja2Templates(env=env)
 
 
 async def _error(request: Request, exc: Exception) -> Response:
@@ -178,8 +59,6 @@ async def _error(request: Request, exc: Exception) -> Response:
 
 
 def routes() -> list[Route | Mount]:
-    from tenderwatch.web import views_company, views_feeds, views_private, views_public
-
     return [
         *views_public.ROUTES,
         *views_private.ROUTES,

@@ -68,7 +68,7 @@ def ilo_scope(request: Request) -> IloScope:
     known = getattr(request.state, _STATE_KEY, None)
     if known is not None:
         return known
-    from tenderwatch.web.app import state
+    from tenderwatch.web.pages import state
     from tenderwatch.web.security import current_user
 
     web = state(request)

@@ -24,8 +24,8 @@ from alerts.tokens import Purpose, TokenError, read_token
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company
 from tenderwatch.sync import SELF_SERVICE_FIELDS
-from tenderwatch.web.app import local_url, render, state
 from tenderwatch.web.links import calendar_url
+from tenderwatch.web.pages import local_url, render, state
 from tenderwatch.web.security import MAX_FORM_BYTES, read_form
 
 MAX_KEYWORDS = 50

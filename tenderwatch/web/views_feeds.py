@@ -17,8 +17,8 @@ from tenderwatch.calendars import CalendarWriter, event_of_stages
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company, Notice, SavedSearch
 from tenderwatch.web import queries
-from tenderwatch.web.app import state
 from tenderwatch.web.links import read_calendar_token
+from tenderwatch.web.pages import state
 
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 ICS_TYPE = "text/calendar; charset=utf-8"

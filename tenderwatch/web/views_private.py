@@ -19,7 +19,7 @@ from pipeline.lifecycle import current_stage
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company, Ilo, SavedSearch, User
 from tenderwatch.web import i18n, queries, throttle, users
-from tenderwatch.web.app import render, state
+from tenderwatch.web.pages import render, state
 from tenderwatch.web.scope import ilo_scope
 from tenderwatch.web.security import attachment, current_user, read_form, require_role, safe_next
 from tenderwatch.web.sessions import end_session, start_session

@@ -21,8 +21,8 @@ from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import SavedSearch
 from tenderwatch.formats import describe_change
 from tenderwatch.web import queries
-from tenderwatch.web.app import render, state
 from tenderwatch.web.charts import bar_chart
+from tenderwatch.web.pages import render, state
 from tenderwatch.web.security import attachment
 
 CSV_TYPE = "text/csv; charset=utf-8"
