@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.markup import escape
 
-from tenderwatch.cli import app, fail
+from tenderwatch.cli.base import app, fail
 from tenderwatch.cli.tables import CODE, NUM, TEXT, fitted_table
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import shown
@@ -30,7 +30,7 @@ def _logging(app_ctx: AppContext, level: str) -> None:
 
 
 def _operations(app_ctx: AppContext):  # type: ignore[no-untyped-def]
-    from scheduler import Operations
+    from scheduling.jobs import Operations
 
     engine = app_ctx.prepare_database(create=True)  # the scheduler makes its database, like db upgrade
     rewrite = os.environ.get("TENDERWATCH_URL_REWRITE")
@@ -52,7 +52,9 @@ def run(
     """
     app_ctx: AppContext = ctx.obj
     _logging(app_ctx, log_level)
-    from scheduler import Scheduler, SchedulerLockedError, run_once
+    from scheduling.cycle import run_once
+    from scheduling.lock import SchedulerLockedError
+    from scheduling.service import Scheduler
 
     ops = _operations(app_ctx)
     if once:
@@ -101,7 +103,9 @@ def _print_cycle(app_ctx: AppContext, report: Any) -> None:
 def jobs(ctx: typer.Context) -> None:
     """List the scheduler's jobs with their next run time (as stored, or as config plans them)."""
     app_ctx: AppContext = ctx.obj
-    from scheduler import lock_is_stale, lock_status, plan_jobs, stored_jobs
+    from scheduling.lock import lock_is_stale, lock_status
+    from scheduling.plan import plan_jobs
+    from scheduling.service import stored_jobs
 
     engine = app_ctx.prepare_database()
     tz = ZoneInfo(app_ctx.config.settings.timezone)
