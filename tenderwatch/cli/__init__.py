@@ -1,7 +1,8 @@
 """The ``tenderwatch`` command line.
 
-Each module in ``COMMAND_MODULES`` adds its commands to ``app`` when imported; the heavy imports
-(Scrapy, Starlette...) happen inside the commands, so ``tenderwatch --help`` stays fast.
+Each module in ``COMMAND_MODULES`` adds its commands to ``app`` (``tenderwatch.cli.base``) when
+imported; the heavy imports (Scrapy, Starlette...) happen inside the commands, so
+``tenderwatch --help`` stays fast.
 ``HELP_PANELS`` groups them in ``--help``, daily use first. ``main`` turns every error a user can
 cause (config, database, files, interrupted runs) into one line and a non-zero exit: a traceback
 only with ``TENDERWATCH_DEBUG=1``.
@@ -13,24 +14,14 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Annotated, NoReturn
 
 import typer
-from typer.core import TyperOption
 
+from tenderwatch.cli.base import app, error_line, fail
 from tenderwatch.config import ConfigError
 from tenderwatch.context import AppContext
-from tenderwatch.terminal import shown
 
-app = typer.Typer(
-    name="tenderwatch",
-    help="Collect Big Science procurement notices, classify them and alert companies and ILOs.",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+__all__ = ["COMMAND_MODULES", "HELP_PANELS", "app", "fail", "load_commands", "main"]
 
 HELP_PANELS: dict[str, tuple[str, ...]] = {
     "Daily use": ("crawl", "sources", "notify", "digest", "deliver", "awards", "export", "rejects"),
@@ -54,31 +45,6 @@ COMMAND_MODULES = (
     "tenderwatch.cli.sources",
     "tenderwatch.cli.web",
 )
-
-
-@app.callback()
-def _root(
-    ctx: typer.Context,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="Config folder (default: $TENDERWATCH_CONFIG_DIR or ./config)."),
-    ] = None,
-    database: Annotated[
-        str | None,
-        typer.Option("--database", metavar="URL",
-                     help="Database URL (default: $TENDERWATCH_DATABASE_URL or sqlite:///var/tenderwatch.db)."),
-    ] = None,
-) -> None:
-    ctx.obj = AppContext(config_dir=config, db_url=database)
-
-
-def _flag_type(self: TyperOption, ctx: typer.Context) -> str | None:
-    """A flag takes no value, so ``--help`` shows no type for it (typer shows ``<bool>``)."""
-    return None if self.is_flag else _option_type(self, ctx)
-
-
-_option_type = TyperOption.display_type_rich
-TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 
 def load_commands() -> typer.Typer:
@@ -112,29 +78,19 @@ def main(argv: Sequence[str] | None = None) -> None:
             err.print(f"  • {line}", markup=False, soft_wrap=True)
         sys.exit(1)
     except DatabaseUnavailableError as exc:
-        _error_line(err, str(exc))
+        error_line(err, str(exc))
         sys.exit(1)
     except DBAPIError as exc:
         if os.environ.get(DEBUG_ENV):
             raise
-        _error_line(err, f"database error: {driver_message(exc)}")
+        error_line(err, f"database error: {driver_message(exc)}")
         sys.exit(1)
     except KeyboardInterrupt:
-        _error_line(err, "interrupted")
+        error_line(err, "interrupted")
         sys.exit(130)
     except Exception as exc:  # a bug: still one line, with the way to the traceback
         if os.environ.get(DEBUG_ENV):
             raise
-        _error_line(err, f"unexpected {type(exc).__name__}: {exc} (this is a bug: run again with "
+        error_line(err, f"unexpected {type(exc).__name__}: {exc} (this is a bug: run again with "
                          f"{DEBUG_ENV}=1 for the traceback and report it)")
         sys.exit(70)
-
-
-def _error_line(err: object, message: str) -> None:
-    err.print(f"[bold red]error:[/] {shown(message)}", soft_wrap=True, highlight=False)  # type: ignore[attr-defined]
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print ``error: message`` as one line on stderr and exit with ``code`` (2: a bad argument)."""
-    _error_line(AppContext().err, message)
-    raise typer.Exit(code)

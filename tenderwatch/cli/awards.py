@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tenderwatch.cli import app, fail
+from tenderwatch.cli.base import app, fail
 from tenderwatch.cli.tables import CODE, NUM, TEXT, fitted_table
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import data_out, shown, write_data

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from tenderwatch.cli import app, fail
+from tenderwatch.cli.base import app, fail
 from tenderwatch.config import ConfigError
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import shown, write_data

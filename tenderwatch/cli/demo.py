@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tenderwatch.cli import app, fail
+from tenderwatch.cli.base import app, fail
 from tenderwatch.cli.tables import CODE, NUM, TEXT, fitted_table
 from tenderwatch.context import AppContext
 from tenderwatch.demo import DEMO_DIR, DEMO_PORT, DemoSite
