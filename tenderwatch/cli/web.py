@@ -26,7 +26,8 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", metavar="HOST",
                                       help="Interface to listen on (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int | None, typer.Option("--port", metavar="PORT", help="TCP port (8000 when not given).", min=0, max=65535)] = None,
+    port: Annotated[int | None, typer.Option("--port", metavar="PORT", help="TCP port (8000 when not given).",
+                                             min=0, max=65535)] = None,
     proxy: Annotated[bool, typer.Option("--behind-proxy", help="Trust X-Forwarded-* from 127.0.0.1.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Serve the last 'tenderwatch demo' (its database and "
                                                       "secret, on loopback) so that its mails' links work; "
