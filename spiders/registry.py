@@ -1,38 +1,28 @@
-"""Spider kinds: name -> (options model, spider class), imported lazily.
+"""Spider kinds: name -> spider class, imported lazily; each kind's options model is named in
+``spiders.kind_options`` (which configuration loads without reaching the spiders).
 
-The option models must not import Scrapy, so that ``config check`` stays light. A new kind is one
-line here plus its module.
+A new kind is one line here, one in ``spiders.kind_options`` and its module.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from pydantic import BaseModel
+from spiders.kind_options import load_named, options_model
 
-KINDS: dict[str, tuple[str, str]] = {
-    # kind: ("module:OptionsModel", "module:SpiderClass")
-    "html_table": ("spiders.kinds.options:HtmlTableOptions", "spiders.kinds.html_table:HtmlTableSpider"),
-    "html_list": ("spiders.kinds.options:HtmlListOptions", "spiders.kinds.html_list:HtmlListSpider"),
-    "feed": ("spiders.kinds.options:FeedOptions", "spiders.kinds.feed:FeedSpider"),
-    "json": ("spiders.kinds.options:JsonOptions", "spiders.kinds.json_api:JsonSpider"),
-    "document": ("spiders.kinds.options:DocumentOptions", "spiders.kinds.document:DocumentSpider"),
-    "ted": ("pipeline.ted.api:TedOptions", "spiders.kinds.ted:TedSpider"),
+SPIDERS: dict[str, str] = {
+    # kind: "module:SpiderClass"
+    "html_table": "spiders.kinds.html_table:HtmlTableSpider",
+    "html_list": "spiders.kinds.html_list:HtmlListSpider",
+    "feed": "spiders.kinds.feed:FeedSpider",
+    "json": "spiders.kinds.json_api:JsonSpider",
+    "document": "spiders.kinds.document:DocumentSpider",
+    "ted": "spiders.kinds.ted:TedSpider",
 }
 
 
-def _load(path: str) -> Any:
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def options_model(kind: str) -> type[BaseModel]:
-    return _load(KINDS[kind][0])
-
-
 def spider_class(kind: str) -> type:
-    return _load(KINDS[kind][1])
+    return load_named(SPIDERS[kind])
 
 
 def first_urls(source: Any) -> list[str]:

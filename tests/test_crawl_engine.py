@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel
 from sqlalchemy import Engine, select
 
-from spiders import registry
+from spiders import kind_options, registry
 from spiders.base import ConfiguredSpider
 from spiders.runner import crawl_async
 from tenderwatch.config import load_config
@@ -41,8 +41,8 @@ class ProbeSpider(ConfiguredSpider):
 
 
 def _setup(config_dir: Path, engine: Engine, monkeypatch: Any) -> Any:
-    monkeypatch.setitem(registry.KINDS, "probe",
-                        ("tests.test_crawl_engine:ProbeOptions", "tests.test_crawl_engine:ProbeSpider"))
+    monkeypatch.setitem(kind_options.KIND_OPTIONS, "probe", "tests.test_crawl_engine:ProbeOptions")
+    monkeypatch.setitem(registry.SPIDERS, "probe", "tests.test_crawl_engine:ProbeSpider")
     (config_dir / "sources.yaml").write_text(yaml.safe_dump({"sources": [
         {"name": "probe", "kind": "probe", "organisation": "CERN",
          "start_urls": ["https://example.org/list.html"]}]}))

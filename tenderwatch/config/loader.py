@@ -127,13 +127,13 @@ def _list_of(
 
 def _check_source_options(path: Path, sources: list[SourceConfig], raw: Any, problems: list[str]) -> None:
     """Validate each source's kind and options through the kind's own option model."""
-    from spiders.registry import KINDS, options_model
+    from spiders.kind_options import KIND_OPTIONS, options_model
 
     for i, src in enumerate(sources):
         name = f"entry '{src.name}' (#{i + 1})"
-        if src.kind not in KINDS:
+        if src.kind not in KIND_OPTIONS:
             problems.append(
-                f"{path}: {name}: field 'kind': unknown kind {src.kind!r} (known: {', '.join(sorted(KINDS))})"
+                f"{path}: {name}: field 'kind': unknown kind {src.kind!r} (known: {', '.join(sorted(KIND_OPTIONS))})"
             )
             continue
         try:

@@ -22,7 +22,7 @@ KINDS = FIXTURES / "example.org" / "kinds"
 
 def _source(config: Config, **entry: Any) -> SourceConfig:
     """Validate an entry exactly as config/sources.yaml would (options through the kind's model)."""
-    from spiders.registry import options_model
+    from spiders.kind_options import options_model
 
     src = SourceConfig.model_validate({"name": "probe", "organisation": "CERN", **entry})
     src.options = options_model(src.kind).model_validate(src.options).model_dump()
@@ -253,3 +253,13 @@ def test_a_next_link_the_page_encoding_cannot_write_is_still_followed(config: Co
               options={"rows": "tbody tr", "fields": {"title": "td a::text"}, "next_page": "a.next::attr(href)"})
     assert [n["title"] for n in res.notices] == ["Cryostat"]
     assert res.follow == ["https://example.org/list?q=%E4%B8%AD"]
+
+
+def test_every_kind_has_an_options_model_and_a_spider_class() -> None:
+    from spiders.kind_options import KIND_OPTIONS, options_model
+    from spiders.registry import SPIDERS, spider_class
+
+    assert SPIDERS.keys() == KIND_OPTIONS.keys()
+    for kind in SPIDERS:
+        assert options_model(kind).model_fields is not None
+        assert spider_class(kind).kind == kind
