@@ -32,12 +32,16 @@ import tempfile
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from marisa_trie import BytesTrie
 from simplemma import Lemmatizer
 from simplemma.strategies import DefaultStrategy, DictionaryLookupStrategy
+from simplemma.strategies.dictionaries import DEFAULT_DICTIONARY_FACTORY, DictionaryFactory
 from simplemma.strategies.dictionaries.trie_dictionary_factory import TrieDictionaryFactory
 from simplemma.utils import normalize_token
+
+if TYPE_CHECKING:
+    from marisa_trie import BytesTrie
 
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 LANGUAGES = frozenset({"en", "fr", "de", "nl", "it", "es"})
@@ -94,7 +98,14 @@ class _CachedTries(TrieDictionaryFactory):
             Path(name).unlink(missing_ok=True)
 
 
-_DICTIONARIES = _CachedTries()
+def _dictionaries() -> DictionaryFactory:
+    try:
+        return _CachedTries()
+    except ImportError:  # marisa-trie missing (a virtualenv older than pyproject.toml): the slow default
+        return DEFAULT_DICTIONARY_FACTORY
+
+
+_DICTIONARIES = _dictionaries()
 _LEMMATIZER = Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=_DICTIONARIES))
 _LOOKUP = DictionaryLookupStrategy(_DICTIONARIES)
 
