@@ -35,10 +35,10 @@ from sqlalchemy import Engine, or_, select
 from alerts.facts import NoticeFacts, attach_changes, load_companies, load_notices
 from alerts.i18n import Texts
 from alerts.matching import CompanyIndex, CompanyMatch
-from alerts.message import address, build_message
+from alerts.message import address, build_message, serialise
 from alerts.outgoing import DeliveryReport, deliver_pending, enqueue
 from alerts.render import environment, render_pair
-from alerts.views import area_in_words, display_text, notice_view, reason_label
+from alerts.views import area_in_words, bounded_reasons, display_text, notice_view, reason_label
 from pipeline.values import ValueBands
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
@@ -53,6 +53,8 @@ MAX_LISTED = 100
 MAX_COMPANIES = 10
 """Matching companies listed under a call; the call's matching-companies page on the site has them all
 (10,000 companies made a 100-call mail 16-19 MB when every one was listed)."""
+MAX_MAIL_BYTES = 1_000_000
+"""No notification is larger (many mail servers refuse more; most accept 10 MB, some far less)."""
 MAX_CONTACTS = 3
 """Contact addresses shown per company (its profile on the site has the rest)."""
 PRIORITY = {"cancelled": 0, "new": 1, "deadline": 2}
@@ -171,12 +173,17 @@ def run_ilo_notifications(engine: Engine, config: Config, *, now: datetime | Non
             if not items:
                 continue
             items.sort(key=lambda i: (PRIORITY[i.kind], facts[i.notice_id].deadline_at or now, i.notice_id))
-            listed = items[:MAX_LISTED]
             mine = set(ilo.organisations or [])
             unhealthy = [{"name": name, "reason": reason} for code, name, reason in failing
                          if code is None or code in mine]
-            msg, payload = _message(config, ilo, listed, facts, companies, now, since, more=len(items) - len(listed),
-                                    unhealthy=unhealthy)
+            shown = MAX_LISTED
+            while True:  # fewer calls while the mail would exceed MAX_MAIL_BYTES: the rest come next time
+                listed = items[:shown]
+                msg, payload = _message(config, ilo, listed, facts, companies, now, since,
+                                        more=len(items) - len(listed), unhealthy=unhealthy)
+                if shown == 1 or len(serialise(msg)) <= MAX_MAIL_BYTES:
+                    break
+                shown = max(1, shown // 2)
             keys = sorted(k for i in listed for k in i.keys)
             period_key = "batch-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:24]
             payload["events"] = keys
@@ -234,7 +241,8 @@ def _message(config: Config, ilo: Ilo, items: list[_Item], facts: dict[int, Noti
             "more_companies": len(matches) - len(shown),
             "companies": [{"name": display_text(m.company.name, 200), "country": m.company.country,
                            "recipients": [display_text(r, 320) for r in m.company.recipients[:MAX_CONTACTS]],
-                           "reasons": [reason_label(r, t, labels, notice.area_evidence) for r in m.reasons]}
+                           "reasons": bounded_reasons([reason_label(r, t, labels, notice.area_evidence)
+                                                       for r in m.reasons], t)}
                           for m in shown],
             "areas": [area_in_words(a, t, labels, notice.area_evidence) for a, _score in notice.areas],
         })

@@ -1,54 +1,50 @@
-"""``index.html`` in the outbox folder: every .eml listed, each HTML part previewable in a browser.
+"""``index.html`` in the outbox folder: the mails in it, newest first, each previewable in a browser.
 
-A browser cannot open .eml files, so each message's HTML part (or its text part, escaped) is
-written beside it as ``<name>.html`` and shown through a sandboxed iframe: no script of a
-hostile title could run even if escaping had failed.
+Built from the ledger once per delivery run (the ledger knows every mail's kind, recipient, subject,
+time and file), never by reading the outbox's mails back: that grew with the outbox's history and
+was 42 % of a 10,000-digest run. The previews are written beside each .eml when it is written
+(``alerts.transport.OutboxTransport``) and shown through a sandboxed iframe: no script of a hostile
+title could run even if escaping had failed.
 """
 
 from __future__ import annotations
 
-import html
-import os
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 
-from alerts.message import parse
+from sqlalchemy import Engine, func, select
+
+from alerts.ledger import OUTBOX
 from alerts.render import environment
+from tenderwatch.config import Config
+from tenderwatch.db.models import Delivery
+
+LISTED = 5_000
+"""Mails listed (the newest); the page says how many more the outbox holds."""
 
 
-def _preview(msg: EmailMessage) -> str:
-    part = msg.get_body(preferencelist=("html",))
-    if part is not None:
-        return part.get_content()
-    text = msg.get_body(preferencelist=("plain",))
-    body = text.get_content() if text is not None else ""
-    return f"<!DOCTYPE html><meta charset='utf-8'><pre>{html.escape(body)}</pre>"
-
-
-def write_index(folder: str | os.PathLike[str]) -> Path:
-    """(Re)write ``index.html`` and the previews for every .eml under ``folder``; returns the index path."""
-    root = Path(folder)
+def write_index(engine: Engine, config: Config) -> Path:
+    """(Re)write ``index.html`` of the outbox from the ledger; returns its path."""
+    root = Path(config.settings.mail.outbox)
     root.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for path in sorted(root.glob("**/*.eml")):
-        msg = parse(path.read_bytes())
-        preview = path.with_suffix(".html")
-        if not preview.exists() or preview.stat().st_mtime < path.stat().st_mtime:
-            preview.write_text(_preview(msg), encoding="utf-8")
-        attachments = [a.get_filename() or "" for a in msg.iter_attachments()]
-        rows.append({
-            "kind": str(msg.get("X-Tenderwatch-Kind", "")),
-            "date": str(msg.get("Date", "")),
-            "to": str(msg.get("To", "")),
-            "subject": str(msg.get("Subject", "")),
-            "eml": path.relative_to(root).as_posix(),
-            "preview": preview.relative_to(root).as_posix(),
-            "attachments": attachments,
+    in_outbox = Delivery.location.like(f"{OUTBOX}%")
+    with engine.connect() as conn:
+        total = conn.scalar(select(func.count(Delivery.id)).where(in_outbox)) or 0
+        rows = conn.execute(
+            select(Delivery.kind, Delivery.recipient, Delivery.subject, Delivery.sent_at, Delivery.location,
+                   Delivery.size)
+            .where(in_outbox).order_by(Delivery.id.desc()).limit(LISTED)).all()
+    listed = []
+    for r in rows:
+        eml = r.location.removeprefix(OUTBOX)
+        listed.append({
+            "kind": r.kind, "to": r.recipient, "subject": r.subject or "", "eml": eml,
+            "preview": Path(eml).with_suffix(".html").as_posix(), "size": f"{(r.size or 0) / 1024:.0f} KB",
+            "date": r.sent_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if r.sent_at else "",
         })
-    rows.sort(key=lambda r: (r["kind"], r["to"]))
     page = environment().get_template("outbox_index.html.j2").render(
-        rows=rows, generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        rows=listed, total=total, more=max(0, total - len(listed)),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     index = root / "index.html"
     tmp = index.with_suffix(".tmp")
     tmp.write_text(page, encoding="utf-8")

@@ -1,26 +1,37 @@
-"""The exactly-once ledger: every outgoing mail is a ``deliveries`` row before it is sent.
+"""Delivery: the ledger's due mails sent through the outbox or SMTP, in batches, exactly once.
 
-Interface (stable; the scheduler and the web use it):
+Interface (stable; the scheduler, the digests, ILO notifications and health mails use it):
 
-- ``enqueue(session, recipient=, kind=, period_key=, message=, ...) -> Delivery | None``: write
-  the ledger row (status ``pending``, the serialised message in ``payload['eml']``) unless one
-  exists for (recipient, kind, period_key); None then. Nothing is sent.
+- ``enqueue(session, recipient=, kind=, period_key=, message=, ...) -> Delivery | None``
+  (``alerts.ledger``): write one pending ledger row unless (recipient, kind, period_key) exists.
 - ``send_once(engine, config, recipient=, kind=, period_key=, message=, ...) -> str``: enqueue and
   deliver one mail (health mails: ``kind='health'``, ``period_key`` naming the problem). Returns
   ``sent``, ``already`` (the ledger has it), ``failed`` (temporary; will be retried), ``rejected``
   (permanent 5xx) or ``deferred`` (another process is delivering; it stays pending).
 - ``deliver_pending(engine, config, now=None) -> DeliveryReport``: send every due row: pending,
   and failed whose backoff has passed (``retry_backoff_seconds * 2**(attempts-1)``, at most a
-  day). After ``max_attempts`` a failed row gets no ``next_attempt_at``: given up, shown by
-  ``tenderwatch deliveries`` style reports but never retried.
+  day). After ``max_attempts`` a failed row gets no ``next_attempt_at``: given up, never retried.
+- ``delivering(engine, config, now=...)``: a delivery session holding the lock, for a run that
+  writes and sends batch after batch (the digests): ``session.send(written)`` sends mails just
+  written by ``alerts.ledger.enqueue_many``; on leaving, the outbox index is written once.
 
-Exactly once: the row is committed before the send and marked ``sent`` right after it, one
-commit per message, so a crash or a dead SMTP server halfway leaves the rest ``pending`` for the
-next run. Only one process delivers at a time: a ``scheduler_locks`` row named
-``alerts-delivery``, refreshed per message; a holder that died on this host (its pid is gone) or
-whose heartbeat is older than ``LOCK_STALE`` is taken over. The remaining window, a crash between
-the server accepting a message and the ``sent`` commit, would resend that one message with the
-same Message-ID.
+Exactly once: a mail's row is committed before it is sent and marked ``sent`` after, so a crash
+or a dead server leaves the rest ``pending`` for the next run. Only one process delivers at a
+time: a ``scheduler_locks`` row named ``alerts-delivery``, refreshed after every batch (a holder
+that lost it stops); a holder that died on this host (its pid is gone) or whose heartbeat is
+older than ``LOCK_STALE`` is taken over.
+
+- Outbox: a mail's file name follows from its row (kind, day, row id, recipient, Message-ID), so
+  writing it again writes the same file: a batch's files are written, then the batch is marked
+  sent in one transaction; a crash in between makes the next run rewrite the same files, never
+  a second copy.
+- SMTP: a server cannot take a mail back, so each mail is marked sent in its own small
+  transaction as soon as the server accepted it, on one connection per batch. On PostgreSQL that
+  commit does not wait for the disk (``synchronous_commit = off``, as SQLite's WAL with
+  ``synchronous=NORMAL`` does not): it survives any crash of Tenderwatch, and only a crash of the
+  database server within a fraction of a second of the acceptance could forget the mark, and so
+  send that mail again with the same Message-ID (a receiver can tell a duplicate), which is the same
+  window a crash between the server's acceptance and our commit always leaves.
 """
 
 from __future__ import annotations
@@ -29,18 +40,18 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from alerts.message import parse_from, serialise
+from alerts.ledger import Outgoing, due_query, enqueue, enqueue_many, load_due, mark_failed, mark_sent
+from alerts.message import parse_from
 from alerts.transport import SendError, Transport, make_transport
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
@@ -48,7 +59,11 @@ from tenderwatch.db.models import Delivery, SchedulerLock
 
 LOCK_NAME = "alerts-delivery"
 LOCK_STALE = timedelta(minutes=10)
-MAX_BACKOFF = timedelta(days=1)
+MAX_ERRORS = 100
+"""Error lines a report keeps (the count goes on): a dead server must not fill memory with 10,000 lines."""
+
+__all__ = ["DeliveryReport", "deliver_pending", "delivering", "delivery_lock", "enqueue", "enqueue_many",
+           "send_once"]
 
 
 @dataclass
@@ -59,42 +74,35 @@ class DeliveryReport:
     deferred: int = 0
     """Left pending: another process holds the delivery lock, or the server went away mid-run."""
     errors: list[str] = field(default_factory=list)
-    written: list[str] = field(default_factory=list)
-    """Where each sent message went (outbox file paths, or the SMTP server)."""
+    """The first ``MAX_ERRORS`` problems, one line each."""
+    bytes: int = 0
+    """Bytes of the mails sent."""
+    largest: int = 0
+    """Bytes of the largest mail sent."""
+    seconds: float = 0.0
+    """Time spent sending (transport and marks), for throughput figures."""
+    cpu_seconds: float = 0.0
+    """This process's CPU time spent sending (the figure a busy machine changes least)."""
+
+    def error(self, line: str) -> None:
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(line)
 
     def merge(self, other: DeliveryReport) -> None:
         self.sent += other.sent
         self.failed += other.failed
         self.rejected += other.rejected
         self.deferred += other.deferred
-        self.errors += other.errors
-        self.written += other.written
+        for line in other.errors:
+            self.error(line)
+        self.bytes += other.bytes
+        self.largest = max(self.largest, other.largest)
+        self.seconds += other.seconds
+        self.cpu_seconds += other.cpu_seconds
 
 
 def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(UTC)
-
-
-def enqueue(session: Session, *, recipient: str, kind: str, period_key: str, message: EmailMessage,
-            company_id: int | None = None, ilo_id: int | None = None, payload: dict[str, Any] | None = None,
-            now: datetime | None = None) -> Delivery | None:
-    """Write the pending ledger row for this mail, or return None if (recipient, kind, period_key) exists."""
-    recipient = recipient.strip().lower()
-    exists = session.scalar(select(Delivery.id).where(
-        Delivery.recipient == recipient, Delivery.kind == kind, Delivery.period_key == period_key))
-    if exists is not None:
-        return None
-    row = Delivery(recipient=recipient, kind=kind, period_key=period_key, company_id=company_id, ilo_id=ilo_id,
-                   status="pending", attempts=0, message_id=str(message["Message-ID"] or "") or None,
-                   subject=str(message["Subject"] or ""), payload=dict(payload or {}, eml=serialise(message)),
-                   created_at=_now(now))
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        return None  # another process wrote it between our check and our insert
-    return row
 
 
 # --------------------------------------------------------------------------- the delivery lock
@@ -117,7 +125,7 @@ def _holder_dead(holder: str) -> bool:
 
 
 @contextmanager
-def delivery_lock(engine: Engine, *, wait_seconds: float = 30.0) -> Iterator[Callable[[], None] | None]:
+def delivery_lock(engine: Engine, *, wait_seconds: float = 30.0) -> Iterator[Callable[[], bool] | None]:
     """Hold the delivery lock; yields a heartbeat function, or None if it could not be had in time."""
     me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     deadline = time.monotonic() + wait_seconds
@@ -145,10 +153,12 @@ def delivery_lock(engine: Engine, *, wait_seconds: float = 30.0) -> Iterator[Cal
         yield None
         return
 
-    def heartbeat() -> None:
-        with session_scope(engine) as s:
-            s.execute(update(SchedulerLock).where(SchedulerLock.name == LOCK_NAME, SchedulerLock.holder == me)
-                      .values(heartbeat_at=datetime.now(UTC)))
+    def heartbeat() -> bool:
+        """Refresh the lock; False when another process has taken it over (then stop sending)."""
+        with engine.begin() as conn:
+            return bool(conn.execute(update(SchedulerLock).where(
+                SchedulerLock.name == LOCK_NAME, SchedulerLock.holder == me).values(
+                heartbeat_at=datetime.now(UTC))).rowcount)
 
     try:
         yield heartbeat
@@ -160,72 +170,132 @@ def delivery_lock(engine: Engine, *, wait_seconds: float = 30.0) -> Iterator[Cal
 # --------------------------------------------------------------------------- sending
 
 
-def _backoff(config: Config, attempts: int) -> timedelta:
-    seconds = config.settings.mail.retry_backoff_seconds * 2 ** max(0, attempts - 1)
-    return min(timedelta(seconds=seconds), MAX_BACKOFF)
+def _quick_commit(conn: Connection) -> None:
+    """This transaction's commit need not wait for the disk (PostgreSQL; see the module docstring)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
-def _due(now: datetime, ids: list[int] | None = None) -> Any:
-    q = select(Delivery.id).where(or_(
-        Delivery.status == "pending",
-        (Delivery.status == "failed") & Delivery.next_attempt_at.is_not(None) & (Delivery.next_attempt_at <= now),
-    )).order_by(Delivery.id)
-    if ids is not None:
-        q = q.where(Delivery.id.in_(ids))
-    return q
+class DeliverySession:
+    """Sends batches of due mails under the delivery lock (see the module docstring)."""
+
+    def __init__(self, engine: Engine, config: Config, now: datetime, transport: Transport,
+                 heartbeat: Callable[[], bool] | None, report: DeliveryReport) -> None:
+        self.engine, self.config, self.now = engine, config, now
+        self.transport = transport
+        self.heartbeat = heartbeat
+        self.report = report
+        self.batch_size = config.settings.mail.batch_size
+        self.sender = parse_from(config.settings.mail.from_address).addr_spec
+        self.stopped = heartbeat is None
+        """No more sending in this session: the lock is held elsewhere, or the server went away."""
+        self.wrote_outbox = False
+
+    def send_ids(self, ids: Sequence[int], progress: Callable[[int, int], None] | None = None) -> None:
+        """Send the rows among ``ids`` that are due, reading each batch under the lock."""
+        done = 0
+        for start in range(0, len(ids), self.batch_size):
+            chunk = ids[start:start + self.batch_size]
+            if self.stopped:
+                self.report.deferred += len(ids) - start
+                return
+            with self.engine.connect() as conn:
+                items = load_due(conn, chunk, self.now)
+            self.send(items)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(ids))
+
+    def send(self, items: Sequence[Outgoing]) -> None:
+        """Send mails whose rows are pending (just written, or read under the lock), in batches."""
+        for start in range(0, len(items), self.batch_size):
+            batch = items[start:start + self.batch_size]
+            if self.stopped:
+                self.report.deferred += len(items) - start
+                return
+            began, began_cpu = time.perf_counter(), time.process_time()
+            try:
+                self._batch(batch)
+            finally:
+                self.transport.end_batch()
+                self.report.seconds += time.perf_counter() - began
+                self.report.cpu_seconds += time.process_time() - began_cpu
+            if not self.stopped and self.heartbeat is not None and not self.heartbeat():
+                self.stopped = True
+                self.report.error("the delivery lock was taken over by another process; the rest is left pending")
+
+    def _batch(self, batch: Sequence[Outgoing]) -> None:
+        report, idempotent = self.report, self.transport.idempotent
+        done: list[tuple[int, str]] = []
+        try:
+            for i, item in enumerate(batch):
+                assert item.id is not None
+                if not item.data:
+                    self._failed(item, SendError("ledger row has no stored message", permanent=True))
+                    continue
+                try:
+                    where = self.transport.send(item, sender=self.sender)
+                except SendError as exc:
+                    self._failed(item, exc)
+                    if exc.connection_lost:
+                        self.stopped = True
+                        report.deferred += len(batch) - i - 1
+                        return
+                    continue
+                if idempotent:
+                    done.append((item.id, where))
+                else:
+                    with self.engine.begin() as conn:
+                        _quick_commit(conn)
+                        mark_sent(conn, [(item.id, where)], self._sent_at())
+                report.sent += 1
+                report.bytes += len(item.data)
+                report.largest = max(report.largest, len(item.data))
+                self.wrote_outbox = self.wrote_outbox or where.startswith("outbox:")
+        finally:
+            if done:  # also when a later mail of the batch failed: what was written is marked
+                with self.engine.begin() as conn:
+                    mark_sent(conn, done, self._sent_at())
+
+    def _sent_at(self) -> datetime:
+        return max(self.now, datetime.now(UTC))
+
+    def _failed(self, item: Outgoing, exc: SendError) -> None:
+        assert item.id is not None
+        with self.engine.begin() as conn:
+            status = mark_failed(conn, item.id, error=str(exc), permanent=exc.permanent, config=self.config,
+                                 now=self.now)
+        if status == "rejected":
+            self.report.rejected += 1
+        else:
+            self.report.failed += 1
+        self.report.error(f"{item.kind} to {item.recipient}: {exc}")
 
 
-def _send_row(engine: Engine, config: Config, transport: Transport, row_id: int, now: datetime,
-              report: DeliveryReport) -> bool:
-    """Send one ledger row; False when the connection is gone and the run should stop."""
-    sender = parse_from(config.settings.mail.from_address).addr_spec
-    with session_scope(engine) as s:
-        row = s.get(Delivery, row_id)
-        if row is None or row.status not in ("pending", "failed"):
-            return True
-        data, recipient, kind = row.payload.get("eml"), row.recipient, row.kind
-    if not data:
-        _mark(engine, row_id, status="rejected", error="ledger row has no stored message", now=now)
-        report.rejected += 1
-        return True
+@contextmanager
+def delivering(engine: Engine, config: Config, *, now: datetime | None = None, transport: Transport | None = None,
+               lock_wait_seconds: float = 30.0, report: DeliveryReport | None = None) -> Iterator[DeliverySession]:
+    """A delivery session: the lock (or, if another process holds it past ``lock_wait_seconds``, a
+    session that leaves every mail pending for that process or the next retry), one transport,
+    and the outbox index written once at the end."""
+    now = _now(now)
+    report = report if report is not None else DeliveryReport()
+    own_transport = transport is None
+    tx = transport or make_transport(config.settings.mail)
+    session: DeliverySession | None = None
     try:
-        where = transport.send(data, sender=sender, recipients=[recipient], kind=kind)
-    except SendError as exc:
-        with session_scope(engine) as s:
-            row = s.get(Delivery, row_id)
-            assert row is not None
-            row.attempts += 1
-            row.last_error = str(exc)[:2000]
-            if exc.permanent:
-                row.status, row.next_attempt_at = "rejected", None
-                report.rejected += 1
-            else:
-                row.status = "failed"
-                give_up = row.attempts >= config.settings.mail.max_attempts
-                row.next_attempt_at = None if give_up else now + _backoff(config, row.attempts)
-                if give_up:
-                    row.last_error = f"gave up after {row.attempts} attempts: {row.last_error}"
-                report.failed += 1
-        report.errors.append(f"{kind} to {recipient}: {exc}")
-        return not exc.connection_lost
-    _mark(engine, row_id, status="sent", error=None, now=now, count_attempt=True)
-    report.sent += 1
-    report.written.append(where)
-    return True
+        with delivery_lock(engine, wait_seconds=lock_wait_seconds) as heartbeat:
+            if heartbeat is None:
+                report.error("another process is delivering; messages left pending")
+            session = DeliverySession(engine, config, now, tx, heartbeat, report)
+            yield session
+    finally:
+        if own_transport:
+            tx.close()
+    if session is not None and session.wrote_outbox:
+        from alerts.outbox_index import write_index
 
-
-def _mark(engine: Engine, row_id: int, *, status: str, error: str | None, now: datetime,
-          count_attempt: bool = False) -> None:
-    with session_scope(engine) as s:
-        row = s.get(Delivery, row_id)
-        assert row is not None
-        row.status = status
-        row.last_error = error
-        row.next_attempt_at = None
-        if count_attempt:
-            row.attempts += 1
-        if status == "sent":
-            row.sent_at = datetime.now(UTC) if now is None else max(now, datetime.now(UTC))
+        write_index(engine, config)
 
 
 def deliver_pending(engine: Engine, config: Config, *, now: datetime | None = None,
@@ -234,35 +304,14 @@ def deliver_pending(engine: Engine, config: Config, *, now: datetime | None = No
                     lock_wait_seconds: float = 30.0) -> DeliveryReport:
     """Send every due ledger row (or only ``ids``); see the module docstring. ``progress(done, total)``."""
     now = _now(now)
+    with engine.connect() as conn:
+        due = list(conn.scalars(due_query(now, ids)))
     report = DeliveryReport()
-    with session_scope(engine) as s:
-        due = list(s.scalars(_due(now, ids)))
     if not due:
         return report
-    own_transport = transport is None
-    tx = transport or make_transport(config.settings.mail)
-    try:
-        with delivery_lock(engine, wait_seconds=lock_wait_seconds) as heartbeat:
-            if heartbeat is None:
-                report.deferred = len(due)
-                report.errors.append("another process is delivering; messages left pending")
-                return report
-            with session_scope(engine) as s:  # re-read under the lock: the previous holder may have sent some
-                due = list(s.scalars(_due(now, due)))
-            for i, row_id in enumerate(due):
-                if not _send_row(engine, config, tx, row_id, now, report):
-                    report.deferred += len(due) - i - 1
-                    break
-                heartbeat()
-                if progress is not None:
-                    progress(i + 1, len(due))
-    finally:
-        if own_transport:
-            tx.close()
-    if config.settings.mail.backend == "outbox" and report.sent:
-        from alerts.outbox_index import write_index
-
-        write_index(config.settings.mail.outbox)
+    with delivering(engine, config, now=now, transport=transport, lock_wait_seconds=lock_wait_seconds,
+                    report=report) as session:
+        session.send_ids(due, progress)
     return report
 
 

@@ -1,7 +1,9 @@
 """Where mails go: an ``outbox`` folder of RFC 5322 .eml files, or an SMTP server.
 
 Both take the serialised message the ledger stored, so a retry sends exactly the bytes of the
-first attempt (same Message-ID: a receiver can tell a duplicate). SMTP errors are sorted into
+first attempt (same Message-ID: a receiver can tell a duplicate). The outbox names each file after
+its ledger row, so writing a row again rewrites the same file (``idempotent``); SMTP cannot take a
+mail back, so each acceptance is marked at once (``alerts.outgoing``). SMTP errors are sorted into
 ``SendError(permanent=True)`` for 5xx replies (recorded, never retried) and temporary ones (4xx,
 connection trouble: retried with backoff). ``connection_lost`` tells the caller to stop this run
 instead of timing out on every remaining message.
@@ -11,16 +13,22 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html
 import os
 import re
 import smtplib
 import ssl
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC
+from email.parser import BytesParser
+from email.policy import compat32
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tenderwatch.config.models import MailSettings
+
+if TYPE_CHECKING:
+    from alerts.ledger import Outgoing
 
 
 class SendError(Exception):
@@ -33,45 +41,101 @@ class SendError(Exception):
 
 
 class Transport(Protocol):
-    def send(self, data: str, *, sender: str, recipients: list[str], kind: str) -> str:
-        """Deliver the serialised message; return where it went (file path or server reply)."""
+    idempotent: bool
+    """Sending the same ledger row twice has the effect of sending it once (the outbox rewrites one file):
+    then a batch's rows may be marked sent together after the batch."""
+
+    def send(self, item: Outgoing, *, sender: str) -> str:
+        """Deliver the row's serialised message; return where it went (``outbox:<path>``, ``smtp:<host>:<port>``)."""
+        ...
+
+    def end_batch(self) -> None:
+        """A batch is done (SMTP: its connection is closed; the next batch opens a new one)."""
         ...
 
     def close(self) -> None: ...
 
 
-def _slug(value: str) -> str:
+def slug(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:60] or "x"
 
 
+def atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def outbox_name(item: Outgoing) -> str:
+    """``<kind>/<day queued>/<row id>-<recipient>-<Message-ID hash>.eml``: the same row always gets the same
+    name (so writing it again is harmless), and two databases sharing an outbox never overwrite each other."""
+    assert item.id is not None and item.created_at is not None
+    digest = hashlib.sha256((item.message_id or item.data[:2000]).encode("utf-8", "surrogateescape")).hexdigest()
+    day = item.created_at.astimezone(UTC).date().isoformat()
+    return f"{slug(item.kind)}/{day}/{item.id:08d}-{slug(item.recipient)}-{digest[:10]}.eml"
+
+
 class OutboxTransport:
-    """Writes each message atomically as ``<kind>/<utc time>-<recipient>-<hash>.eml`` under the outbox."""
+    """Writes each message atomically under the outbox folder, with an HTML preview beside it."""
+
+    idempotent = True
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
+        self._dirs: set[Path] = set()
 
-    def send(self, data: str, *, sender: str, recipients: list[str], kind: str) -> str:
-        target_dir = self.folder / _slug(kind)  # a kind is ours, but a path never comes from a value unslugged
-        target_dir.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256(data.encode("ascii", "surrogateescape")).hexdigest()[:10]
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        path = target_dir / f"{stamp}-{_slug(recipients[0])}-{digest}.eml"
-        fd, tmp = tempfile.mkstemp(dir=target_dir, suffix=".part")
+    def send(self, item: Outgoing, *, sender: str) -> str:
+        name = outbox_name(item)
+        path = self.folder / name
+        if path.parent not in self._dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(path.parent)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data.encode("ascii", "surrogateescape"))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return str(path)
+            atomic_write(path, item.data.encode("ascii", "surrogateescape"))
+            preview = item.preview if item.preview is not None else preview_of(item.data)
+            atomic_write(path.with_suffix(".html"), preview.encode("utf-8", "surrogateescape"))
+        except OSError as exc:
+            raise SendError(f"cannot write to the outbox {self.folder}: {exc}", permanent=False,
+                            connection_lost=True) from exc
+        return f"outbox:{name}"
+
+    def end_batch(self) -> None:
+        return None
 
     def close(self) -> None:
         return None
 
 
+def preview_of(data: str) -> str:
+    """The HTML part of a serialised message (or its text, escaped) for a browser (the outbox's previews).
+
+    Read with the ``compat32`` policy: the headers stay strings (the modern policy's header objects made
+    re-reading a large outbox cost more than writing it)."""
+    msg = BytesParser(policy=compat32).parsebytes(data.encode("ascii", "surrogateescape"))
+    text = None
+    for part in msg.walk():
+        if part.get_content_maintype() == "multipart" or part.get_filename():
+            continue
+        body = part.get_payload(decode=True)
+        if not isinstance(body, bytes):
+            continue
+        decoded = body.decode(part.get_content_charset() or "utf-8", "replace")
+        if part.get_content_type() == "text/html":
+            return decoded
+        if part.get_content_type() == "text/plain" and text is None:
+            text = decoded
+    return f"<!DOCTYPE html><meta charset='utf-8'><title>preview</title><pre>{html.escape(text or '')}</pre>"
+
+
 class SmtpTransport:
-    """One connection per run (opened on the first message), STARTTLS, SSL or plain; login when a user is set."""
+    """One connection per batch (opened on its first message), STARTTLS, SSL or plain; login when a user is set."""
+
+    idempotent = False
 
     def __init__(self, settings: MailSettings) -> None:
         self.settings = settings.smtp
@@ -103,11 +167,11 @@ class SmtpTransport:
                             connection_lost=True) from exc
         return conn
 
-    def send(self, data: str, *, sender: str, recipients: list[str], kind: str) -> str:
+    def send(self, item: Outgoing, *, sender: str) -> str:
         if self._conn is None:
             self._conn = self._connect()
         try:
-            refused = self._conn.sendmail(sender, recipients, data.encode("ascii", "surrogateescape"))
+            refused = self._conn.sendmail(sender, [item.recipient], item.data.encode("ascii", "surrogateescape"))
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _msg in exc.recipients.values()]
             permanent = all(code >= 500 for code in codes)
@@ -125,13 +189,16 @@ class SmtpTransport:
             raise SendError(f"SMTP connection lost: {exc}", permanent=False, connection_lost=True) from exc
         if refused:
             raise SendError(f"some recipients refused: {refused!r}", permanent=False)
-        return f"smtp {self.settings.host}:{self.settings.port}"
+        return f"smtp:{self.settings.host}:{self.settings.port}"
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(OSError):
                 conn.close()
+
+    def end_batch(self) -> None:
+        self.close()
 
     def close(self) -> None:
         conn, self._conn = self._conn, None

@@ -41,6 +41,17 @@ def safe_url(value: str | None) -> str | None:
     return public_url(value)
 
 
+MAX_REASONS = 5
+"""Reasons named for one match; the rest are counted ("3 more"): a company with a hundred keywords
+gets a readable line, and a bounded mail."""
+
+
+def bounded_reasons(labels: list[str], t: Texts) -> list[str]:
+    if len(labels) <= MAX_REASONS:
+        return labels
+    return [*labels[:MAX_REASONS], t("more_reasons", n=len(labels) - MAX_REASONS)]
+
+
 def reason_label(reason: Reason, t: Texts, area_labels: dict[str, str],
                  area_evidence: dict[str, list[str]] | None = None) -> str:
     if reason.kind == "area":

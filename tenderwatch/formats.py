@@ -126,8 +126,10 @@ def format_deadline_value(value: str | None, timezone: str, language: str) -> st
 # --------------------------------------------------------------------------- numbers, plurals, money
 
 
+@lru_cache(maxsize=20_000, typed=True)
 def format_number(value: int | float | Decimal, language: str) -> str:
-    """A number with the reader's separators: '12,345' in English, '12.345' in Dutch."""
+    """A number with the reader's separators: '12,345' in English, '12.345' in Dutch (cached: a digest run
+    writes the same few counts thousands of times)."""
     return _babel_decimal(value, locale=locale_of(language))
 
 
@@ -136,6 +138,7 @@ def _locale(language: str) -> Locale:
     return Locale.parse(locale_of(language))
 
 
+@lru_cache(maxsize=20_000)
 def plural_category(count: int, language: str) -> str:
     """CLDR's plural category of ``count`` in the reader's language ('one', 'other', ...)."""
     return _locale(language).plural_form(count)

@@ -27,7 +27,7 @@ HELP_PANELS: dict[str, tuple[str, ...]] = {
     "Daily use": ("crawl", "sources", "notify", "digest", "deliver", "awards", "export", "rejects"),
     "Web site and companies": ("serve", "users", "companies", "links", "unsubscribe"),
     "Data in": ("import", "classify", "reclassify"),
-    "Running unattended": ("run", "jobs"),
+    "Running unattended": ("run", "jobs", "prune"),
     "Setting up and trying out": ("demo", "db", "config"),
 }
 """Every command's panel in ``tenderwatch --help``, in this order (a test checks none is left out)."""

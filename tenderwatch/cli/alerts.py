@@ -1,4 +1,4 @@
-"""Alert commands: ``digest``, ``notify``, ``deliver``, ``companies import`` and ``unsubscribe``."""
+"""Alert commands: ``digest``, ``notify``, ``deliver``, ``prune``, ``companies import`` and ``unsubscribe``."""
 
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ def digest(
     day: Annotated[str | None, typer.Option("--day", metavar="YYYY-MM-DD",
                                             help="With --daily: the day YYYY-MM-DD (default today).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Render and show, send and record nothing.")] = False,
+    preview_dir: Annotated[Path | None, typer.Option(
+        "--preview-dir", metavar="DIR", help="With --dry-run: where each rendered mail is written "
+        "in a folder named after the period (.eml, .html preview, index.html; default: dry-run/ beside the "
+        "outbox folder).")] = None,
 ) -> None:
     """Send the company digests of a period, exactly once (a second run sends nothing)."""
     app_ctx: AppContext = ctx.obj
@@ -61,9 +65,12 @@ def digest(
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
+        if dry_run and preview_dir is None:
+            preview_dir = Path(app_ctx.config.settings.mail.outbox).parent / "dry-run"
         try:
             report = run_digests(engine, app_ctx.config, week=week, dry_run=dry_run, progress=advance,
-                                 frequency="daily" if daily else "weekly", day=the_day)
+                                 frequency="daily" if daily else "weekly", day=the_day,
+                                 preview_dir=preview_dir if dry_run else None)
         except AlertsError as exc:
             fail(str(exc))
             return
@@ -72,6 +79,11 @@ def digest(
             f"Digests {report.period} (dry run: nothing sent or recorded)",
             [("company", CODE), ("calls", NUM), ("closing", NUM), ("subject", TEXT)],
             [(shown(r.company_key), str(r.listed), str(r.closing_soon), shown(r.subject)) for r in report.previews]))
+        if report.rendered > len(report.previews):
+            app_ctx.console.print(f"... and {report.rendered - len(report.previews)} more")
+        if report.preview_dir is not None:
+            app_ctx.console.print(f"every mail in {shown(str(report.preview_dir))}; "
+                                  f"open {shown(str(report.preview_dir / 'index.html'))} in a browser")
     _delivery_lines(app_ctx, report.delivery)
     app_ctx.console.print(f"[green]✓[/] {report}")
     if report.failed:
@@ -105,6 +117,26 @@ def deliver(ctx: typer.Context) -> None:
                           f"{report.deferred} deferred")
     if report.failed or report.rejected:
         raise typer.Exit(1)
+
+
+@app.command("prune")
+def prune(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would go; change nothing.")] = False,
+) -> None:
+    """Drop what the delivery ledger no longer needs (settings: mail.retention_days, mail.ledger_days).
+
+    Sent mails older than retention_days lose their stored body and their outbox file; ledger rows
+    older than ledger_days go. Mails still pending or waiting for a retry keep everything.
+    """
+    app_ctx: AppContext = ctx.obj
+    from alerts.ledger import prune as prune_ledger
+
+    engine = app_ctx.prepare_database()
+    report = prune_ledger(engine, app_ctx.config, dry_run=dry_run)
+    mail = app_ctx.config.settings.mail
+    app_ctx.console.print(f"[green]✓[/] {'would be: ' if dry_run else ''}{report} (retention "
+                          f"{mail.retention_days} days, ledger {mail.ledger_days} days)")
 
 
 @companies_app.command("import")

@@ -116,6 +116,12 @@ class MailSettings(Strict):
     max_attempts: int = Field(default=5, ge=1)
     retry_backoff_seconds: int = Field(default=300, ge=1)
     send_empty_digests: bool = False
+    batch_size: int = Field(default=200, ge=1, le=5000)
+    """Mails per ledger transaction and per SMTP connection."""
+    retention_days: int = Field(default=30, ge=0)
+    """Days a sent (or given-up) mail's body stays in the ledger, and its file in the outbox; then pruned."""
+    ledger_days: int = Field(default=400, ge=30)
+    """Days a ledger row (who got which period's mail) is kept; older periods cannot be sent again."""
 
     @field_validator("admin_address")
     @classmethod

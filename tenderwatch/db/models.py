@@ -376,11 +376,12 @@ class Delivery(Base):
     """The exactly-once ledger: one row per (recipient, kind, period or batch), written before sending.
 
     ``status``: pending -> sent, or failed (temporary, retried after ``next_attempt_at``), or
-    rejected (permanent 5xx, never retried).
+    rejected (permanent 5xx, never retried). ``alerts.ledger`` writes and prunes it.
     """
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("recipient", "kind", "period_key", name="uq_deliveries_once"),)
+    __table_args__ = (UniqueConstraint("recipient", "kind", "period_key", name="uq_deliveries_once"),
+                      Index("ix_deliveries_kind_created", "kind", "created_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient: Mapped[str] = mapped_column(String(320))
     kind: Mapped[str] = mapped_column(String(30))  # digest|ilo-notification|health
@@ -394,7 +395,14 @@ class Delivery(Base):
     message_id: Mapped[str | None] = mapped_column(String(300))
     subject: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    """What the message holds (notice uids, match reasons), so a retry sends the same content."""
+    """What the message is about (notice uids, ILO event keys), for the runs that follow; small."""
+    message: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The serialised message, zlib-compressed: what every attempt sends, byte for byte. Dropped by
+    ``tenderwatch prune`` once the row is finished and older than ``mail.retention_days``."""
+    size: Mapped[int | None] = mapped_column(Integer)
+    """Bytes of the serialised message."""
+    location: Mapped[str | None] = mapped_column(String(500))
+    """Where it went: ``outbox:<path in the outbox>`` or ``smtp:<host>:<port>`` (the outbox index reads it)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
 

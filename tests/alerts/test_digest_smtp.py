@@ -9,6 +9,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from alerts.digest import AlertsError, run_digests
+from alerts.message import parse
 from alerts.outgoing import deliver_pending
 from alerts.tokens import read_token
 from tenderwatch.db.engine import session_scope
@@ -87,8 +88,8 @@ def test_right_companies_get_right_calls_with_reasons(engine, world, smtp):
     with session_scope(engine) as s:
         row = s.scalars(select(Delivery).where(Delivery.recipient == "cryo@example.nl")).one()
         assert row.status == "sent" and row.attempts == 1 and row.period_key == "2025-W23"
-        reasons = {n["uid"]: n["reasons"] for n in row.payload["notices"]}
-        assert {"kind": "keyword", "value": "leak detection"} in [r for rs in reasons.values() for r in rs]
+        assert len(row.payload["notices"]) == 3 and "eml" not in row.payload  # uids of the calls listed
+        assert row.message is not None and row.size and row.location == f"smtp:127.0.0.1:{smtp[1].port}"
 
 
 def test_second_run_sends_nothing(engine, world, smtp):
@@ -161,10 +162,15 @@ def test_no_secret_refuses_before_anything(engine, world, smtp, monkeypatch):
         assert s.scalar(select(Delivery.id)) is None
 
 
-def test_dry_run_renders_without_sending_or_recording(engine, world, smtp):
+def test_dry_run_renders_without_sending_or_recording(engine, world, smtp, tmp_path):
     recorder, _ = smtp
-    report = run_digests(engine, world, now=NOW, dry_run=True)
-    assert len(report.previews) == 5 and recorder.received == []
+    report = run_digests(engine, world, now=NOW, dry_run=True, preview_dir=tmp_path / "dry")
+    assert len(report.previews) == report.rendered == 5 and recorder.received == []
+    assert report.preview_dir == tmp_path / "dry" / "2025-W23"
+    emls = sorted(report.preview_dir.glob("*.eml"))
+    assert len(emls) == 5 and all(p.with_suffix(".html").exists() for p in emls)
+    assert {str(parse(p.read_bytes())["Subject"]) for p in emls} == {p.subject for p in report.previews}
+    assert all(p.name in (report.preview_dir / "index.html").read_text() for p in emls)
     with session_scope(engine) as s:
         assert s.scalar(select(Delivery.id)) is None
     assert run_digests(engine, world, now=NOW).sent == 5

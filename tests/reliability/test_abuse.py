@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from alerts.digest import run_digests
+from alerts.ledger import Outgoing
 from alerts.tokens import TokenError, make_token, read_token
 from alerts.transport import OutboxTransport
 from pipeline.ingest import Ingestor
@@ -105,10 +106,11 @@ def test_hostile_text_in_mails(engine, smtp_config, smtp, figures: Figures) -> N
 def test_outbox_names_cannot_escape(tmp_path: Path, kind: str, recipient: str, figures: Figures) -> None:
     outbox = tmp_path / "outbox"
     with figures.fault("abuse: outbox", f"kind {kind!r}, recipient {recipient!r}"):
-        where = Path(OutboxTransport(outbox).send("Subject: x\r\n\r\nbody\r\n", sender="tw@example.org",
-                                                 recipients=[recipient], kind=kind))
+        item = Outgoing(recipient=recipient, kind=kind, period_key="2025-W23", data="Subject: x\r\n\r\nbody\r\n",
+                        id=7, created_at=datetime(2025, 6, 4, tzinfo=UTC))
+        where = outbox / OutboxTransport(outbox).send(item, sender="tw@example.org").removeprefix("outbox:")
         assert outbox.resolve() in where.resolve().parents
-        assert [p for p in tmp_path.rglob("*") if p.is_file()] == [where]
+        assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == [where, where.with_suffix(".html")]
 
 
 # --------------------------------------------------------------------------- tokens

@@ -1,0 +1,283 @@
+"""What a company's digest says: its calls grouped by the company's areas, closing-soon repeats, the
+subject counting what is listed, the calendar, and one message per recipient.
+
+``DigestRenderer`` is shared by the digest run (``alerts.digest``) and the benches. Everything in a
+call's block is the same for every company reading it in one language and zone, so blocks are
+rendered once per run and joined per company: 10,000 digests render a popular call a handful of
+times, not thousands.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from markupsafe import Markup
+
+from alerts.facts import CompanyProfile, NoticeFacts
+from alerts.i18n import Texts
+from alerts.matching import Match, Reason
+from alerts.message import Attachment, Unsubscribe, address, build_message, parse_from
+from alerts.periods import Period
+from alerts.render import environment, render_pair
+from alerts.tokens import TokenError, make_token
+from alerts.views import NoticeView, bounded_reasons, notice_view, reason_label
+from pipeline.values import ValueBands
+from tenderwatch.calendars import CalendarWriter, DeadlineEvent
+from tenderwatch.config import Config
+from tenderwatch.formats import format_day
+
+KIND = "digest"
+MAX_LISTED = 50
+"""Calls listed in one digest; beyond that the mail says how many more (a mail must stay readable)."""
+MAX_CLOSING = 10
+"""Calls repeated under "closing soon" (the soonest first): the issue asks for a short section."""
+MAX_CACHED_ENDS = 20_000
+"""Rendered 'why' lines kept for re-use (a 10,000-company run has hundreds of thousands of distinct ones)."""
+
+
+class AlertsError(RuntimeError):
+    """A problem that stops an alert run before anything is sent (missing secret, bad week...)."""
+
+
+@dataclass
+class RenderedDigest:
+    company_key: str
+    subject: str
+    text: str
+    html: str
+    ics: bytes | None
+    payload: dict[str, Any]
+    listed: int
+    closing_soon: int
+    links: tuple[str, str, str] | None = None
+    """(preferences URL, unsubscribe URL, unsubscribe token), as rendered (the mail's headers re-use them)."""
+
+
+def require_secret(config: Config) -> None:
+    if not config.settings.secret_key():
+        raise AlertsError(
+            f"no secret key: set the environment variable {config.settings.secret_key_env} "
+            "(digest links are signed with it; Tenderwatch will not sign with a default key)")
+
+
+def area_labels(config: Config, language: str) -> dict[str, str]:
+    return {a.id: (a.label_nl if language == "nl" and a.label_nl else a.label) for a in config.taxonomy.areas}
+
+
+class DigestRenderer:
+    """Turns one company's matches into subject, text, HTML and calendar (shared by run and bench)."""
+
+    def __init__(self, config: Config, period: Period) -> None:
+        self.config = config
+        self.settings = config.settings
+        self.period = period
+        self.closing_days = config.settings.digest.closing_soon_days
+        self.labels = {lang: area_labels(config, lang) for lang in ("en", "nl")}
+        self.texts = {lang: Texts(lang) for lang in ("en", "nl")}
+        self.area_order = {a.id: i for i, a in enumerate(config.taxonomy.areas)}
+        self.calendar = CalendarWriter(site_url=config.settings.site_base_url, stamp=period.as_of)
+        self.sequences: dict[str, int] = {}
+        """How often each call's deadline moved (``tenderwatch.calendars.deadline_sequences``), set by the run."""
+        self.value_bands = ValueBands(config.sources)
+        self._blocks: dict[tuple[Any, ...], tuple[NoticeView, str, Markup]] = {}
+        self._reasons: dict[tuple[Reason, str], str] = {}
+        self._closing: dict[tuple[int, str, str], tuple[str, Markup]] = {}
+        self._ends: dict[tuple[tuple[Reason, ...], str], tuple[str, Markup]] = {}
+        self.unsubscribe_mailto = parse_from(config.settings.mail.from_address).addr_spec
+        env = environment()
+        self._block_text, self._block_html = env.get_template("_block.txt.j2"), env.get_template("_block.html.j2")
+        self._text_macros = env.get_template("_notice.txt.j2").module
+        self._html_macros = env.get_template("_notice.html.j2").module
+        self._row_start = self._html_macros.row_start()  # type: ignore[attr-defined]
+
+    def block(self, notice: NoticeFacts, language: str, timezone: str, status: str | None,
+              since: datetime) -> tuple[NoticeView, str, Markup]:
+        """A call's view and rendered text/HTML blocks, built once per run for each language, zone and status.
+
+        Everything in a call's block is the same for every company reading it in that language
+        and zone; only the reasons differ, and they are rendered beside it. This is what makes
+        10,000 digests cheap: a popular call is rendered a handful of times, not thousands.
+        """
+        key = (notice.id, language, timezone, status, since)
+        hit = self._blocks.get(key)
+        if hit is None:
+            t = self.texts[language]
+            view = notice_view(notice, t=t, timezone=timezone, at=self.period.as_of, reasons=[],
+                               area_labels=self.labels[language], status=status, since=since,
+                               value_bands=self.value_bands)
+            hit = self._blocks[key] = (view, self._block_text.render(n=view, t=t).rstrip("\n") + "\n",
+                                       Markup(self._block_html.render(n=view, t=t)))  # noqa: S704 - autoescaped
+        return hit
+
+    def deadline_event(self, n: NoticeFacts) -> DeadlineEvent | None:
+        """A call's calendar event, as the web's calendars write it (same UID and SEQUENCE)."""
+        if n.deadline_at is None:
+            return None
+        return DeadlineEvent(call_uid=n.call_uid, title=n.title, deadline_at=n.deadline_at,
+                             deadline_date=n.deadline_date, organisation=n.organisation, reference=n.reference,
+                             sequence=self.sequences.get(n.call_uid, 0), cancelled=n.status == "cancelled",
+                             last_modified=n.last_changed_at, areas=tuple(a for a, _s in n.areas))
+
+    def reason_labels(self, reasons: list[Reason], language: str, notice: NoticeFacts) -> list[str]:
+        out = []
+        for r in reasons:
+            if r.kind == "area":  # in words with this notice's evidence: "Cryogenics: 'cryostat' in the title"
+                out.append(reason_label(r, self.texts[language], self.labels[language], notice.area_evidence))
+                continue
+            label = self._reasons.get((r, language))
+            if label is None:
+                label = self._reasons[(r, language)] = reason_label(r, self.texts[language], self.labels[language])
+            out.append(label)
+        return out
+
+    def item_ends(self, reasons: list[Reason], language: str, notice: NoticeFacts) -> tuple[str, Markup]:
+        """What follows a call's block in the text and HTML digest (why it matched), once per distinct
+        reasons and evidence."""
+        key = (tuple(reasons), language,
+               tuple(tuple(notice.area_evidence.get(r.value, ())) for r in reasons if r.kind == "area"))
+        hit = self._ends.get(key)
+        if hit is None:
+            if len(self._ends) >= MAX_CACHED_ENDS:  # keys are nearly per (call, reasons): stay bounded
+                self._ends.clear()
+            t = self.texts[language]
+            labels = bounded_reasons(self.reason_labels(reasons, language, notice), t)
+            hit = self._ends[key] = (self._text_macros.item_end(labels, t),  # type: ignore[attr-defined]
+                                     self._html_macros.row_end(labels, t))  # type: ignore[attr-defined]
+        return hit
+
+    def closing(self, matches: list[Match], language: str, timezone: str,
+                since: datetime) -> tuple[list[NoticeView], str, Markup]:
+        """The "closing soon" calls: their views, and their lines in text and HTML (each rendered once per run)."""
+        views, texts, htmls = [], [], []
+        for m in matches:
+            view = self.block(m.notice, language, timezone, None, since)[0]
+            key = (m.notice.id, language, timezone)
+            lines = self._closing.get(key)
+            if lines is None:
+                lines = self._closing[key] = (self._text_macros.closing_line(view),  # type: ignore[attr-defined]
+                                              self._html_macros.closing_line(view))  # type: ignore[attr-defined]
+            views.append(view)
+            texts.append(lines[0])
+            htmls.append(lines[1])
+        return views, "".join(texts), Markup("".join(htmls))  # noqa: S704 - autoescaped macros
+
+    def links(self, company_key: str) -> tuple[str, str, str]:
+        """(preferences URL, one-click unsubscribe URL, unsubscribe token)."""
+        try:
+            prefs = make_token(self.settings, company_key, "preferences")
+            unsub = make_token(self.settings, company_key, "unsubscribe")
+        except TokenError as exc:
+            raise AlertsError(str(exc)) from exc
+        base = self.settings.site_base_url
+        return f"{base}/preferences/{prefs}", f"{base}/u/{unsub}", unsub
+
+    def _section_of(self, company: CompanyProfile, match: Match) -> str | None:
+        chosen = [a for a, _s in match.notice.areas if a in company.areas]
+        if chosen:
+            return chosen[0]
+        return match.notice.areas[0][0] if match.notice.areas else None
+
+    def render(self, company: CompanyProfile, main: list[tuple[Match, str]], closing: list[Match],
+               since: datetime) -> RenderedDigest:
+        lang = company.language if company.language in self.texts else "en"
+        t, labels, as_of, tz = self.texts[lang], self.labels[lang], self.period.as_of, company.timezone
+        # Per section, the text and HTML of its calls as lists of strings rendered once per run
+        # (blocks, reason lines), joined here rather than re-rendered through macros per company.
+        grouped: dict[str | None, tuple[list[str], list[str]]] = defaultdict(lambda: ([], [self._row_start]))
+        listed = main[:MAX_LISTED]
+        payload_notices = []
+        row_start = self._row_start
+        for match, status in listed:
+            _view, text_block, html_block = self.block(match.notice, lang, tz, status, since)
+            text_end, html_end = self.item_ends(match.reasons, lang, match.notice)
+            texts, htmls = grouped[self._section_of(company, match)]
+            texts += (text_block, text_end)
+            htmls += (html_block, html_end, row_start)
+            payload_notices.append(match.notice.uid if status == "new" else [match.notice.uid, status])
+        company_rank = {a: i for i, a in enumerate(company.areas)}
+        order = sorted(grouped, key=lambda a: (a is None, company_rank.get(a or "", 100),
+                                               self.area_order.get(a or "", 1000)))
+        sections = [{"label": labels.get(a, t.other_area) if a else t.other_area, "text": "".join(grouped[a][0]),
+                     "html": Markup("".join(grouped[a][1][:-1]))}  # noqa: S704 - autoescaped blocks and macros
+                    for a in order]
+        closing_views, closing_text, closing_html = self.closing(closing[:MAX_CLOSING], lang, tz, since)
+        links = prefs_url, unsub_url, _token = self.links(company.key)
+        subject = self.subject(t, company.name, [status for _m, status in listed], len(closing_views))
+        expires = format_day(as_of + timedelta(days=self.settings.token_max_age_days), tz, lang)
+        shown = [m.notice for m, _ in listed] + [m.notice for m in closing[:MAX_CLOSING]]
+        ics = self.calendar.calendar((e for e in map(self.deadline_event, shown) if e is not None),
+                                     name=f"Tenderwatch deadlines: {company.name}")
+        context = {
+            "t": t, "subject": subject, "company": company.name, "period": self.period.label(lang),
+            "intro": t("digest_intro", company=company.name, period=self.period.label(lang)),
+            "sections": sections, "closing_text": closing_text, "closing_html": closing_html,
+            "closing_days": self.closing_days,
+            "more": max(0, len(main) - MAX_LISTED), "preferences_url": prefs_url, "unsubscribe_url": unsub_url,
+            "expires": expires, "has_calendar": ics is not None,
+        }
+        text, html = render_pair("digest", context)
+        # what the runs that follow may ask of the ledger: the calls listed (uid, or [uid, status] when
+        # not new), not the mail again (the message itself holds the words and the reasons)
+        payload = {"notices": payload_notices, "closing_soon": [m.notice.uid for m in closing[:MAX_CLOSING]],
+                   "unlisted": max(0, len(main) - MAX_LISTED)}
+        return RenderedDigest(company.key, subject, text, html, ics, payload, len(listed), len(closing_views), links)
+
+    def subject(self, t: Texts, company: str, listed: list[str], closing: int) -> str:
+        """What the mail lists, counted: '3 new calls, 1 changed, 2 closing soon' (never '0 calls' above a
+        list of closing-soon calls). ``listed``: the status of each call listed in the main sections."""
+        period = self.period.label(t.language)
+        new = listed.count("new")
+        summary = t.summary(("n_new", new), ("n_changed", len(listed) - new), ("n_closing", closing))
+        if not summary:
+            return t("digest_subject_none", period=period, company=company)
+        return t("digest_subject", period=period, summary=summary, company=company)
+
+    def messages(self, company: CompanyProfile, rendered: RenderedDigest, recipients: list[str]) -> list[Any]:
+        """One EmailMessage per recipient (each gets its own Message-ID and To)."""
+        _prefs, unsub_url, token = rendered.links or self.links(company.key)
+        unsubscribe = Unsubscribe(https_url=unsub_url, mailto=self.unsubscribe_mailto, token=token)
+        attachments = ()
+        if rendered.ics is not None:
+            attachments = (Attachment(rendered.ics, "text", "calendar", f"tenderwatch-{self.period.key}.ics",
+                                      (("method", "PUBLISH"),)),)
+        return [
+            (rcpt, build_message(kind=KIND, from_address=self.settings.mail.from_address,
+                                 to=[address(company.name, rcpt)], subject=rendered.subject, text=rendered.text,
+                                 html=rendered.html, attachments=attachments, unsubscribe=unsubscribe,
+                                 date=None))
+            for rcpt in recipients
+        ]
+
+
+class Relevance:
+    """Which open notices are worth a company's digest, per 'since' moment (cached: most companies share one)."""
+
+    def __init__(self, notices: list[NoticeFacts], period: Period, closing_days: int) -> None:
+        self.notices = notices
+        limit = period.as_of + timedelta(days=closing_days)
+        self.closing = frozenset(n.id for n in notices if n.deadline_at is not None and n.deadline_at <= limit)
+        self._cache: dict[datetime, tuple[frozenset[int], frozenset[int]]] = {}
+        self._windows: dict[datetime, frozenset[int]] = {}
+
+    def since(self, moment: datetime) -> tuple[frozenset[int], frozenset[int]]:
+        """(new ids, changed ids) since ``moment``."""
+        hit = self._cache.get(moment)
+        if hit is None:
+            new = frozenset(n.id for n in self.notices if n.first_seen_at >= moment)
+            changed = frozenset(n.id for n in self.notices
+                                if n.id not in new and any(c.changed_at >= moment for c in n.changes))
+            hit = self._cache[moment] = (new, changed)
+        return hit
+
+    def window(self, moment: datetime) -> frozenset[int]:
+        """Every notice a digest since ``moment`` may show: new, changed or closing soon (one set per moment)."""
+        hit = self._windows.get(moment)
+        if hit is None:
+            new, changed = self.since(moment)
+            if len(self._windows) >= 64:  # companies' previous digests differ by milliseconds: stay bounded
+                self._windows.clear()
+            hit = self._windows[moment] = new | changed | self.closing
+        return hit

@@ -1,0 +1,268 @@
+"""The weekly digest run, delivery included: 10k and 50k companies against 5,000 open calls.
+
+Each size and mode runs in a fresh child process on a fresh database (SQLite in a temporary folder,
+or ``--database`` PostgreSQL, one new schema per child) filled by ``tests/alerts/scale.py`` (issue
+19's shape: companies with 2-4 areas, keywords, CPV prefixes and organisation filters; a median of
+about 86 matching calls per company). Then, timed:
+
+- ``outbox``: ``run_digests`` for the week, to the outbox folder with the ledger: matching, rendering,
+  ledger rows, .eml files, previews and the outbox index;
+- ``smtp``: the same run delivering to an SMTP server on loopback (aiosmtpd in its own process,
+  accepting and discarding), and the run's delivery alone (mails/s over the time spent sending);
+- ``bare``: the floor, a bare Jinja2 render of the same rows (each company's listed calls through a
+  minimal table template, the matching done before the clock starts).
+
+Printed per size: seconds (wall and CPU of the one process), mails/s, the ratio to the bare render,
+peak memory, database growth and outbox bytes per delivered mail, the largest mail, and the load
+average (the machine may be shared: compare ratios, and run twice). Targets (issue 19): 10,000
+companies to the outbox in under 60 s on one core, linear to 50,000; SMTP delivery >= 200 mails/s.
+
+    .venv/bin/python bench/digest_delivery.py [--sizes 10000,50000] [--notices 5000] [--modes outbox,smtp,bare]
+                                              [--database postgresql+psycopg://...] [--profile FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+NOW = datetime(2025, 6, 4, 8, tzinfo=UTC)
+"""A Wednesday of ISO week 2025-W23: every generated call was first seen within the digest's week."""
+BARE = """<table>{% for r in rows %}<tr><td><a href="{{ r.url }}">{{ r.title }}</a></td><td>{{ r.organisation }} \
+{{ r.reference }}</td><td>{{ r.deadline }}</td></tr>
+{% endfor %}</table>
+{% for r in rows %}* {{ r.title }} {{ r.organisation }} {{ r.reference }} {{ r.deadline }} {{ r.url }}
+{% endfor %}"""
+"""The bare render: each listed call's title, link, organisation, reference and deadline, as HTML and text."""
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _database(url: str | None, folder: Path) -> str:
+    if not url:
+        return f"sqlite:///{folder}/bench.db"
+    from sqlalchemy import text
+
+    from tenderwatch.db.engine import make_engine
+
+    schema = "bench_" + uuid.uuid4().hex[:10]
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+
+
+def _database_bytes(engine: Any) -> int:
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            return int(conn.execute(text(  # pages in use (a pruned body's pages go on the free list)
+                "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count, pragma_freelist_count, "
+                "pragma_page_size")).scalar())
+        return int(conn.execute(text(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+            "AND c.relkind IN ('r', 'm')")).scalar())
+
+
+def _folder_bytes(folder: Path) -> tuple[int, int]:
+    sizes = [p.stat().st_size for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+    return sum(sizes), len(sizes)
+
+
+def smtp_sink() -> None:
+    """An SMTP server on a loopback port that accepts every message and keeps nothing (its own process)."""
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        count = 0
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+            Sink.count += 1
+            return "250 2.0.0 accepted"
+
+    class Loopback(Controller):
+        def _trigger_server(self) -> None:
+            assert self.server is not None
+            self.port = self.server.sockets[0].getsockname()[1]
+            super()._trigger_server()
+
+    controller = Loopback(Sink(), hostname="127.0.0.1", port=0, data_size_limit=0)
+    controller.start()
+    print(controller.port, flush=True)
+    try:
+        sys.stdin.read()  # until the parent closes our stdin
+    finally:
+        controller.stop()
+        print(json.dumps({"accepted": Sink.count, "cpu": _cpu()}), flush=True)
+
+
+def child(size: int, notices: int, mode: str, database: str | None, profile: str | None) -> dict[str, Any]:
+    os.environ.setdefault("TENDERWATCH_SECRET_KEY", "bench-secret-not-for-production-use")
+    from alerts.digest import run_digests
+    from alerts.ledger import prune
+    from tenderwatch.config import load_config
+    from tenderwatch.db.engine import make_engine
+    from tests.alerts.scale import populate, prepare
+
+    with tempfile.TemporaryDirectory(prefix="tw-digest-bench-") as tmp:
+        folder = Path(tmp)
+        config = load_config(ROOT / "config")
+        config.companies = []
+        mail = config.settings.mail
+        mail.outbox = str(folder / "outbox")
+        engine = make_engine(_database(database, folder))
+        prepare(engine, config)
+        populate(engine, config, companies=size, notices=notices, now=NOW)
+        before = _database_bytes(engine)
+        sink = None
+        if mode == "smtp":
+            sink = subprocess.Popen([sys.executable, __file__, "--smtp-sink"], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, text=True)
+            assert sink.stdout is not None
+            mail.backend = "smtp"
+            mail.smtp.host, mail.smtp.port, mail.smtp.security = "127.0.0.1", int(sink.stdout.readline()), "none"
+        if mode == "bare":
+            return bare(engine, config, size)
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        cpu, start = _cpu(), time.perf_counter()
+        sink_report: dict[str, Any] = {}
+        try:
+            report = run_digests(engine, config, now=NOW)
+        finally:
+            if sink is not None:
+                sink.stdin.close()  # type: ignore[union-attr]
+                sink_report = json.loads(sink.stdout.read().strip().splitlines()[-1])  # type: ignore[union-attr]
+                sink.wait(10)
+        seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        outbox_bytes, outbox_files = _folder_bytes(folder / "outbox")
+        sent = report.delivery.sent
+        grown = _database_bytes(engine) - before
+        # the ledger once the bodies are past mail.retention_days (what it keeps for mail.ledger_days)
+        prune(engine, config, now=NOW + timedelta(days=mail.retention_days + 1))
+        kept = _database_bytes(engine) - before
+        return {"mode": mode, "companies": size, "seconds": seconds, "cpu": cpu, "mails": sent,
+                "failed": report.failed, "peak_mb": peak_mb, "db_growth": grown, "db_kept": kept,
+                "outbox_bytes": outbox_bytes, "outbox_files": outbox_files,
+                "deliver_seconds": report.delivery.seconds, "deliver_cpu": report.delivery.cpu_seconds,
+                "sink_cpu": sink_report.get("cpu"), "sink_accepted": sink_report.get("accepted"),
+                "largest": report.delivery.largest, "listed": report.listed}
+
+
+def bare(engine: Any, config: Any, size: int) -> dict[str, Any]:
+    """The same companies' listed rows through a bare template (the matching is done before the clock)."""
+    from jinja2 import Environment
+
+    from alerts.digest import MAX_LISTED
+    from alerts.facts import load_companies, load_open_notices
+    from alerts.matching import NoticeIndex
+    from tenderwatch.db.engine import session_scope
+
+    with session_scope(engine) as s:
+        notices = load_open_notices(s, NOW)
+        companies = load_companies(s, "weekly")
+    index = NoticeIndex(notices)
+    work = [[{"title": m.notice.title, "url": m.notice.url, "organisation": m.notice.organisation,
+              "reference": m.notice.reference, "deadline": m.notice.deadline_at.isoformat()}
+             for m in index.match(c)[:MAX_LISTED]] for c in companies]
+    template = Environment(autoescape=True).from_string(BARE)
+    cpu, start = _cpu(), time.perf_counter()
+    for rows in work:
+        template.render(rows=rows)
+    seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+    return {"mode": "bare", "companies": size, "seconds": seconds, "cpu": cpu, "mails": sum(1 for r in work if r),
+            "listed": sum(len(r) for r in work), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,50000")
+    parser.add_argument("--notices", type=int, default=5000)
+    parser.add_argument("--modes", default="outbox,smtp,bare")
+    parser.add_argument("--database", help="a PostgreSQL URL (each child makes its own schema); default SQLite")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile each timed run into FILE.<mode>.<size>")
+    parser.add_argument("--child", nargs=2, metavar=("COMPANIES", "MODE"), help=argparse.SUPPRESS)
+    parser.add_argument("--smtp-sink", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.smtp_sink:
+        smtp_sink()
+        return
+    if args.child:
+        result = child(int(args.child[0]), args.notices, args.child[1], args.database, args.profile)
+        print(json.dumps(result))
+        return
+    backend = "PostgreSQL" if args.database else "SQLite"
+    print(f"weekly digest run, {args.notices} open calls, {backend}, one process per size and mode; "
+          f"load average at start {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(f"{'mode':>7} {'companies':>9} {'mails':>7} | {'wall s':>7} {'cpu s':>7} {'mails/s':>8} {'x bare':>7} | "
+          f"{'deliver/s':>9} {'peak MB':>8} {'db B/mail':>9} {'outbox B/mail':>13} {'largest':>9} | {'load':>5}")
+    per_company: dict[str, list[float]] = {}
+    for size in (int(s) for s in args.sizes.split(",")):
+        results: dict[str, dict[str, Any]] = {}
+        for mode in ["bare", *[m for m in args.modes.split(",") if m != "bare"]]:
+            cmd = [sys.executable, __file__, "--notices", str(args.notices), "--child", str(size), mode]
+            if args.database:
+                cmd += ["--database", args.database]
+            if args.profile:
+                cmd += ["--profile", f"{args.profile}.{mode}.{size}"]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if out.returncode != 0:
+                raise SystemExit(f"{mode} {size} failed:\n{out.stderr[-3000:]}")
+            r = results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+            bare_cpu = results["bare"]["cpu"]
+            mails = max(r["mails"], 1)
+            deliver = f"{r['mails'] / r['deliver_seconds']:>9.0f}" if r.get("deliver_seconds") else f"{'':>9}"
+            db = f"{r['db_growth'] / mails:>9.0f}" if "db_growth" in r else f"{'':>9}"
+            outbox = f"{r['outbox_bytes'] / mails:>13.0f}" if r.get("outbox_bytes") else f"{'':>13}"
+            largest = f"{r['largest']:>9}" if r.get("largest") else f"{'':>9}"
+            print(f"{mode:>7} {size:>9} {r['mails']:>7} | {r['seconds']:>7.2f} {r['cpu']:>7.2f} "
+                  f"{r['mails'] / r['seconds']:>8.0f} {r['cpu'] / bare_cpu:>6.1f}x | {deliver} {r['peak_mb']:>8.0f} "
+                  f"{db} {outbox} {largest} | {os.getloadavg()[0]:>5.2f}", flush=True)
+            if r.get("deliver_seconds"):
+                sink = (f"; the loopback server's own CPU {r['sink_cpu']:.1f} s "
+                        f"({r['sink_cpu'] / mails * 1000:.2f} ms a mail)" if r.get("sink_cpu") else "")
+                print(f"{'':>7} {'':>9} {mode} delivery alone: {r['mails']} mails in {r['deliver_seconds']:.1f} s wall "
+                      f"({r['mails'] / r['deliver_seconds']:.0f}/s), {r['deliver_cpu']:.1f} s CPU of this process "
+                      f"({r['mails'] / max(r['deliver_cpu'], 1e-9):.0f}/s per core){sink}", flush=True)
+            if "db_kept" in r:
+                print(f"{'':>7} {'':>9} {mode} ledger after mail.retention_days: {r['db_kept'] / mails:.0f} bytes "
+                      "a mail (bodies pruned; rows kept for mail.ledger_days)", flush=True)
+            per_company.setdefault(mode, []).append(r["cpu"] / size)
+        print(f"{'':>7} {'':>9} rows listed: {results['bare']['listed']} "
+              f"(bare render {results['bare']['cpu']:.2f} s cpu)")
+    for mode, values in per_company.items():
+        if len(values) > 1 and mode != "bare":
+            print(f"{mode}: cpu per company {', '.join(f'{v * 1000:.2f} ms' for v in values)} "
+                  "(constant = linear in companies)")
+
+
+if __name__ == "__main__":
+    main()
