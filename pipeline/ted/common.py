@@ -41,18 +41,44 @@ def text_of(el: etree._Element | None) -> str | None:
     return clean_text(el.text or "", drop=_CONTROL_AND_C1)  # a leaf: itertext would yield its text alone
 
 
+def children(el: etree._Element | None, wanted: frozenset[str]) -> dict[str, list[etree._Element]]:
+    """One pass over an element's children: the ``wanted`` ones (Clark tags), by tag, in document order.
+
+    The parsers read every element they need this way, once per parent, instead of one path look-up per
+    field (each look-up walks the children again and builds lxml's tag matcher anew)."""
+    out: dict[str, list[etree._Element]] = {}
+    if el is None:
+        return out
+    for child in el:
+        tag = child.tag
+        if tag in wanted:
+            found = out.get(tag)
+            if found is None:
+                out[tag] = [child]
+            else:
+                found.append(child)
+    return out
+
+
+def first(found: dict[str, list[etree._Element]], tag: str) -> etree._Element | None:
+    """The first child of that tag ``children`` found, or None."""
+    items = found.get(tag)
+    return items[0] if items else None
+
+
+def leaf_text(el: etree._Element | None) -> str | None:
+    """An element's own text, stripped; None when absent or blank (codes, dates, identifiers)."""
+    if el is None or el.text is None:
+        return None
+    return el.text.strip() or None
+
+
 def first_on_path(el: etree._Element, steps: tuple[str, ...], i: int = 0) -> etree._Element | None:
     """``el.find('A/B/C')`` for child steps given as Clark tags: the same element (the first in document
     order), found by ``iterchildren`` alone, without ElementPath's per-call parsing and selectors."""
     last = len(steps) - 1
     if i == last:
         return next(el.iterchildren(steps[i]), None)
-    if i == last - 1:  # the last two steps without a call per child (most paths have one or two steps)
-        tag = steps[last]
-        for child in el.iterchildren(steps[i]):
-            for found in child.iterchildren(tag):
-                return found
-        return None
     for child in el.iterchildren(steps[i]):
         found = first_on_path(child, steps, i + 1)
         if found is not None:

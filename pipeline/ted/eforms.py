@@ -10,7 +10,6 @@ notice's own language (``cbc:NoticeLanguageCode``) is kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 
@@ -22,11 +21,13 @@ from pipeline.ted.common import (
     Deadline,
     Extracted,
     TedParseError,
+    children,
     cpv,
     eforms_datetime,
     eforms_deadline,
+    first,
     first_on_path,
-    iter_on_path,
+    leaf_text,
     money,
     text_of,
 )
@@ -40,47 +41,82 @@ NS = {
     "efbc": "http://data.europa.eu/p27/eforms-ubl-extension-basic-components/1",
 }
 UBL_PREFIX = "urn:oasis:names:specification:ubl:schema:xsd:"
-EXTENSION = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/efext:EformsExtension"
 
 
-_STEPS: dict[str, tuple[str, ...]] = {}
-"""Resolved paths (the parser's paths are a fixed set of literals; ``_steps`` fills this)."""
+def _tag(name: str) -> str:
+    """'cac:Name' -> '{namespace}Name'."""
+    prefix, _, local = name.partition(":")
+    return f"{{{NS[prefix]}}}{local}"
 
 
-def _steps(path: str) -> tuple[str, ...]:
-    """'cac:A/cbc:B' -> ('{ns}A', '{ns}B'): resolved once per path, not per lookup."""
-    out = []
-    for part in path.split("/"):
-        prefix, _, local = part.partition(":")
-        out.append(f"{{{NS[prefix]}}}{local}")
-    if len(_STEPS) < 1024:
-        _STEPS[path] = tuple(out)
-    return tuple(out)
+def _tags(*names: str) -> frozenset[str]:
+    return frozenset(map(_tag, names))
 
 
-def _find(el: etree._Element, path: str) -> etree._Element | None:
-    """``el.find(path, NS)`` for a path of child steps, without ElementPath's per-call namespace handling
-    (sorting the prefix map to key its cache, building selectors): the same element, about twice as fast."""
-    return first_on_path(el, _STEPS.get(path) or _steps(path))
+# Every element the parser reads, by its Clark tag, and what it reads below each parent (one pass each)
+ID, NAME, DESCRIPTION = _tag("cbc:ID"), _tag("cbc:Name"), _tag("cbc:Description")
+ISSUE_DATE, ISSUE_TIME = _tag("cbc:IssueDate"), _tag("cbc:IssueTime")
+NOTICE_TYPE, NOTICE_LANGUAGE = _tag("cbc:NoticeTypeCode"), _tag("cbc:NoticeLanguageCode")
+VERSION = _tag("cbc:VersionID")
+ADDITIONAL_LANGUAGE, FOLDER = _tag("cac:AdditionalNoticeLanguage"), _tag("cbc:ContractFolderID")
+CONTRACTING_PARTY, PARTY = _tag("cac:ContractingParty"), _tag("cac:Party")
+PARTY_IDENTIFICATION, PROJECT, LOT = _tag("cac:PartyIdentification"), _tag("cac:ProcurementProject"), _tag(
+    "cac:ProcurementProjectLot")
+EXTENSIONS = (_tag("ext:UBLExtensions"), _tag("ext:UBLExtension"), _tag("ext:ExtensionContent"),
+              _tag("efext:EformsExtension"))
+SUBTYPE, SUBTYPE_CODE, CHANGES, MODIFICATION = (_tag("efac:NoticeSubType"), _tag("cbc:SubTypeCode"),
+                                                 _tag("efac:Changes"), _tag("efac:ContractModification"))
+CHANGED_NOTICE, ORGANIZATIONS, ORGANIZATION, COMPANY = (_tag("efbc:ChangedNoticeIdentifier"),
+                                                         _tag("efac:Organizations"), _tag("efac:Organization"),
+                                                         _tag("efac:Company"))
+PUBLICATION, PUBLICATION_ID, PUBLICATION_DATE, RESULT = (_tag("efac:Publication"), _tag("efbc:NoticePublicationID"),
+                                                          _tag("efbc:PublicationDate"), _tag("efac:NoticeResult"))
+MAIN_CPV, MORE_CPV, CPV_CODE = (_tag("cac:MainCommodityClassification"),
+                                _tag("cac:AdditionalCommodityClassification"), _tag("cbc:ItemClassificationCode"))
+TOTAL, ESTIMATE = _tag("cac:RequestedTenderTotal"), _tag("cbc:EstimatedOverallContractAmount")
+TENDERING, SUBMISSION, REQUESTS = (_tag("cac:TenderingProcess"), _tag("cac:TenderSubmissionDeadlinePeriod"),
+                                   _tag("cac:ParticipationRequestReceptionPeriod"))
+END_DATE, END_TIME = _tag("cbc:EndDate"), _tag("cbc:EndTime")
+PARTY_NAME, ADDRESS, COUNTRY, COUNTRY_CODE, LEGAL, COMPANY_ID = (
+    _tag("cac:PartyName"), _tag("cac:PostalAddress"), _tag("cac:Country"), _tag("cbc:IdentificationCode"),
+    _tag("cac:PartyLegalEntity"), _tag("cbc:CompanyID"))
+LOT_TENDER, TENDERING_PARTY, SETTLED, LOT_RESULT = (_tag("efac:LotTender"), _tag("efac:TenderingParty"),
+                                                    _tag("efac:SettledContract"), _tag("efac:LotResult"))
+RESULT_CODE, TENDER_LOT, MONETARY_TOTAL, PAYABLE = (_tag("cbc:TenderResultCode"), _tag("efac:TenderLot"),
+                                                     _tag("cac:LegalMonetaryTotal"), _tag("cbc:PayableAmount"))
+TENDERER, GROUP_LEAD = _tag("efac:Tenderer"), _tag("efbc:GroupLeadIndicator")
 
-
-def _iter(el: etree._Element, path: str) -> Iterator[etree._Element]:
-    """``el.iterfind(path, NS)`` for a path of child steps: the same elements in the same order."""
-    return iter_on_path(el, _STEPS.get(path) or _steps(path))
+_ROOT = frozenset({NOTICE_TYPE, NOTICE_LANGUAGE, ADDITIONAL_LANGUAGE, CONTRACTING_PARTY, PROJECT, ID, VERSION,
+                   ISSUE_DATE, ISSUE_TIME, LOT, FOLDER, EXTENSIONS[0]})
+_EXTENSION = frozenset({SUBTYPE, CHANGES, MODIFICATION, ORGANIZATIONS, PUBLICATION, RESULT})
+_PROJECT = frozenset({NAME, DESCRIPTION, ID, MAIN_CPV, MORE_CPV, TOTAL})
+_LOT = frozenset({ID, PROJECT, TENDERING})
+_PERIODS = frozenset({SUBMISSION, REQUESTS})
+_PERIOD = frozenset({END_DATE, END_TIME})
+_COMPANY = frozenset({PARTY_IDENTIFICATION, PARTY_NAME, ADDRESS, LEGAL})
+_RESULT = frozenset({LOT_TENDER, TENDERING_PARTY, SETTLED, LOT_RESULT})
+_TENDER = frozenset({ID, MONETARY_TOTAL, TENDERING_PARTY, TENDER_LOT})
+_TENDERING_PARTY = frozenset({ID, TENDERER})
+_TENDERER = frozenset({ID, GROUP_LEAD})
+_LOT_RESULT = frozenset({RESULT_CODE, TENDER_LOT, LOT_TENDER})
+_SETTLED = frozenset({ISSUE_DATE, LOT_TENDER})
+_ONLY_ID = frozenset({ID})
 
 
 def is_eforms(root: etree._Element) -> bool:
     return isinstance(root.tag, str) and (etree.QName(root).namespace or "").startswith(UBL_PREFIX)
 
 
-def _t(el: etree._Element | None, path: str) -> str | None:
-    if el is None:
-        return None
-    found = first_on_path(el, _STEPS.get(path) or _steps(path))  # _find without one more call per field
-    if found is None:
-        return None
-    text = found.text
-    return None if text is None else text.strip() or None
+def _first_below(parents: list[etree._Element] | None, tag: str) -> etree._Element | None:
+    """The first ``tag`` child of any of ``parents``, in document order (``A/B`` where the A are given)."""
+    for parent in parents or ():
+        for child in parent.iterchildren(tag):
+            return child
+    return None
+
+
+def _text_below(parents: list[etree._Element] | None, tag: str) -> str | None:
+    return leaf_text(_first_below(parents, tag))
 
 
 class _Lang:
@@ -89,10 +125,7 @@ class _Lang:
     def __init__(self, lang3: str | None) -> None:
         self.lang3 = (lang3 or "").upper()
 
-    def pick(self, el: etree._Element | None, path: str) -> str | None:
-        if el is None:
-            return None
-        items = list(_iter(el, path))
+    def pick(self, items: list[etree._Element] | None) -> str | None:
         if not items:
             return None
         for item in items:
@@ -102,121 +135,155 @@ class _Lang:
 
 
 class _Organisations:
-    """The notice's organisations by id (the last of an id wins); an organisation's fields are read when
-    first asked for: a notice names many (review bodies, tenderers that did not win), the record uses
-    the buyer and the winners. A name given in several languages is taken in the notice's own (a
-    multilingual notice of the JRC names it in 24 languages, German first)."""
+    """The notice's organisations by id (the last of an id wins); each company's children are read in one
+    pass, its fields when first asked for: a notice names many (review bodies, tenderers that did not win),
+    the record uses the buyer and the winners. A name given in several languages is taken in the notice's
+    own (a multilingual notice of the JRC names it in 24 languages, German first)."""
 
-    def __init__(self, ext: etree._Element | None, lang: _Lang) -> None:
+    def __init__(self, organizations: list[etree._Element] | None, lang: _Lang) -> None:
         self.lang = lang
-        self._companies: dict[str, etree._Element] = {}
+        self._companies: dict[str, dict[str, list[etree._Element]]] = {}
         self._read: dict[str, dict[str, str | None]] = {}
-        if ext is None:
-            return
-        for company in _iter(ext, "efac:Organizations/efac:Organization/efac:Company"):
-            oid = _t(company, "cac:PartyIdentification/cbc:ID")
-            if oid:
-                self._companies[oid] = company
+        for organizations_el in organizations or ():
+            for organization in organizations_el.iterchildren(ORGANIZATION):
+                for company in organization.iterchildren(COMPANY):
+                    found = children(company, _COMPANY)
+                    oid = _text_below(found.get(PARTY_IDENTIFICATION), ID)
+                    if oid:
+                        self._companies[oid] = found
 
     def get(self, oid: str, default: dict[str, str | None]) -> dict[str, str | None]:
-        found = self._read.get(oid)
-        if found is not None:
-            return found
-        company = self._companies.get(oid)
-        if company is None:
+        known = self._read.get(oid)
+        if known is not None:
+            return known
+        found = self._companies.get(oid)
+        if found is None:
             return default
-        found = self._read[oid] = {
-            "name": self.lang.pick(company, "cac:PartyName/cbc:Name"),
-            "country": codelists.country_alpha2(_t(company, "cac:PostalAddress/cac:Country/cbc:IdentificationCode")),
-            "identifier": _t(company, "cac:PartyLegalEntity/cbc:CompanyID"),
+        names = [name for party_name in found.get(PARTY_NAME, ()) for name in party_name.iterchildren(NAME)]
+        country = _first_below(found.get(ADDRESS), COUNTRY)
+        known = self._read[oid] = {
+            "name": self.lang.pick(names),
+            "country": codelists.country_alpha2(None if country is None else leaf_text(
+                next(country.iterchildren(COUNTRY_CODE), None))),
+            "identifier": _text_below(found.get(LEGAL), COMPANY_ID),
         }
-        return found
+        return known
 
 
-def _organisations(ext: etree._Element | None, lang: _Lang) -> _Organisations:
-    return _Organisations(ext, lang)
+class _Project:
+    """A ``cac:ProcurementProject`` (the procedure's or a lot's), its children read in one pass."""
+
+    def __init__(self, el: etree._Element | None) -> None:
+        self.found = children(el, _PROJECT)
+
+    def cpvs(self) -> list[str]:
+        found = self.found
+        if not found:
+            return []
+        codes = [cpv(_text_below(found.get(MAIN_CPV), CPV_CODE))]
+        codes += [cpv(c.text) for more in found.get(MORE_CPV, ()) for c in more.iterchildren(CPV_CODE)]
+        return [c for c in codes if c]
+
+    def value(self) -> Money | None:
+        amount = _first_below(self.found.get(TOTAL), ESTIMATE)
+        return None if amount is None else money(amount.text, amount.get("currencyID"))
 
 
-def _cpvs(project: etree._Element | None) -> list[str]:
-    if project is None:
-        return []
-    codes = [cpv(_t(project, "cac:MainCommodityClassification/cbc:ItemClassificationCode"))]
-    codes += [cpv(c.text) for c in _iter(project, "cac:AdditionalCommodityClassification/cbc:ItemClassificationCode")]
-    return [c for c in codes if c]
-
-
-def _amount(el: etree._Element | None, path: str) -> Money | None:
-    if el is None:
-        return None
-    found = _find(el, path)
-    return None if found is None else money(found.text, found.get("currencyID"))
-
-
-def _is_group(lot_el: etree._Element, lot_id: str) -> bool:
+def _is_group(id_el: etree._Element | None, lot_id: str) -> bool:
     """A ``ProcurementProjectLot`` that is a group of lots (BT-330, ``schemeName="LotsGroup"``, ``GLO-0001``)."""
-    id_el = first_on_path(lot_el, _STEPS.get("cbc:ID") or _steps("cbc:ID"))
     scheme = (id_el.get("schemeName") or "") if id_el is not None else ""
     return scheme.casefold() == "lotsgroup" or lot_id.upper().startswith("GLO-")
 
 
+def _deadline(period: etree._Element | None, buyer_tz: str) -> Deadline | None:
+    if period is None:
+        return None
+    found = children(period, _PERIOD)
+    deadline = eforms_deadline(leaf_text(first(found, END_DATE)), leaf_text(first(found, END_TIME)), buyer_tz)
+    return deadline if deadline.at is not None else None
+
+
+def _extension(root_found: dict[str, list[etree._Element]]) -> etree._Element | None:
+    """``ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/efext:EformsExtension``, the first."""
+    for extensions in root_found.get(EXTENSIONS[0], ()):
+        found = first_on_path(extensions, EXTENSIONS[1:])
+        if found is not None:
+            return found
+    return None
+
+
 def parse_eforms(root: etree._Element, where: str) -> Extracted:
-    """Extract the export contract's fields from an eForms notice (any subtype)."""
-    ext = _find(root, EXTENSION)
-    type_code = _t(root, "cbc:NoticeTypeCode")
-    subtype = _t(ext, "efac:NoticeSubType/cbc:SubTypeCode")
+    """Extract the export contract's fields from an eForms notice (any subtype).
+
+    Each element the record needs is read in one pass over its parent's children (``children``): the
+    root's, the extension's, the project's, each lot's and each organisation's, not one path look-up per
+    field."""
+    top = children(root, _ROOT)
+    ext = _extension(top)
+    found_ext = children(ext, _EXTENSION)
+    type_code = leaf_text(first(top, NOTICE_TYPE))
+    subtype = _text_below(found_ext.get(SUBTYPE), SUBTYPE_CODE)
     if type_code is None and subtype is None:
         raise TedParseError(f"{where}: eForms document without cbc:NoticeTypeCode or notice subtype")
-    lang3 = _t(root, "cbc:NoticeLanguageCode")
+    lang3 = leaf_text(first(top, NOTICE_LANGUAGE))
     lang = _Lang(lang3)
     languages = [codelists.language_alpha2(lang3)]
-    languages += [codelists.language_alpha2(e.text) for e in _iter(root, "cac:AdditionalNoticeLanguage/cbc:ID")]
+    languages += [codelists.language_alpha2(e.text) for more in top.get(ADDITIONAL_LANGUAGE, ())
+                  for e in more.iterchildren(ID)]
 
-    changes = _find(ext, "efac:Changes") if ext is not None else None
+    changes = first(found_ext, CHANGES)
     notice_type = codelists.EFORMS_SUBTYPES.get(subtype or "") or codelists.EFORMS_NOTICE_TYPES.get(
         type_code or "", "other")
     previous = None
     if changes is not None:
         notice_type = "corrigendum"
-        previous = _t(changes, "efbc:ChangedNoticeIdentifier")
-    modification = _find(ext, "efac:ContractModification") if ext is not None else None
+        previous = leaf_text(next(changes.iterchildren(CHANGED_NOTICE), None))
+    modification = first(found_ext, MODIFICATION)
     if modification is not None and previous is None:
-        previous = _t(modification, "efbc:ChangedNoticeIdentifier")
+        previous = leaf_text(next(modification.iterchildren(CHANGED_NOTICE), None))
 
-    orgs = _organisations(ext, lang)
-    buyer_ref = _t(root, "cac:ContractingParty/cac:Party/cac:PartyIdentification/cbc:ID")
-    buyer = orgs.get(buyer_ref or "", {})
+    orgs = _Organisations(found_ext.get(ORGANIZATIONS), lang)
+    buyer_id = None
+    for party in top.get(CONTRACTING_PARTY, ()):
+        buyer_id = first_on_path(party, (PARTY, PARTY_IDENTIFICATION, ID))
+        if buyer_id is not None:
+            break
+    buyer = orgs.get(leaf_text(buyer_id) or "", {})
 
-    project = _find(root, "cac:ProcurementProject")
-    notice_id = _t(root, "cbc:ID")
-    version = _t(root, "cbc:VersionID")
-    pub_number = codelists.publication_number(_t(ext, "efac:Publication/efbc:NoticePublicationID"))
-    published = eforms_datetime(_t(ext, "efac:Publication/efbc:PublicationDate")) or eforms_datetime(
-        _t(root, "cbc:IssueDate"), _t(root, "cbc:IssueTime"))
+    project = _Project(first(top, PROJECT))
+    notice_id = leaf_text(first(top, ID))
+    version = leaf_text(first(top, VERSION))
+    publication = found_ext.get(PUBLICATION)
+    pub_number = codelists.publication_number(_text_below(publication, PUBLICATION_ID))
+    published = eforms_datetime(_text_below(publication, PUBLICATION_DATE)) or eforms_datetime(
+        leaf_text(first(top, ISSUE_DATE)), leaf_text(first(top, ISSUE_TIME)))
     buyer_tz = codelists.country_timezone(buyer.get("country"))
 
     lots: list[LotRecord] = []
     deadlines: list[Deadline] = []
     requests: list[Deadline] = []  # restricted/negotiated procedures: requests to participate (BT-1311)
-    for lot_el in _iter(root, "cac:ProcurementProjectLot"):
-        lot_id = _t(lot_el, "cbc:ID")
-        if not lot_id or _is_group(lot_el, lot_id):
+    for lot_el in top.get(LOT, ()):
+        found = children(lot_el, _LOT)
+        id_el = first(found, ID)
+        lot_id = leaf_text(id_el)
+        if not lot_id or _is_group(id_el, lot_id):
             continue  # a group of lots (GLO-...) describes lots listed on their own; it is not one
-        lot_project = _find(lot_el, "cac:ProcurementProject")
-        lots.append(LotRecord(
-            lot_number=lot_id, title=lang.pick(lot_project, "cbc:Name"), cpv_codes=_cpvs(lot_project),
-            value=_amount(lot_project, "cac:RequestedTenderTotal/cbc:EstimatedOverallContractAmount")))
-        period = _find(lot_el, "cac:TenderingProcess/cac:TenderSubmissionDeadlinePeriod")
-        if period is not None:
-            deadline = eforms_deadline(_t(period, "cbc:EndDate"), _t(period, "cbc:EndTime"), buyer_tz)
-            if deadline.at is not None:
-                deadlines.append(deadline)
-        period = _find(lot_el, "cac:TenderingProcess/cac:ParticipationRequestReceptionPeriod")
-        if period is not None:
-            deadline = eforms_deadline(_t(period, "cbc:EndDate"), _t(period, "cbc:EndTime"), buyer_tz)
-            if deadline.at is not None:
-                requests.append(deadline)
+        lot_project = _Project(first(found, PROJECT))
+        lots.append(LotRecord(lot_number=lot_id, title=lang.pick(lot_project.found.get(NAME)),
+                              cpv_codes=lot_project.cpvs(), value=lot_project.value()))
+        periods: dict[str, etree._Element] = {}
+        for tendering in found.get(TENDERING, ()):
+            for child in tendering:
+                if child.tag in _PERIODS:
+                    periods.setdefault(child.tag, child)
+        deadline = _deadline(periods.get(SUBMISSION), buyer_tz)
+        if deadline is not None:
+            deadlines.append(deadline)
+        deadline = _deadline(periods.get(REQUESTS), buyer_tz)
+        if deadline is not None:
+            requests.append(deadline)
 
-    value = _amount(project, "cac:RequestedTenderTotal/cbc:EstimatedOverallContractAmount")
+    value = project.value()
     value_note = None
     if value is None:
         lot_values = [lot.value for lot in lots if lot.value is not None]
@@ -228,9 +295,10 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
     if not deadlines and requests:
         deadlines = requests  # what a firm must meet first; said so in the extras
         extra["deadline_kind"] = "requests to participate"
-    awards = _awards(ext, orgs) if ext is not None else []
-    first = min(deadlines, key=lambda d: d.at) if deadlines else None  # the earliest lot's deadline
-    title = lang.pick(project, "cbc:Name")
+    result = first(found_ext, RESULT)
+    awards = _awards(result, orgs) if result is not None else []
+    first_deadline = min(deadlines, key=lambda d: d.at) if deadlines else None  # the earliest lot's deadline
+    title = lang.pick(project.found.get(NAME))
     if title is None and lots:
         title = lots[0].title
     return Extracted(
@@ -240,73 +308,80 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
         notice_type=notice_type,
         type_code=f"{type_code}/{subtype}" if subtype else type_code,
         title=title,
-        description=lang.pick(project, "cbc:Description"),
-        reference=_t(project, "cbc:ID"),
+        description=lang.pick(project.found.get(DESCRIPTION)),
+        reference=leaf_text(first(project.found, ID)),
         buyer_name=buyer.get("name"),
         buyer_country=buyer.get("country"),
         buyer_identifier=buyer.get("identifier"),
         published_at=published,
-        deadline_at=first.at if first else None,
-        deadline_date=first.day if first else None,
-        cpv_codes=_cpvs(project),
+        deadline_at=first_deadline.at if first_deadline else None,
+        deadline_date=first_deadline.day if first_deadline else None,
+        cpv_codes=project.cpvs(),
         value=value,
         value_note=value_note,
         languages=[x for x in languages if x],
         lots=lots,
         awards=awards,
         previous_notice=previous,
-        procedure_id=_t(root, "cbc:ContractFolderID"),
+        procedure_id=leaf_text(first(top, FOLDER)),
         extra=extra,
     )
 
 
-def _awards(ext: etree._Element, orgs: _Organisations) -> list[AwardRecord]:
+def _awards(result: etree._Element, orgs: _Organisations) -> list[AwardRecord]:
     """Winners: selected lot results -> their tenders -> tendering parties -> organisations.
 
     A tender by a group yields one row per member; the tender's value goes on the group leader
     (or the first member) only, so totals per country never count one contract twice.
     """
-    result = _find(ext, "efac:NoticeResult")
-    if result is None:
-        return []
-    tenders = {}
-    for tender in _iter(result, "efac:LotTender"):
-        tid = _t(tender, "cbc:ID")
+    found = children(result, _RESULT)
+    tenders: dict[str, dict[str, list[etree._Element]]] = {}
+    for tender in found.get(LOT_TENDER, ()):
+        tender_found = children(tender, _TENDER)
+        tid = leaf_text(first(tender_found, ID))
         if tid:
-            tenders[tid] = tender
-    parties = {}
-    for party in _iter(result, "efac:TenderingParty"):
-        pid = _t(party, "cbc:ID")
+            tenders[tid] = tender_found
+    parties: dict[str, dict[str, list[etree._Element]]] = {}
+    for party in found.get(TENDERING_PARTY, ()):
+        party_found = children(party, _TENDERING_PARTY)
+        pid = leaf_text(first(party_found, ID))
         if pid:
-            parties[pid] = party
+            parties[pid] = party_found
     signed: dict[str, datetime | None] = {}
-    for contract in _iter(result, "efac:SettledContract"):
-        issued = eforms_datetime(_t(contract, "cbc:IssueDate"))
-        for ref in _iter(contract, "efac:LotTender/cbc:ID"):
-            if ref.text:
-                signed[ref.text.strip()] = issued
+    for contract in found.get(SETTLED, ()):
+        contract_found = children(contract, _SETTLED)
+        issued = eforms_datetime(leaf_text(first(contract_found, ISSUE_DATE)))
+        for lot_tender in contract_found.get(LOT_TENDER, ()):
+            for ref in lot_tender.iterchildren(ID):
+                if ref.text:
+                    signed[ref.text.strip()] = issued
     awards: list[AwardRecord] = []
     seen: set[tuple[str, str | None]] = set()
-    for lot_result in _iter(result, "efac:LotResult"):
-        code = _t(lot_result, "cbc:TenderResultCode")
+    for lot_result in found.get(LOT_RESULT, ()):
+        result_found = children(lot_result, _LOT_RESULT)
+        code = leaf_text(first(result_found, RESULT_CODE))
         if code is not None and code != "selec-w":
             continue  # no winner chosen (closed, or still open)
-        lot_number = _t(lot_result, "efac:TenderLot/cbc:ID")
-        for ref in _iter(lot_result, "efac:LotTender/cbc:ID"):
-            tid = (ref.text or "").strip()
-            tender = tenders.get(tid)
-            if tender is None or (tid, lot_number) in seen:
-                continue
-            seen.add((tid, lot_number))
-            value = _amount(tender, "cac:LegalMonetaryTotal/cbc:PayableAmount")
-            party = parties.get(_t(tender, "efac:TenderingParty/cbc:ID") or "")
-            members = [] if party is None else list(_iter(party, "efac:Tenderer"))
-            members.sort(key=lambda m: _t(m, "efbc:GroupLeadIndicator") != "true")
-            for i, member in enumerate(members):
-                org = orgs.get(_t(member, "cbc:ID") or "", {})
-                if not org.get("name"):
+        lot_number = _text_below(result_found.get(TENDER_LOT), ID)
+        for lot_tender in result_found.get(LOT_TENDER, ()):
+            for ref in lot_tender.iterchildren(ID):
+                tid = (ref.text or "").strip()
+                tender_found = tenders.get(tid)
+                if tender_found is None or (tid, lot_number) in seen:
                     continue
-                awards.append(AwardRecord(winner_name=org["name"] or "", winner_country=org.get("country"),
-                                          lot_number=_t(tender, "efac:TenderLot/cbc:ID") or lot_number,
-                                          value=value if i == 0 else None, awarded_at=signed.get(tid)))
+                seen.add((tid, lot_number))
+                payable = _first_below(tender_found.get(MONETARY_TOTAL), PAYABLE)
+                value = None if payable is None else money(payable.text, payable.get("currencyID"))
+                party_found = parties.get(_text_below(tender_found.get(TENDERING_PARTY), ID) or "")
+                members = [] if party_found is None else [children(m, _TENDERER)
+                                                          for m in party_found.get(TENDERER, ())]
+                members.sort(key=lambda m: leaf_text(first(m, GROUP_LEAD)) != "true")
+                tender_lot = _text_below(tender_found.get(TENDER_LOT), ID)
+                for i, member in enumerate(members):
+                    org = orgs.get(leaf_text(first(member, ID)) or "", {})
+                    if not org.get("name"):
+                        continue
+                    awards.append(AwardRecord(winner_name=org["name"] or "", winner_country=org.get("country"),
+                                              lot_number=tender_lot or lot_number,
+                                              value=value if i == 0 else None, awarded_at=signed.get(tid)))
     return awards
