@@ -239,8 +239,10 @@ def write_documents(n: int, case: str, folder: Path) -> int:
     return total
 
 
-def run_process(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MB of the process, its last output line); the process must succeed."""
+def run_process(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds (user + system), peak RSS MB of the process, its last output line); the
+    process must succeed. CPU time is the steadier figure on a shared machine: a busy neighbour stretches
+    the wall time of whichever process it overlaps, not the work each one does."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = proc.stdout.read() if proc.stdout else b""
@@ -250,7 +252,7 @@ def run_process(argv: list[str], env: dict[str, str] | None = None) -> tuple[flo
     text = out.decode(errors="replace").strip()
     if proc.returncode:
         raise SystemExit(f"{' '.join(argv[:4])}... exited {proc.returncode}:\n{text[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024, text.splitlines()[-1] if text else ""
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text.splitlines()[-1] if text else ""
 
 
 def tenderwatch_command() -> list[str]:
@@ -264,14 +266,15 @@ def whole_process(n: int, case: str, repeat: int) -> None:
         folder = Path(tmp) / "notices"
         size = write_documents(n, case, folder)
         for run in range(1, repeat + 1):
-            bare, bare_mb, _ = run_process([sys.executable, "-c", BARE_PROCESS, str(folder)])
+            bare, bare_cpu, bare_mb, _ = run_process([sys.executable, "-c", BARE_PROCESS, str(folder)])
             db = Path(tmp) / f"import-{run}.db"
             env = {**os.environ, "TENDERWATCH_DATABASE_URL": f"sqlite:///{db}",
                    "TENDERWATCH_REJECTS_DIR": str(Path(tmp) / "rejects"), "COLUMNS": "200"}
             run_process([*tenderwatch_command(), "db", "upgrade"], env)  # not timed: done once per database
-            ingest, ingest_mb, summary = run_process([*tenderwatch_command(), "import", str(folder)], env)
+            ingest, ingest_cpu, ingest_mb, summary = run_process([*tenderwatch_command(), "import", str(folder)], env)
             print(f"{case:>7} {n:>8} {run:>3} {n / bare:>9.0f} {n / ingest:>9.0f} {ingest / bare:>5.2f}x "
-                  f"{bare:>7.1f} {ingest:>7.1f} {bare_mb:>8.0f} {ingest_mb:>9.0f}  {size / 1e6:.0f} MB of XML; "
+                  f"{bare:>7.1f} {ingest:>7.1f} {ingest_cpu / bare_cpu:>8.2f}x {bare_cpu:>7.1f} {ingest_cpu:>7.1f} "
+                  f"{bare_mb:>8.0f} {ingest_mb:>9.0f}  {size / 1e6:.0f} MB of XML, load {os.getloadavg()[0]:.1f}; "
                   f"{summary}", flush=True)
 
 
@@ -325,7 +328,7 @@ def main() -> None:
     if args.whole_process:
         print("whole process: tenderwatch import FOLDER (new SQLite database) against a bare lxml parse process")
         print(f"{'case':>7} {'notices':>8} {'run':>3} {'bare/s':>9} {'import/s':>9} {'ratio':>6} {'bare s':>7} "
-              f"{'import s':>7} {'bare MB':>8} {'import MB':>9}")
+              f"{'import s':>7} {'cpu ratio':>9} {'bare cpu':>7} {'imp cpu':>7} {'bare MB':>8} {'import MB':>9}")
         for case in cases:
             for n in sizes:
                 whole_process(n, case, args.repeat)
