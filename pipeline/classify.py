@@ -52,6 +52,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from pipeline.cpv import vocabulary
+from pipeline.linear_layer import Findings, LinearLayer
 from pipeline.morphology import compound, fold, key, known, split
 from pipeline.records import AreaScore
 from tenderwatch.config.models import TaxonomyConfig
@@ -116,10 +117,16 @@ _BLANK: _WordEntry = ({}, (), (), (), False, "")
 class Classifier:
     """Compiled taxonomy rules; ``classify`` is pure and thread-safe apart from its word cache."""
 
-    def __init__(self, taxonomy: TaxonomyConfig, names: Iterable[str] = ()) -> None:
+    def __init__(self, taxonomy: TaxonomyConfig, names: Iterable[str] = (), layer: LinearLayer | None = None,
+                 ) -> None:
         """``names``: buyer and organisation names whose words never count as evidence
-        ("European Organization for Nuclear Research" is not a nuclear notice)."""
+        ("European Organization for Nuclear Research" is not a nuclear notice). ``layer``: a learned
+        layer over the rules' findings (default: the shipped one when the taxonomy says
+        ``learned_layer``, else none)."""
         self.taxonomy = taxonomy
+        if layer is None and taxonomy.learned_layer:
+            layer = LinearLayer.shipped({a.id for a in taxonomy.areas})
+        self.layer = layer
         self._all_rules: list[tuple[str, _Rule]] = []
         for area in taxonomy.areas:
             for kind, table in ((STRONG, area.keywords), (WEAK, area.weak), (NEGATIVE, area.negative),
@@ -354,8 +361,19 @@ class Classifier:
 
         ``language`` (the notice's language tag) selects that language's rules plus English; with
         no or an unlisted language every language's rules apply. ``buyer`` is the notice's buyer
-        name: its words, like the organisations' names, are never evidence.
+        name: its words, like the organisations' names, are never evidence. With a learned layer
+        (``layer``), it decides the areas it was shown to decide better than the rules
+        (``pipeline.linear_layer``) from the rules' findings and the notice's words.
         """
+        if self.layer is None:
+            return self.findings(title, description, cpv_codes, language, buyer, terms=False).chosen
+        return self.layer.decide(self.findings(title, description, cpv_codes, language, buyer))
+
+    def findings(self, title: str, description: str | None = None, cpv_codes: list[str] | None = None,
+                 language: str | None = None, buyer: str | None = None, terms: bool = True) -> Findings:
+        """What the rules find in a notice: every area that scored (``candidates``), the areas the
+        labelling rules keep of them (``chosen``, best first) and, with ``terms``, the notice's words
+        and CPV prefixes as features of the learned layer (feature -> evidence tag)."""
         tax = self.taxonomy
         lang = self.language_key(language)
         names = self._names
@@ -436,7 +454,33 @@ class Classifier:
             score = round(1.0 - miss, 3)
             if score >= tax.threshold and area in named:
                 scored.append(AreaScore(id=area, score=score, evidence=evidence[area]))
-        return sorted(self._select(scored, alone_only), key=lambda a: (-a.score, a.id))
+        chosen = sorted(self._select(scored, alone_only), key=lambda a: (-a.score, a.id))
+        features = self._terms(title, description, cpv_codes, lang, names) if terms else {}
+        return Findings(scored, chosen, features)
+
+    @staticmethod
+    def _terms(title: str, description: str | None, cpv_codes: list[str] | None, lang: str | None,
+               names: dict[str, list[tuple[str, ...]]]) -> dict[str, str]:
+        """The learned layer's word and CPV features of a notice, each with the evidence tag that
+        names it: ``t:<lemma key>`` -> ``title:<word>``, ``d:<key>`` -> ``description:<word>``,
+        ``c:<2-5 digit prefix>`` -> ``cpv:<code>``. Name words are left out, as for the rules."""
+        out: dict[str, str] = {}
+        klang = lang or LINGUA_FRANCA
+        for field_name, prefix, text in (("title", "t", title), ("description", "d", description)):
+            if not text:
+                continue
+            words = tokens(text)
+            if names and not names.keys().isdisjoint(words):
+                words = _blank_names(words, names)
+            for w in words:
+                if len(w) > 2 and not w.isdigit():
+                    out.setdefault(f"{prefix}:{key(w, klang)}", f"{field_name}:{w}")
+        for code in cpv_codes or []:
+            digits = code.split("-", maxsplit=1)[0].strip()
+            for n in (2, 3, 4, 5):
+                if len(digits) >= n:
+                    out.setdefault(f"c:{digits[:n]}", f"cpv:{code}")
+        return out
 
     def _select(self, scored: list[AreaScore], alone_only: dict[str, bool]) -> list[AreaScore]:
         """The areas a notice gets from those above the threshold, by the labelling rules.

@@ -357,6 +357,9 @@ class TaxonomyConfig(Strict):
     keywords after the first of them in a title describe where the thing goes, not what it is."""
     context_factor: float = Field(default=1.0, ge=0, le=1)
     """Weight multiplier of title keywords that come after a context word."""
+    learned_layer: bool = False
+    """Let the shipped learned layer (``pipeline/data/linear_layer.json``, trained on the rules of
+    ``config/taxonomy.yaml``) decide the areas it decides better than the rules."""
 
     @model_validator(mode="after")
     def _refs(self) -> TaxonomyConfig:
