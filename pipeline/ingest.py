@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from pipeline.bulk_insert import insert_new
 from pipeline.classify import Classifier
 from pipeline.dates import at_the_hour
 from pipeline.lifecycle import LifecycleRules
@@ -154,7 +155,7 @@ class Ingestor:
             self._prepare(record)
         try:
             with self.session.begin_nested():
-                results = self._store.insert_new(records)
+                results = insert_new(self._store, records)
         except (SQLAlchemyError, ValueError, TypeError):
             results = list(records)
         for item in results:

@@ -19,24 +19,30 @@ How a record changes a stored notice:
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
-import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from datetime import time as day_time
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline import lifecycle
 from pipeline.classify import Classifier
 from pipeline.normalise import clean_record
+from pipeline.notice_values import (
+    AMENDMENT_KEEPS,
+    TRACKED_FIELDS,
+    bound,
+    content_hash,
+    is_amendment,
+    jsonable,
+    new_uid,
+    notice_values,
+    record_values,
+)
+from pipeline.organisation_sources import OrganisationSources
 from pipeline.records import MAX_TITLE, AreaScore, NoticeRecord
-from tenderwatch.db.bulk import insert_rows
 from tenderwatch.db.models import (
     Award,
     Lot,
@@ -48,52 +54,7 @@ from tenderwatch.db.models import (
     TechnologyArea,
 )
 
-TRACKED_FIELDS = (
-    "notice_type",
-    "title",
-    "description",
-    "url",
-    "documents_url",
-    "published_at",
-    "deadline_at",
-    "cpv_codes",
-    "value",
-    "eligible_countries",
-    "status",
-    "reference",
-)
-"""Fields whose change between two sightings is recorded in ``notice_changes``."""
-
-AMENDMENT_KEEPS = ("notice_type", "published_at", "url", "reference")
-"""Fields a change notice does not take over from its notice: it is not a new stage, its publication
-date is the change's (kept on the change records), its page is its sighting's, and its reference
-names the change ("CAMS2_91 Change Notice"), not the call."""
-
 Outcome = Literal["new", "changed", "unchanged", "merged"]
-
-
-class Deadline(NamedTuple):
-    """A deadline as stored: the moment, and the day when the notice gave a date only."""
-
-    at: datetime
-    day: date | None = None
-
-    def jsonable(self) -> str:
-        """The ISO date of a date-only deadline, else the ISO moment in UTC (what change records hold)."""
-        return self.day.isoformat() if self.day is not None else self.at.astimezone(UTC).isoformat()
-
-
-def deadline_of(at: datetime | None, day: date | None) -> Deadline | None:
-    if at is None and day is None:
-        return None
-    if at is None:  # an import that gave the day alone: its end, in UTC (no zone is known)
-        at = datetime.combine(day, day_time(23, 59), tzinfo=UTC)  # type: ignore[arg-type]
-    return Deadline(at, day)
-
-
-def is_amendment(rec: NoticeRecord) -> bool:
-    """A change notice: it changes a notice rather than being one (see the module docstring)."""
-    return rec.notice_type == "corrigendum"
 
 
 @dataclass
@@ -101,89 +62,6 @@ class StoreResult:
     outcome: Outcome
     notice: Notice
     changes: list[tuple[str, Any, Any]]
-
-
-def new_uid() -> str:
-    """``tw-`` + the time in milliseconds (12 hex digits) + 64 random bits (16 hex digits).
-
-    Time first, so that the uids of a backfill are neighbours in the unique index (and in the
-    call-uid index, which starts as the uid): each insert touches the index's last pages instead
-    of a random page of an index larger than the database cache. At 100,000 TED notices random
-    uids made the notices insert a third slower and the commits 70% slower than these.
-    Opaque to everything else: nothing reads the time back.
-    """
-    return f"tw-{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Deadline):
-        return value.jsonable()
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def _bound(text: str | None, limit: int) -> str | None:
-    if text is None:
-        return None
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _value_of(notice: Notice) -> Any:
-    if notice.value_amount is None:
-        return None
-    return {"amount": str(Decimal(notice.value_amount).normalize()), "currency": notice.value_currency}
-
-
-def _record_values(rec: NoticeRecord) -> dict[str, Any]:
-    value = None
-    if rec.estimated_value is not None:
-        value = {"amount": str(rec.estimated_value.amount.normalize()), "currency": rec.estimated_value.currency}
-    return {
-        "notice_type": rec.notice_type,
-        # every field was cleaned and bounded by ``clean_record`` (``upsert`` and ``insert_new`` call it first)
-        "title": rec.title,
-        "description": rec.description,
-        "url": rec.url,
-        "documents_url": rec.documents_url,
-        "published_at": rec.published_at,
-        "deadline_at": deadline_of(rec.deadline_at, rec.deadline_date),
-        "cpv_codes": sorted(set(rec.cpv_codes)),
-        "value": value,
-        "eligible_countries": sorted(rec.eligible_countries) if rec.eligible_countries is not None else None,
-        "status": rec.status,
-        "reference": rec.reference,
-    }
-
-
-def _notice_values(n: Notice) -> dict[str, Any]:
-    return {
-        "notice_type": n.notice_type,
-        "title": n.title,
-        "description": n.description,
-        "url": n.url,
-        "documents_url": n.documents_url,
-        "published_at": n.published_at,
-        "deadline_at": deadline_of(n.deadline_at, n.deadline_date),
-        "cpv_codes": list(n.cpv_codes or []),
-        "value": _value_of(n),
-        "eligible_countries": n.eligible_countries,
-        "status": n.status,
-        "reference": n.reference,
-    }
-
-
-_HASH_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
-"""What ``json.dumps(..., sort_keys=True, default=str)`` builds on every call, built once."""
-
-
-def content_hash(rec: NoticeRecord, values: dict[str, Any] | None = None) -> str:
-    """``values``: ``_record_values(rec)`` when the caller has it already (not computed twice)."""
-    values = _record_values(rec) if values is None else values
-    payload = _HASH_ENCODER.encode({k: _jsonable(v) for k, v in values.items()})
-    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 class Store:
@@ -199,76 +77,24 @@ class Store:
         self._org_ids: dict[str, int] = {
             code: oid for oid, code in session.execute(select(Organisation.id, Organisation.code))
         }
-        self._areas: set[str] = set(session.scalars(select(TechnologyArea.id)))
-        self._tx: object | None = None
-        self._org_sources: dict[int, set[str | None]] = {}
-        """The sighting sources of each organisation's notices (``sources_of``), kept across transactions."""
-        self._sightings_mark: int | None = None
-        """The highest sighting id folded into ``_org_sources``: later ones are read at the next transaction."""
+        self.known_areas: set[str] = set(session.scalars(select(TechnologyArea.id)))
+        self.organisation_sources = OrganisationSources(session)
 
-    def _now(self) -> datetime:
+    def current_time(self) -> datetime:
         return self.now or datetime.now(UTC)
 
     def organisation_id(self, code: str | None) -> int | None:
         return self._org_ids.get(code) if code else None
 
     def sources_of(self, organisation_id: int) -> set[str | None]:
-        """The sources an organisation's notices were seen on (None: a notice without sighting).
+        """The sources an organisation's notices were seen on (``OrganisationSources.of``)."""
+        return self.organisation_sources.of(organisation_id)
 
-        Fuzzy cross-source matching can only find something when the organisation has notices on a
-        source other than the record's: a TED backfill of an organisation known only from TED skips
-        the candidate query altogether. Read once per organisation (every notice of it), then kept
-        true by this store's own writes and, at each new transaction, by the sightings anyone wrote
-        since (``_catch_up``): re-reading every notice of the organisation per 500-notice batch made
-        a backfill slower with every notice it stored (about 50 us a notice at 340,000 notices).
-        The set only grows: a deleted or rolled-back sighting leaves a source in it, which costs at
-        most a candidate query that finds nothing. Not followed: another process's notices stored
-        without any sighting, and a notice moved to another organisation (``reprocess``).
-        """
-        tx = self.session.get_transaction()
-        if tx is not self._tx:
-            self._tx = tx
-            self._catch_up()
-        known = self._org_sources.get(organisation_id)
-        if known is None:
-            known = self._org_sources[organisation_id] = set(self.session.scalars(
-                select(NoticeSource.source_name).select_from(Notice)
-                .outerjoin(NoticeSource, NoticeSource.notice_id == Notice.id)
-                .where(Notice.organisation_id == organisation_id).distinct()))
-        return known
-
-    _LOOKBACK = 1000
-    """Sightings below the mark read again at each catch-up on PostgreSQL, where ids come from a sequence
-    and a transaction that took a lower id may commit after one that took a higher id. Not on SQLite:
-    one writer at a time (``BEGIN IMMEDIATE``), so ids are committed in order (and a crawl, which
-    commits every record, does not re-read a thousand sightings per record)."""
-
-    def _lookback(self) -> int:
-        return 0 if self.session.get_bind().dialect.name == "sqlite" else self._LOOKBACK
-
-    def _catch_up(self) -> None:
-        """Fold the sightings stored since the last transaction (by this or any process) into ``_org_sources``."""
-        if self._sightings_mark is None or not self._org_sources:  # nothing to update: only move the mark
-            self._sightings_mark = self.session.scalar(select(func.max(NoticeSource.id))) or 0
-            return
-        rows = self.session.execute(
-            select(NoticeSource.id, Notice.organisation_id, NoticeSource.source_name)
-            .join(Notice, Notice.id == NoticeSource.notice_id)
-            .where(NoticeSource.id > self._sightings_mark - self._lookback())).all()
-        for sighting_id, org_id, source_name in rows:
-            known = self._org_sources.get(org_id) if org_id is not None else None
-            if known is not None:
-                known.add(source_name)
-            self._sightings_mark = max(self._sightings_mark, sighting_id)
-
-    def _seen_on(self, organisation_id: int | None, source_name: str) -> None:
+    def seen_on(self, organisation_id: int | None, source_name: str) -> None:
         """Keep ``sources_of`` true after a sighting this store writes."""
-        if organisation_id is not None:
-            known = self._org_sources.get(organisation_id)
-            if known is not None:
-                known.add(source_name)
+        self.organisation_sources.add(organisation_id, source_name)
 
-    def _may_fuzzy_match(self, organisation_id: int | None, rec: NoticeRecord) -> bool:
+    def may_fuzzy_match(self, organisation_id: int | None, rec: NoticeRecord) -> bool:
         """Whether ``lifecycle.find_fuzzy_match`` could find anything: a notice of another source."""
         if organisation_id is None or (rec.published_at is None and rec.deadline_at is None):
             return False
@@ -280,7 +106,7 @@ class Store:
         """Store one record (new, a change, a sighting or a stage of a known call). Raises ValueError for a
         record that ``clean_record`` finds empty (the ingestor keeps it as a reject)."""
         clean_record(rec)
-        now = self._now()
+        now = self.current_time()
         org_id = self.organisation_id(rec.organisation)
         ref_key = self.rules.reference_key(rec.organisation, rec.reference)
         digest = content_hash(rec)
@@ -307,7 +133,7 @@ class Store:
 
         same = lifecycle.find_same_notice(self.session, org_id, ref_key, rec.notice_type, rec.source)
         how = f"reference {ref_key}"
-        if same is None and self._may_fuzzy_match(org_id, rec):
+        if same is None and self.may_fuzzy_match(org_id, rec):
             fuzzy = lifecycle.find_fuzzy_match(self.session, org_id, rec, ref_key, self.rules)
             if fuzzy is not None:
                 same, how = fuzzy[0], f"title similarity {fuzzy[1]:.0f}, organisation and dates"
@@ -342,7 +168,7 @@ class Store:
         return self._update(notice, rec, now, outcome_if_same="unchanged", fill_only=not first)
 
     def _add_sighting(self, notice: Notice, rec: NoticeRecord, now: datetime, digest: str | None = None) -> None:
-        self._seen_on(notice.organisation_id, rec.source)
+        self.seen_on(notice.organisation_id, rec.source)
         notice.sightings.append(
             NoticeSource(source_name=rec.source, external_id=rec.external_id, url=rec.url, alias_id=rec.alias_id,
                          amends=rec.previous_notice if is_amendment(rec) else None, content_hash=digest,
@@ -369,7 +195,7 @@ class Store:
         change = next((s for s in notice.sightings if s.amends in {rec.external_id, rec.alias_id}),
                       notice.sightings[0] if notice.notice_type == "corrigendum" and notice.sightings else None)
         self._add_sighting(notice, rec, now, digest)
-        old, new = _notice_values(notice), _record_values(rec)
+        old, new = notice_values(notice), record_values(rec)
         brought_by = (change.external_id if change else None, notice.published_at)
         changes: list[tuple[str, Any, Any]] = []
         for field in TRACKED_FIELDS:
@@ -382,7 +208,7 @@ class Store:
                 if before not in (None, [], ""):
                     self._assign(notice, {field: before})  # what the change notice did not say
                 continue
-            if before not in (None, [], "") and _jsonable(before) != _jsonable(current):
+            if before not in (None, [], "") and jsonable(before) != jsonable(current):
                 changes.append((field, before, current))
         for field, before, after in changes:
             self._record_change(notice, field, before, after, now, change.source_name if change else rec.source,
@@ -400,25 +226,25 @@ class Store:
     def _record_change(self, notice: Notice, field: str, before: Any, after: Any, now: datetime,
                        source_name: str | None, brought_by: tuple[str | None, datetime | None] | None) -> None:
         ref, published = brought_by or (None, None)
-        self.session.add(NoticeChange(notice=notice, field=field, old_value=_jsonable(before),
-                                      new_value=_jsonable(after), changed_at=now, source_name=source_name,
+        self.session.add(NoticeChange(notice=notice, field=field, old_value=jsonable(before),
+                                      new_value=jsonable(after), changed_at=now, source_name=source_name,
                                       notice_ref=ref, published_at=published))
 
     def _insert(self, rec: NoticeRecord, org_id: int | None, ref_key: str | None, now: datetime,
                 digest: str | None = None) -> StoreResult:
         uid = rec.id or new_uid()
         call_uid = rec.call_id or lifecycle.find_call_uid(self.session, org_id, ref_key, rec.previous_notice) or uid
-        values = _record_values(rec)
+        values = record_values(rec)
         digest = digest or content_hash(rec, values)
         notice = Notice(
             uid=uid,
             call_uid=call_uid,
             organisation_id=org_id,
             reference_key=ref_key,
-            buyer_name=_bound(rec.buyer_name, 1000),
+            buyer_name=bound(rec.buyer_name, 1000),
             buyer_country=rec.buyer_country,
-            eligibility_note=_bound(rec.eligibility_note, 5000),
-            value_note=_bound(rec.value_note, 200),
+            eligibility_note=bound(rec.eligibility_note, 5000),
+            value_note=bound(rec.value_note, 200),
             languages=list(rec.languages),
             first_seen_at=rec.first_seen_at or now,
             last_seen_at=now,
@@ -433,7 +259,7 @@ class Store:
         self._add_sighting(notice, rec, now, digest)
         for extra_src in rec.sources:
             if (extra_src.name, extra_src.external_id) != (rec.source, rec.external_id) and extra_src.external_id:
-                self._seen_on(org_id, extra_src.name)
+                self.seen_on(org_id, extra_src.name)
                 notice.sightings.append(NoticeSource(source_name=extra_src.name, external_id=extra_src.external_id,
                                                      url=extra_src.url, alias_id=extra_src.alias_id,
                                                      amends=extra_src.amends, first_seen_at=now, last_seen_at=now))
@@ -470,8 +296,8 @@ class Store:
         """
         notice.last_seen_at = now
         digest = content_hash(rec)
-        old = _notice_values(notice)
-        new = _record_values(rec)
+        old = notice_values(notice)
+        new = record_values(rec)
         changes: list[tuple[str, Any, Any]] = []
         for field in TRACKED_FIELDS:
             before, after = old[field], new[field]
@@ -483,7 +309,7 @@ class Store:
                 if before.day != after.day:
                     self._assign(notice, {field: after})  # the same moment, now known to be a date only
                 continue
-            if _jsonable(before) != _jsonable(after):
+            if jsonable(before) != jsonable(after):
                 changes.append((field, before, after))
         for field, before, after in changes:
             self._assign(notice, {field: after})
@@ -508,14 +334,14 @@ class Store:
     def _set_details(self, notice: Notice, rec: NoticeRecord) -> None:
         if rec.lots:
             notice.lots = [
-                Lot(lot_number=lot.lot_number, title=_bound(lot.title, MAX_TITLE), cpv_codes=lot.cpv_codes,
+                Lot(lot_number=lot.lot_number, title=bound(lot.title, MAX_TITLE), cpv_codes=lot.cpv_codes,
                     value_amount=lot.value.amount if lot.value else None,
                     value_currency=lot.value.currency if lot.value else None)
                 for lot in rec.lots
             ]
         if rec.awards:
             notice.awards = [
-                Award(lot_number=a.lot_number, winner_name=_bound(a.winner_name, 1000) or "",
+                Award(lot_number=a.lot_number, winner_name=bound(a.winner_name, 1000) or "",
                       winner_country=a.winner_country, awarded_at=a.awarded_at,
                       value_amount=a.value.amount if a.value else None,
                       value_currency=a.value.currency if a.value else None)
@@ -537,168 +363,5 @@ class Store:
 
     def set_areas(self, notice: Notice, areas: list[AreaScore]) -> None:
         notice.areas = [
-            NoticeArea(area_id=a.id, score=a.score, evidence=a.evidence) for a in areas if a.id in self._areas
+            NoticeArea(area_id=a.id, score=a.score, evidence=a.evidence) for a in areas if a.id in self.known_areas
         ]
-
-    # ------------------------------------------------------------------ bulk (imports, backfills)
-
-    def insert_new(self, records: list[NoticeRecord]) -> list[str | NoticeRecord]:
-        """Insert records known to be new in a few multi-row statements instead of one ORM flush each.
-
-        For backfills (a year of TED is ~700,000 notices). Only records that the lifecycle rules
-        cannot join to anything qualify: not seen before under their (source, external id), and not
-        the same notice as a stored one of another source (by call key or fuzzily: ``upsert``'s
-        lookups, made here for an organisation's record, which also gets the call uid of its earlier
-        stage; a record without organisation gets the call uid of the notice its ``previous_notice``
-        names, stored or earlier in the batch). A record that could depend on another record of the
-        batch (a previous notice, a call key or another source of the same organisation), one whose
-        previous notice was handed back, a change notice (it updates a notice rather than making one), a
-        notice a stored change notice names, and every organisation record after a record handed back are
-        handed back unchanged for ``upsert``, in order; a record inserted gives its new notice's uid
-        (no ORM object: a backfill needs no more). One driver ``executemany`` per table on the session's
-        connection (``tenderwatch.db.bulk.insert_rows``): no unit of work, no per-row flush.
-        """
-
-        now = self._now()
-        unclean: set[int] = set()  # records ``clean_record`` refuses: handed back, ``upsert`` rejects them
-        for rec in records:
-            try:
-                clean_record(rec)
-            except ValueError:
-                unclean.add(id(rec))
-        keys = {(r.source, r.external_id) for r in records}
-        seen = set()
-        if keys:
-            by_source: dict[str, list[str]] = {}
-            for source, ext in keys:
-                by_source.setdefault(source, []).append(ext)
-            for source, exts in by_source.items():
-                for i in range(0, len(exts), 500):
-                    seen |= {(source, e) for e in self.session.scalars(select(NoticeSource.external_id).where(
-                        NoticeSource.source_name == source, NoticeSource.external_id.in_(exts[i:i + 500])))}
-        out: list[str | NoticeRecord] = []
-        rows: list[dict[str, Any]] = []
-        fresh: list[tuple[int, NoticeRecord, str, list[AreaScore] | None]] = []
-        handed_back = False
-        pending_ids: set[str] = set()  # external ids of this batch's rows (a previous_notice may name one)
-        pending_calls: set[tuple[int, str]] = set()  # (organisation, call key) of this batch's rows
-        pending_orgs: dict[int, set[str]] = {}  # sources of this batch's rows per organisation
-        pending_call_uids: dict[str, str] = {}  # external id -> call uid of this batch's rows (first row wins)
-        handed_ids: set[str] = set()  # external ids handed back (stored after the bulk rows, by ``upsert``)
-        hashes: dict[str, str] = {}  # uid -> content hash of its record (the notice's and its sighting's)
-        # the previous-notice links of records without organisation, resolved in one query: nothing is
-        # written to the database before the rows below, so each lookup would have read the same
-        stored_calls = lifecycle.call_uids_by_external_id(self.session, {
-            r.previous_notice for r in records if r.previous_notice and r.call_id is None and not r.organisation})
-        # notices whose change notice came first: they join the notice that change made (``upsert``)
-        amended = lifecycle.stored_amendments(self.session, {i for r in records for i in (r.external_id, r.alias_id)
-                                                             if i is not None})
-        for rec in records:
-            if id(rec) in unclean:
-                out.append(rec)
-                continue
-            key = (rec.source, rec.external_id)
-            org_id = self.organisation_id(rec.organisation)
-            if (key in seen or rec.sources or rec.changes or (rec.organisation and (org_id is None or handed_back))
-                    or is_amendment(rec) or rec.external_id in amended or rec.alias_id in amended
-                    or (rec.previous_notice is not None and rec.previous_notice in handed_ids)):
-                handed_back = True  # lifecycle linking is per record; later organisation records follow it
-                handed_ids.add(rec.external_id)
-                out.append(rec)
-                continue
-            call_uid = rec.call_id
-            if org_id is not None:
-                # An organisation's new notice may be a stage or a sighting of a stored call: decide it
-                # here with the same lookups as ``upsert``; only a notice that joins nothing is bulk
-                # inserted. One that could depend on a row of this very batch goes through ``upsert``.
-                ref_key = self.rules.reference_key(rec.organisation, rec.reference)
-                if (rec.previous_notice in pending_ids or (ref_key is not None and (org_id, ref_key) in pending_calls)
-                        or pending_orgs.get(org_id, {rec.source}) - {rec.source}):
-                    handed_back = True
-                    handed_ids.add(rec.external_id)
-                    out.append(rec)
-                    continue
-                if (lifecycle.has_same_notice(self.session, org_id, ref_key, rec.notice_type, rec.source)
-                        or lifecycle.has_orphan_change(self.session, org_id, ref_key)
-                        or (self._may_fuzzy_match(org_id, rec) and lifecycle.find_fuzzy_match(
-                            self.session, org_id, rec, ref_key, self.rules) is not None)):
-                    handed_back = True
-                    handed_ids.add(rec.external_id)
-                    out.append(rec)
-                    continue
-                call_uid = call_uid or lifecycle.find_call_uid(self.session, org_id, ref_key, rec.previous_notice)
-                if ref_key is not None:
-                    pending_calls.add((org_id, ref_key))
-                pending_orgs.setdefault(org_id, set()).add(rec.source)
-                self._seen_on(org_id, rec.source)
-            else:
-                ref_key = lifecycle.reference_key(rec.organisation, rec.reference)
-                if call_uid is None and rec.previous_notice:
-                    # no organisation, so no call key: only the previous-notice link joins a stage to its call
-                    # (``upsert`` makes it too). A stored notice's sighting comes before this batch's rows.
-                    call_uid = stored_calls.get(rec.previous_notice) or pending_call_uids.get(rec.previous_notice)
-            seen.add(key)
-            pending_ids.add(rec.external_id)
-            uid = rec.id or new_uid()
-            pending_call_uids.setdefault(rec.external_id, call_uid or uid)
-            values = _record_values(rec)
-            digest = hashes[uid] = content_hash(rec, values)
-            value = values.pop("value")
-            deadline = values.pop("deadline_at")
-            if org_id is not None:  # classified as ``upsert`` does it (``_set_areas``: the stored values)
-                scores = rec.technology_areas if values["title"] == rec.title else None
-                if scores is None and self.classifier is not None:
-                    scores = self.classifier.classify(values["title"], values["description"], values["cpv_codes"],
-                                                      rec.languages[0] if rec.languages else None, rec.buyer_name)
-            else:
-                scores = rec.technology_areas
-                if scores is None and self.classifier is not None:
-                    scores = self.classifier.classify(rec.title, rec.description, list(rec.cpv_codes),
-                                                      rec.languages[0] if rec.languages else None, rec.buyer_name)
-            extra = dict(rec.extra, previous_notice=rec.previous_notice) if rec.previous_notice else dict(rec.extra)
-            rows.append({**values, "uid": uid, "call_uid": call_uid or uid,
-                         "organisation_id": org_id, "reference_key": ref_key,
-                         "value_amount": Decimal(value["amount"]) if value else None,
-                         "value_currency": value["currency"] if value else None,
-                         "deadline_at": deadline.at if deadline else None,
-                         "deadline_date": deadline.day if deadline else None,
-                         "buyer_name": _bound(rec.buyer_name, 1000), "buyer_country": rec.buyer_country,
-                         "eligibility_note": _bound(rec.eligibility_note, 5000),
-                         "value_note": _bound(rec.value_note, 200), "languages": list(rec.languages),
-                         "first_seen_at": rec.first_seen_at or now, "last_seen_at": now,
-                         "last_changed_at": rec.last_changed_at or rec.first_seen_at or now,
-                         "content_hash": digest, "raw": rec.raw, "warnings": list(rec.warnings),
-                         "extra": extra})
-            fresh.append((len(out), rec, uid, scores))
-            out.append(rec)  # replaced by its result below
-        if not rows:
-            return out
-        conn = self.session.connection()
-        table = Notice.__table__
-        # a plain executemany, then the ids by uid (unique, indexed): cheaper than RETURNING through
-        # SQLAlchemy's insertmanyvalues batches (rows rendered into one VALUES list per batch)
-        insert_rows(conn, table, rows)
-        uids = [row["uid"] for row in rows]
-        ids: dict[str, int] = {}
-        for i in range(0, len(uids), 500):
-            ids.update(conn.execute(select(table.c.uid, table.c.id).where(table.c.uid.in_(uids[i:i + 500]))).all())
-        sightings, areas, lots, awards = [], [], [], []
-        for position, rec, uid, scores in fresh:
-            nid = ids[uid]
-            sightings.append({"notice_id": nid, "source_name": rec.source, "external_id": rec.external_id,
-                              "url": rec.url, "alias_id": rec.alias_id, "amends": None, "content_hash": hashes[uid],
-                              "first_seen_at": now, "last_seen_at": now})
-            areas += [{"notice_id": nid, "area_id": a.id, "score": a.score, "evidence": a.evidence}
-                      for a in scores or [] if a.id in self._areas]
-            lots += [{"notice_id": nid, "lot_number": lot.lot_number, "title": _bound(lot.title, MAX_TITLE),
-                      "cpv_codes": lot.cpv_codes, "value_amount": lot.value.amount if lot.value else None,
-                      "value_currency": lot.value.currency if lot.value else None} for lot in rec.lots]
-            awards += [{"notice_id": nid, "lot_number": a.lot_number, "winner_name": _bound(a.winner_name, 1000) or "",
-                        "winner_country": a.winner_country, "awarded_at": a.awarded_at,
-                        "value_amount": a.value.amount if a.value else None,
-                        "value_currency": a.value.currency if a.value else None} for a in rec.awards]
-            out[position] = uid
-        for model, batch in ((NoticeSource, sightings), (NoticeArea, areas), (Lot, lots), (Award, awards)):
-            if batch:
-                insert_rows(conn, model.__table__, batch)
-        return out

@@ -1,0 +1,180 @@
+"""The store's bulk path for imports and backfills: records known to be new, inserted in a few
+multi-row statements (``insert_new``); everything else is handed back for ``Store.upsert``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from pipeline import lifecycle
+from pipeline.normalise import clean_record
+from pipeline.notice_values import bound, content_hash, is_amendment, new_uid, record_values
+from pipeline.records import MAX_TITLE, AreaScore, NoticeRecord
+from pipeline.store import Store
+from tenderwatch.db.bulk import insert_rows
+from tenderwatch.db.models import Award, Lot, Notice, NoticeArea, NoticeSource
+
+
+def insert_new(store: Store, records: list[NoticeRecord]) -> list[str | NoticeRecord]:
+    """Insert records known to be new in a few multi-row statements instead of one ORM flush each.
+
+    For backfills (a year of TED is ~700,000 notices). Only records that the lifecycle rules
+    cannot join to anything qualify: not seen before under their (source, external id), and not
+    the same notice as a stored one of another source (by call key or fuzzily: ``upsert``'s
+    lookups, made here for an organisation's record, which also gets the call uid of its earlier
+    stage; a record without organisation gets the call uid of the notice its ``previous_notice``
+    names, stored or earlier in the batch). A record that could depend on another record of the
+    batch (a previous notice, a call key or another source of the same organisation), one whose
+    previous notice was handed back, a change notice (it updates a notice rather than making one), a
+    notice a stored change notice names, and every organisation record after a record handed back are
+    handed back unchanged for ``upsert``, in order; a record inserted gives its new notice's uid
+    (no ORM object: a backfill needs no more). One driver ``executemany`` per table on the session's
+    connection (``tenderwatch.db.bulk.insert_rows``): no unit of work, no per-row flush.
+    """
+
+    now = store.current_time()
+    unclean: set[int] = set()  # records ``clean_record`` refuses: handed back, ``upsert`` rejects them
+    for rec in records:
+        try:
+            clean_record(rec)
+        except ValueError:
+            unclean.add(id(rec))
+    keys = {(r.source, r.external_id) for r in records}
+    seen = set()
+    if keys:
+        by_source: dict[str, list[str]] = {}
+        for source, ext in keys:
+            by_source.setdefault(source, []).append(ext)
+        for source, exts in by_source.items():
+            for i in range(0, len(exts), 500):
+                seen |= {(source, e) for e in store.session.scalars(select(NoticeSource.external_id).where(
+                    NoticeSource.source_name == source, NoticeSource.external_id.in_(exts[i:i + 500])))}
+    out: list[str | NoticeRecord] = []
+    rows: list[dict[str, Any]] = []
+    fresh: list[tuple[int, NoticeRecord, str, list[AreaScore] | None]] = []
+    handed_back = False
+    pending_ids: set[str] = set()  # external ids of this batch's rows (a previous_notice may name one)
+    pending_calls: set[tuple[int, str]] = set()  # (organisation, call key) of this batch's rows
+    pending_orgs: dict[int, set[str]] = {}  # sources of this batch's rows per organisation
+    pending_call_uids: dict[str, str] = {}  # external id -> call uid of this batch's rows (first row wins)
+    handed_ids: set[str] = set()  # external ids handed back (stored after the bulk rows, by ``upsert``)
+    hashes: dict[str, str] = {}  # uid -> content hash of its record (the notice's and its sighting's)
+    # the previous-notice links of records without organisation, resolved in one query: nothing is
+    # written to the database before the rows below, so each lookup would have read the same
+    stored_calls = lifecycle.call_uids_by_external_id(store.session, {
+        r.previous_notice for r in records if r.previous_notice and r.call_id is None and not r.organisation})
+    # notices whose change notice came first: they join the notice that change made (``upsert``)
+    amended = lifecycle.stored_amendments(store.session, {i for r in records for i in (r.external_id, r.alias_id)
+                                                         if i is not None})
+    for rec in records:
+        if id(rec) in unclean:
+            out.append(rec)
+            continue
+        key = (rec.source, rec.external_id)
+        org_id = store.organisation_id(rec.organisation)
+        if (key in seen or rec.sources or rec.changes or (rec.organisation and (org_id is None or handed_back))
+                or is_amendment(rec) or rec.external_id in amended or rec.alias_id in amended
+                or (rec.previous_notice is not None and rec.previous_notice in handed_ids)):
+            handed_back = True  # lifecycle linking is per record; later organisation records follow it
+            handed_ids.add(rec.external_id)
+            out.append(rec)
+            continue
+        call_uid = rec.call_id
+        if org_id is not None:
+            # An organisation's new notice may be a stage or a sighting of a stored call: decide it
+            # here with the same lookups as ``upsert``; only a notice that joins nothing is bulk
+            # inserted. One that could depend on a row of this very batch goes through ``upsert``.
+            ref_key = store.rules.reference_key(rec.organisation, rec.reference)
+            if (rec.previous_notice in pending_ids or (ref_key is not None and (org_id, ref_key) in pending_calls)
+                    or pending_orgs.get(org_id, {rec.source}) - {rec.source}):
+                handed_back = True
+                handed_ids.add(rec.external_id)
+                out.append(rec)
+                continue
+            if (lifecycle.has_same_notice(store.session, org_id, ref_key, rec.notice_type, rec.source)
+                    or lifecycle.has_orphan_change(store.session, org_id, ref_key)
+                    or (store.may_fuzzy_match(org_id, rec) and lifecycle.find_fuzzy_match(
+                        store.session, org_id, rec, ref_key, store.rules) is not None)):
+                handed_back = True
+                handed_ids.add(rec.external_id)
+                out.append(rec)
+                continue
+            call_uid = call_uid or lifecycle.find_call_uid(store.session, org_id, ref_key, rec.previous_notice)
+            if ref_key is not None:
+                pending_calls.add((org_id, ref_key))
+            pending_orgs.setdefault(org_id, set()).add(rec.source)
+            store.seen_on(org_id, rec.source)
+        else:
+            ref_key = lifecycle.reference_key(rec.organisation, rec.reference)
+            if call_uid is None and rec.previous_notice:
+                # no organisation, so no call key: only the previous-notice link joins a stage to its call
+                # (``upsert`` makes it too). A stored notice's sighting comes before this batch's rows.
+                call_uid = stored_calls.get(rec.previous_notice) or pending_call_uids.get(rec.previous_notice)
+        seen.add(key)
+        pending_ids.add(rec.external_id)
+        uid = rec.id or new_uid()
+        pending_call_uids.setdefault(rec.external_id, call_uid or uid)
+        values = record_values(rec)
+        digest = hashes[uid] = content_hash(rec, values)
+        value = values.pop("value")
+        deadline = values.pop("deadline_at")
+        if org_id is not None:  # classified as ``upsert`` does it (``_set_areas``: the stored values)
+            scores = rec.technology_areas if values["title"] == rec.title else None
+            if scores is None and store.classifier is not None:
+                scores = store.classifier.classify(values["title"], values["description"], values["cpv_codes"],
+                                                  rec.languages[0] if rec.languages else None, rec.buyer_name)
+        else:
+            scores = rec.technology_areas
+            if scores is None and store.classifier is not None:
+                scores = store.classifier.classify(rec.title, rec.description, list(rec.cpv_codes),
+                                                  rec.languages[0] if rec.languages else None, rec.buyer_name)
+        extra = dict(rec.extra, previous_notice=rec.previous_notice) if rec.previous_notice else dict(rec.extra)
+        rows.append({**values, "uid": uid, "call_uid": call_uid or uid,
+                     "organisation_id": org_id, "reference_key": ref_key,
+                     "value_amount": Decimal(value["amount"]) if value else None,
+                     "value_currency": value["currency"] if value else None,
+                     "deadline_at": deadline.at if deadline else None,
+                     "deadline_date": deadline.day if deadline else None,
+                     "buyer_name": bound(rec.buyer_name, 1000), "buyer_country": rec.buyer_country,
+                     "eligibility_note": bound(rec.eligibility_note, 5000),
+                     "value_note": bound(rec.value_note, 200), "languages": list(rec.languages),
+                     "first_seen_at": rec.first_seen_at or now, "last_seen_at": now,
+                     "last_changed_at": rec.last_changed_at or rec.first_seen_at or now,
+                     "content_hash": digest, "raw": rec.raw, "warnings": list(rec.warnings),
+                     "extra": extra})
+        fresh.append((len(out), rec, uid, scores))
+        out.append(rec)  # replaced by its result below
+    if not rows:
+        return out
+    conn = store.session.connection()
+    table = Notice.__table__
+    # a plain executemany, then the ids by uid (unique, indexed): cheaper than RETURNING through
+    # SQLAlchemy's insertmanyvalues batches (rows rendered into one VALUES list per batch)
+    insert_rows(conn, table, rows)
+    uids = [row["uid"] for row in rows]
+    ids: dict[str, int] = {}
+    for i in range(0, len(uids), 500):
+        ids.update(conn.execute(select(table.c.uid, table.c.id).where(table.c.uid.in_(uids[i:i + 500]))).all())
+    sightings, areas, lots, awards = [], [], [], []
+    for position, rec, uid, scores in fresh:
+        nid = ids[uid]
+        sightings.append({"notice_id": nid, "source_name": rec.source, "external_id": rec.external_id,
+                          "url": rec.url, "alias_id": rec.alias_id, "amends": None, "content_hash": hashes[uid],
+                          "first_seen_at": now, "last_seen_at": now})
+        areas += [{"notice_id": nid, "area_id": a.id, "score": a.score, "evidence": a.evidence}
+                  for a in scores or [] if a.id in store.known_areas]
+        lots += [{"notice_id": nid, "lot_number": lot.lot_number, "title": bound(lot.title, MAX_TITLE),
+                  "cpv_codes": lot.cpv_codes, "value_amount": lot.value.amount if lot.value else None,
+                  "value_currency": lot.value.currency if lot.value else None} for lot in rec.lots]
+        awards += [{"notice_id": nid, "lot_number": a.lot_number, "winner_name": bound(a.winner_name, 1000) or "",
+                    "winner_country": a.winner_country, "awarded_at": a.awarded_at,
+                    "value_amount": a.value.amount if a.value else None,
+                    "value_currency": a.value.currency if a.value else None} for a in rec.awards]
+        out[position] = uid
+    for model, batch in ((NoticeSource, sightings), (NoticeArea, areas), (Lot, lots), (Award, awards)):
+        if batch:
+            insert_rows(conn, model.__table__, batch)
+    return out
