@@ -128,7 +128,10 @@ class RowSpider(ConfiguredSpider):
                 values[field] = value
         for field in URL_FIELDS:
             if isinstance(values.get(field), str):
-                values[field] = urljoin(base_url, values[field])
+                try:
+                    values[field] = urljoin(base_url, values[field])
+                except ValueError:  # "//[]": no URL urllib can read (the store's URL policy would refuse it too)
+                    verbatim[f"{field} (not a URL, dropped)"] = _bound(values.pop(field))
         values["fields"] = verbatim
         return values
 
