@@ -15,8 +15,8 @@ from decimal import Decimal
 from alerts.facts import NoticeFacts
 from alerts.i18n import Texts
 from alerts.matching import Reason
+from pipeline.cleaning import clean_text, public_url
 from pipeline.evidence import evidence_phrases, evidence_text
-from pipeline.normalise import clean_text, public_url
 from pipeline.values import ValueBands
 from tenderwatch.formats import (
     days_left,
@@ -37,7 +37,7 @@ def display_text(value: str | None, limit: int = TITLE_LIMIT) -> str:
 
 
 def safe_url(value: str | None) -> str | None:
-    """The URL if it may be a link (``pipeline.normalise.public_url``: http(s), sane length), else None."""
+    """The URL if it may be a link (``pipeline.cleaning.public_url``: http(s), sane length), else None."""
     return public_url(value)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from pipeline import lifecycle
-from pipeline.normalise import clean_record
+from pipeline.cleaning import clean_record
 from pipeline.notice_values import bound, content_hash, is_amendment, new_uid, record_values
 from pipeline.records import MAX_TITLE, AreaScore, NoticeRecord
 from pipeline.store import Store

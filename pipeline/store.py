@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from pipeline import lifecycle
 from pipeline.classify import Classifier
-from pipeline.normalise import clean_record
+from pipeline.cleaning import clean_record
 from pipeline.notice_values import (
     AMENDMENT_KEEPS,
     TRACKED_FIELDS,

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from pipeline.normalise import CONTROL_CHARACTERS, clean_text
+from pipeline.cleaning import CONTROL_CHARACTERS, clean_text
 from pipeline.records import MAX_TITLE, AwardRecord, LotRecord, Money, NoticeRecord
 from pipeline.ted import codelists
 

@@ -18,8 +18,8 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.cleaning import clean_text
 from pipeline.lifecycle import current_stage
-from pipeline.normalise import clean_text
 from tenderwatch.db.models import Company, FollowUp, FollowUpChange, Notice, Organisation
 from tenderwatch.followup.states import ANSWER_REASONS, BEFORE_BID, TransitionError, check_move, label
 

@@ -123,8 +123,8 @@ def local_url(request: Request, **params: str) -> str:
 
 
 def http_link(url: str | None) -> str:
-    """Only http(s) URLs from scraped data become links (``pipeline.normalise.public_url``); else "#"."""
-    from pipeline.normalise import public_url
+    """Only http(s) URLs from scraped data become links (``pipeline.cleaning.public_url``); else "#"."""
+    from pipeline.cleaning import public_url
 
     return public_url(url) or "#"
 

@@ -1,5 +1,5 @@
 """Issue 18 findings 4, 9 and 10: every field of every path in is cleaned and bounded in one step
-(``pipeline.normalise.clean_record``, called by the store), only http(s) URLs are stored or
+(``pipeline.cleaning.clean_record``, called by the store), only http(s) URLs are stored or
 published, hosts mixing scripts are shown in punycode, and ids the project did not make are
 replaced when they are unsafe in a URL or a header."""
 

@@ -58,7 +58,7 @@ def _is_ted(data: bytes) -> bool:
 
 def record_json(data: bytes, where: str) -> str:
     """The cleaned record of one document, as JSON (the parse error's first line for a document that is none)."""
-    from pipeline.normalise import clean_record
+    from pipeline.cleaning import clean_record
     from pipeline.ted import parse_notice
 
     try:
