@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from pipeline import lifecycle
 from pipeline.cleaning import clean_record
+from pipeline.fuzzy_match import find_fuzzy_match
 from pipeline.notice_values import bound, content_hash, is_amendment, new_uid, record_values
 from pipeline.records import MAX_TITLE, AreaScore, NoticeRecord
 from pipeline.store import Store
@@ -96,7 +97,7 @@ def insert_new(store: Store, records: list[NoticeRecord]) -> list[str | NoticeRe
                 continue
             if (lifecycle.has_same_notice(store.session, org_id, ref_key, rec.notice_type, rec.source)
                     or lifecycle.has_orphan_change(store.session, org_id, ref_key)
-                    or (store.may_fuzzy_match(org_id, rec) and lifecycle.find_fuzzy_match(
+                    or (store.may_fuzzy_match(org_id, rec) and find_fuzzy_match(
                         store.session, org_id, rec, ref_key, store.rules) is not None)):
                 handed_back = True
                 handed_ids.add(rec.external_id)

@@ -6,7 +6,7 @@ Rules, in the order ``pipeline.store.Store.upsert`` applies them:
 2. the same organisation + call key + notice type seen on another source is the same notice
    (one call on TED and on the organisation's site);
 3. failing a reference, a notice of *another* source with the same organisation, a compatible
-   type, close dates and a near-identical title is the same notice (``find_fuzzy_match``). Two
+   type, close dates and a near-identical title is the same notice (``pipeline.fuzzy_match``). Two
    notices of one source are never joined this way: a source's own identifiers (TED publication
    numbers, references) already say they differ;
 4. the same organisation + call key with another notice type is another stage of the same call
@@ -31,34 +31,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from rapidfuzz import fuzz
-from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, text, union
+from sqlalchemy import and_, bindparam, exists, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from pipeline.records import NoticeRecord
 from tenderwatch.config import Config
 from tenderwatch.db.models import Notice, NoticeSource
 
 _SPACES = re.compile(r"[\s_‐-―−]+")
-_TED_TITLE_PREFIX = re.compile(r"^[^:]{2,80}-[^:]{2,80}:\s+")
-"""Legacy TED titles start 'Country-Town: ' ("Deutschland-Hamburg: Laser"); it is not the buyer's title."""
-_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
-_MARKER = re.compile(r"\b(?:lot|phase|part|batch|los|tranche|lote|lotto|perceel|deel)\s+([a-z0-9]{1,4})\b")
-_ROMAN = re.compile(r"\b(?:i{1,3}|iv|v|vi{1,3}|ix|x)\b")
-
-COMPATIBLE_TYPES = {
-    "invitation_to_tender": {"invitation_to_tender", "other", "price_enquiry"},
-    "price_enquiry": {"price_enquiry", "invitation_to_tender", "other"},
-    "prior_information": {"prior_information", "forthcoming", "other"},
-    "forthcoming": {"forthcoming", "prior_information", "other"},
-}
-"""Notice types one call may carry on two sources (a TED contract notice is the site's ITT)."""
-
-
 @dataclass
 class LifecycleRules:
     """Per-organisation reference patterns and the fuzzy-match thresholds (from the config)."""
@@ -107,12 +90,12 @@ _NO_PATTERNS = LifecycleRules()
 """Rules without patterns, made once (``reference_key`` is called for every bulk record without organisation)."""
 
 
-def _not_seen_on(source_name: Any) -> ColumnElement[bool]:
+def not_seen_on(source_name: Any) -> ColumnElement[bool]:
     """SQL: the notice has no sighting on ``source_name`` (decided in the database, not per candidate)."""
     return ~exists().where(NoticeSource.notice_id == Notice.id, NoticeSource.source_name == source_name)
 
 
-def _core(session: Session, statement: Any, params: dict[str, Any] | None = None) -> Any:
+def core_rows(session: Session, statement: Any, params: dict[str, Any] | None = None) -> Any:
     """Execute a column query on the session's connection, after the autoflush ``session.execute`` makes.
 
     The same SQL on the same connection and transaction, the same rows, without the ORM's per-statement
@@ -128,7 +111,7 @@ def has_same_notice(session: Session, organisation_id: int | None, ref_key: str 
     """``find_same_notice(...) is not None`` without loading the notice (the bulk path's test)."""
     if organisation_id is None or ref_key is None:
         return False
-    return _core(session, _SAME_NOTICE_ID, {"org": organisation_id, "ref": ref_key, "type": notice_type,
+    return core_rows(session, _SAME_NOTICE_ID, {"org": organisation_id, "ref": ref_key, "type": notice_type,
                                             "source": source_name}).first() is not None
 
 
@@ -145,7 +128,7 @@ _SAME_NOTICE = select(Notice).where(
     Notice.organisation_id == bindparam("org"),
     Notice.reference_key == bindparam("ref"),
     Notice.notice_type == bindparam("type"),
-    _not_seen_on(bindparam("source")),  # type: ignore[arg-type]
+    not_seen_on(bindparam("source")),  # type: ignore[arg-type]
 ).order_by(Notice.id).limit(1)
 """``find_same_notice``'s query, built once (statements are per-call parameters, not per-call objects)."""
 _SAME_NOTICE_ID = _SAME_NOTICE.with_only_columns(Notice.id)
@@ -164,7 +147,7 @@ _SOURCE_NAMES = text(
 
 def sighting_source_names(session: Session) -> list[str]:
     """Every source name a sighting carries: lets a lookup by external id use the (source, id) index."""
-    return list(_core(session, _SOURCE_NAMES).scalars())
+    return list(core_rows(session, _SOURCE_NAMES).scalars())
 
 
 def find_call_uid(session: Session, organisation_id: int | None, ref_key: str | None,
@@ -174,24 +157,24 @@ def find_call_uid(session: Session, organisation_id: int | None, ref_key: str | 
         # external ids are unique per source only: look under every source name, through the index
         # (an external id alone would scan every sighting, once per change or award notice)
         names = sighting_source_names(session)
-        linked = _core(session, _CALL_BY_PREVIOUS, {"names": names, "previous": previous_notice}
+        linked = core_rows(session, _CALL_BY_PREVIOUS, {"names": names, "previous": previous_notice}
                        ).scalars().first() if names else None
         if linked is None:
-            linked = _core(session, _CALL_BY_ALIAS, {"previous": previous_notice}).scalars().first()
+            linked = core_rows(session, _CALL_BY_ALIAS, {"previous": previous_notice}).scalars().first()
         if linked is not None:
             return linked
     if organisation_id is None or ref_key is None:
         return None
-    return _core(session, _CALL_BY_KEY, {"org": organisation_id, "ref": ref_key}).scalars().first()
+    return core_rows(session, _CALL_BY_KEY, {"org": organisation_id, "ref": ref_key}).scalars().first()
 
 
 def _notice_id_by_previous(session: Session, previous: str) -> int | None:
     """The notice a ``previous_notice`` names: a sighting with that external id (any source), else that alias."""
     names = sighting_source_names(session)
-    found = _core(session, _NOTICE_BY_PREVIOUS, {"names": names, "previous": previous}).scalars().first() \
+    found = core_rows(session, _NOTICE_BY_PREVIOUS, {"names": names, "previous": previous}).scalars().first() \
         if names else None
     if found is None:
-        found = _core(session, _NOTICE_BY_ALIAS, {"previous": previous}).scalars().first()
+        found = core_rows(session, _NOTICE_BY_ALIAS, {"previous": previous}).scalars().first()
     return found
 
 
@@ -208,14 +191,14 @@ def find_amended(session: Session, organisation_id: int | None, ref_key: str | N
             return session.get(Notice, nid)
     if organisation_id is None or ref_key is None:
         return None
-    nid = _core(session, _LATEST_STAGE, {"org": organisation_id, "ref": ref_key}).scalars().first()
+    nid = core_rows(session, _LATEST_STAGE, {"org": organisation_id, "ref": ref_key}).scalars().first()
     return session.get(Notice, nid) if nid is not None else None
 
 
 def find_amended_by(session: Session, external_id: str, alias_id: str | None) -> Notice | None:
     """The stored notice a change notice of this record updated before this record arrived, if any."""
     ids = [external_id] + ([alias_id] if alias_id else [])
-    nid = _core(session, _AMENDED_BY, {"ids": ids}).scalars().first()
+    nid = core_rows(session, _AMENDED_BY, {"ids": ids}).scalars().first()
     return session.get(Notice, nid) if nid is not None else None
 
 
@@ -224,7 +207,7 @@ def find_orphan_change(session: Session, organisation_id: int | None, ref_key: s
     notice a site lists after its own change notice ("CAMS2_91 Change Notice" above "CAMS2_91") joins it."""
     if organisation_id is None or ref_key is None:
         return None
-    nid = _core(session, _ORPHAN_CHANGE, {"org": organisation_id, "ref": ref_key}).scalars().first()
+    nid = core_rows(session, _ORPHAN_CHANGE, {"org": organisation_id, "ref": ref_key}).scalars().first()
     return session.get(Notice, nid) if nid is not None else None
 
 
@@ -232,7 +215,7 @@ def has_orphan_change(session: Session, organisation_id: int | None, ref_key: st
     """``find_orphan_change(...) is not None`` without loading the notice (the bulk path's test)."""
     if organisation_id is None or ref_key is None:
         return False
-    return _core(session, _ORPHAN_CHANGE, {"org": organisation_id, "ref": ref_key}).first() is not None
+    return core_rows(session, _ORPHAN_CHANGE, {"org": organisation_id, "ref": ref_key}).first() is not None
 
 
 _ORPHAN_CHANGE = (select(Notice.id)
@@ -259,7 +242,7 @@ def stored_amendments(session: Session, ids: set[str]) -> set[str]:
     found: set[str] = set()
     wanted = sorted(ids)
     for i in range(0, len(wanted), 500):
-        found.update(_core(session, select(NoticeSource.amends).where(
+        found.update(core_rows(session, select(NoticeSource.amends).where(
             NoticeSource.amends.in_(wanted[i:i + 500]))).scalars())
     return found
 
@@ -319,124 +302,3 @@ def call_uids_by_external_id(session: Session, external_ids: set[str]) -> dict[s
                     .where(NoticeSource.alias_id.in_(missing)).order_by(NoticeSource.id)):
                 found.setdefault(alias_id, call_uid)
     return found
-
-
-# --------------------------------------------------------------------------- fuzzy cross-source match
-
-
-def comparable_title(title: str) -> str:
-    """Lower case, accents folded, the legacy TED 'Country-Town:' prefix dropped."""
-    text = _TED_TITLE_PREFIX.sub("", title)
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.findall(r"[^\W_]+", text))
-
-
-def discriminators(title: str) -> set[str]:
-    """Numbers, lot/phase markers and roman numerals: what tells 'Phase A' from 'Phase B'."""
-    text = comparable_title(title)
-    found = set(_NUMBER.findall(text))
-    found |= {f"#{m}" for m in _MARKER.findall(text)}
-    found |= {f"r{m}" for m in _ROMAN.findall(text)}
-    return found
-
-
-def titles_match(a: str, b: str, threshold: float) -> tuple[bool, float]:
-    """(same call?, similarity): near-identical wording and no conflicting numbers or lot/phase markers."""
-    ta, tb = comparable_title(a), comparable_title(b)
-    if not ta or not tb:
-        return False, 0.0
-    score = fuzz.token_set_ratio(ta, tb)
-    # token_set_ratio forgives a title that is a subset of the other; require the shorter one to
-    # carry real content, so "Supply" does not match every "Supply of ..." notice.
-    if min(len(ta.split()), len(tb.split())) < 3:
-        score = min(score, fuzz.ratio(ta, tb))
-    da, db = discriminators(a), discriminators(b)
-    if da != db and (da and db):
-        return False, score
-    return score >= threshold, score
-
-
-def _dates_close(notice: Any, rec: NoticeRecord, window: timedelta) -> bool:
-    """``notice``: anything with ``published_at`` and ``deadline_at`` (a Notice or a selected row)."""
-    def close(x: datetime | None, y: datetime | None, delta: timedelta) -> bool:
-        return x is not None and y is not None and abs(x - y) <= delta
-
-    if notice.deadline_at is not None and rec.deadline_at is not None:
-        # deadlines are the strongest date evidence: differing ones mean different calls, unless
-        # the difference is a time-of-day/zone rendering (same calendar day within 24 h)
-        return close(notice.deadline_at, rec.deadline_at, timedelta(hours=24))
-    return close(notice.published_at, rec.published_at, window)
-
-
-def find_fuzzy_match(session: Session, organisation_id: int | None, rec: NoticeRecord, ref_key: str | None,
-                     rules: LifecycleRules) -> tuple[Notice, float] | None:
-    """A notice of another source that is the same call by title, organisation and dates, if any.
-
-    Only when references cannot decide: a candidate whose call key differs from this record's
-    is never taken, and neither is one already seen on this record's source. Both exclusions,
-    the organisation, the compatible types and the date window are decided in one SQL query that
-    reads only the columns the comparison needs; a Notice is loaded for the winner alone.
-    """
-    if organisation_id is None or (rec.published_at is None and rec.deadline_at is None):
-        return None
-    types = COMPATIBLE_TYPES.get(rec.notice_type, {rec.notice_type, "other"}) | {rec.notice_type}
-    if rec.notice_type == "other":
-        types = set(COMPATIBLE_TYPES) | {"other", "market_survey", "expression_of_interest"}
-    params: dict[str, Any] = {"org": organisation_id, "types": sorted(types), "source": rec.source}
-    if rec.published_at is not None:
-        params["pub_lo"] = rec.published_at - rules.date_window
-        params["pub_hi"] = rec.published_at + rules.date_window
-    if rec.deadline_at is not None:
-        params["dl_lo"] = rec.deadline_at - timedelta(hours=24)
-        params["dl_hi"] = rec.deadline_at + timedelta(hours=24)
-    if ref_key is not None:
-        params["ref"] = ref_key
-    query = _fuzzy_query(rec.published_at is not None, rec.deadline_at is not None, ref_key is not None)
-    candidates = _core(session, query, params).all()
-    best: tuple[int, float] | None = None
-    for cand in candidates:
-        if not _dates_close(cand, rec, rules.date_window):
-            continue
-        same, score = titles_match(cand.title, rec.title, rules.title_similarity)
-        if same and (best is None or score > best[1]):
-            best = (cand.id, score)
-    if best is None:
-        return None
-    notice = session.get(Notice, best[0])
-    return (notice, best[1]) if notice is not None else None
-
-
-_FUZZY_QUERIES: dict[tuple[bool, bool, bool], Select[Any]] = {}
-
-
-def _fuzzy_query(by_published: bool, by_deadline: bool, by_reference: bool) -> Select[Any]:
-    """``find_fuzzy_match``'s candidate query for one shape of record, built once with bound parameters.
-
-    Each date range is its own index range ((organisation, published_at), (organisation, deadline_at)),
-    united: an OR of the two in one WHERE makes SQLite read every notice of the organisation instead.
-    Notices already seen on the record's source (in a TED backfill, nearly all of an organisation's
-    notices in the window) are dropped inside those ranges, from the indexes alone (the sightings'
-    (notice, source) index), before any notice row is read.
-    """
-    shape = (by_published, by_deadline, by_reference)
-    query = _FUZZY_QUERIES.get(shape)
-    if query is not None:
-        return query
-    in_window = []
-    unseen = _not_seen_on(bindparam("source"))  # correlated to each window's own notices
-    if by_published:
-        in_window.append(select(Notice.id).where(
-            Notice.organisation_id == bindparam("org"),
-            Notice.published_at.between(bindparam("pub_lo"), bindparam("pub_hi")), unseen))
-    if by_deadline:
-        in_window.append(select(Notice.id).where(
-            Notice.organisation_id == bindparam("org"),
-            Notice.deadline_at.between(bindparam("dl_lo"), bindparam("dl_hi")), unseen))
-    query = select(Notice.id, Notice.title, Notice.published_at, Notice.deadline_at).where(
-        Notice.id.in_(union(*in_window) if len(in_window) > 1 else in_window[0]),
-        Notice.organisation_id == bindparam("org"), Notice.notice_type.in_(bindparam("types", expanding=True)))
-    if by_reference:
-        query = query.where(or_(Notice.reference_key.is_(None), Notice.reference_key == bindparam("ref")))
-    query = _FUZZY_QUERIES[shape] = query.order_by(Notice.id).limit(500)
-    return query

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from pipeline import lifecycle
 from pipeline.classify import Classifier
 from pipeline.cleaning import clean_record
+from pipeline.fuzzy_match import find_fuzzy_match
 from pipeline.notice_values import (
     AMENDMENT_KEEPS,
     TRACKED_FIELDS,
@@ -95,7 +96,7 @@ class Store:
         self.organisation_sources.add(organisation_id, source_name)
 
     def may_fuzzy_match(self, organisation_id: int | None, rec: NoticeRecord) -> bool:
-        """Whether ``lifecycle.find_fuzzy_match`` could find anything: a notice of another source."""
+        """Whether ``pipeline.fuzzy_match.find_fuzzy_match`` could find anything: a notice of another source."""
         if organisation_id is None or (rec.published_at is None and rec.deadline_at is None):
             return False
         return bool(self.sources_of(organisation_id) - {rec.source})
@@ -134,7 +135,7 @@ class Store:
         same = lifecycle.find_same_notice(self.session, org_id, ref_key, rec.notice_type, rec.source)
         how = f"reference {ref_key}"
         if same is None and self.may_fuzzy_match(org_id, rec):
-            fuzzy = lifecycle.find_fuzzy_match(self.session, org_id, rec, ref_key, self.rules)
+            fuzzy = find_fuzzy_match(self.session, org_id, rec, ref_key, self.rules)
             if fuzzy is not None:
                 same, how = fuzzy[0], f"title similarity {fuzzy[1]:.0f}, organisation and dates"
         if same is not None:

@@ -142,7 +142,7 @@ class Notice(Base):
     __table_args__ = (
         Index("ix_notices_org_refkey", "organisation_id", "reference_key"),
         Index("ix_notices_deadline", "deadline_at"),
-        # fuzzy cross-source matching (``lifecycle.find_fuzzy_match``) reads an organisation's notices
+        # fuzzy cross-source matching (``pipeline.fuzzy_match.find_fuzzy_match``) reads an organisation's notices
         # within a publication window or around a deadline: a range on each, not every notice of it
         Index("ix_notices_org_published", "organisation_id", "published_at"),
         Index("ix_notices_org_deadline", "organisation_id", "deadline_at"),

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from pipeline.fuzzy_match import titles_match
 from pipeline.ingest import Ingestor
-from pipeline.lifecycle import LifecycleRules, fold_reference, titles_match
+from pipeline.lifecycle import LifecycleRules, fold_reference
 from pipeline.records import NoticeRecord
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
