@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 from pipeline.records import MAX_TEXT
 from spiders.base import ConfiguredSpider, failure_reason
 from spiders.kinds import extract
-from spiders.kinds.options import URL_FIELDS, DetailOptions, FieldSpec, template_fields
+from spiders.kinds.fields import URL_FIELDS, FieldSpec, template_fields
+from spiders.kinds.options import DetailOptions
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Notice, NoticeSource
 

@@ -14,7 +14,7 @@ from typing import Any
 import jmespath
 from parsel import Selector, SelectorList
 
-from spiders.kinds.options import FieldSpec, looks_like_xpath
+from spiders.kinds.fields import FieldSpec, looks_like_xpath
 
 _LABEL_LINE = re.compile(r"^\s*([^\n:]{1,80}?)\s*:\s*(.*)$")
 

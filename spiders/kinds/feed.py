@@ -24,7 +24,8 @@ from parsel import Selector
 
 from spiders.kinds import extract
 from spiders.kinds.common import PageTally, RowSpider, follow, http_url
-from spiders.kinds.options import URL_FIELDS, FeedOptions
+from spiders.kinds.fields import URL_FIELDS
+from spiders.kinds.options import FeedOptions
 
 
 class FeedSpider(RowSpider):

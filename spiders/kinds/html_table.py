@@ -27,8 +27,9 @@ from urllib.parse import urljoin
 from parsel import Selector
 
 from spiders.kinds import extract
+from spiders.kinds.fields import URL_FIELDS
 from spiders.kinds.html import HtmlSpider
-from spiders.kinds.options import URL_FIELDS, HtmlTableOptions
+from spiders.kinds.options import HtmlTableOptions
 
 
 class HtmlTableSpider(HtmlSpider):

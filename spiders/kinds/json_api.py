@@ -37,7 +37,8 @@ from urllib3 import encode_multipart_formdata
 
 from spiders.kinds import extract
 from spiders.kinds.common import PageTally, RowSpider, http_url
-from spiders.kinds.options import URL_FIELDS, JsonOptions, offset_url, template_fields, with_param
+from spiders.kinds.fields import URL_FIELDS, template_fields
+from spiders.kinds.options import JsonOptions, offset_url, with_param
 
 __all__ = ["JsonSpider", "multipart_body", "with_param"]
 

@@ -5,8 +5,8 @@ light. Each model forbids unknown keys: a typo in ``config/sources.yaml`` is an 
 entry and the field, never a silently ignored setting. Selectors are compiled at load time, so a
 bad CSS or XPath expression is reported by ``config check`` rather than by the first crawl.
 
-A *field* (what goes into one ``RawNotice`` attribute) is written either as a plain string or as
-a mapping. The plain string means, by kind: a CSS selector (``html_table``, ``html_list``; an
+A *field* (what goes into one ``RawNotice`` attribute, ``spiders.kinds.fields``) is written either
+as a plain string or as a mapping. The plain string means, by kind: a CSS selector (``html_table``, ``html_list``; an
 expression starting with ``/``, ``./`` or ``(`` is XPath), a JMESPath/dotted path (``json``,
 ``feed``), or a column header (``document``).
 """
@@ -18,155 +18,20 @@ from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import jmespath
-from jmespath.exceptions import JMESPathError
-from lxml import etree
-from parsel.csstranslator import HTMLTranslator
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-RAW_FIELDS = (
-    "url",
-    "reference",
-    "notice_type",
-    "title",
-    "description",
-    "published",
-    "deadline",
-    "cpv_codes",
-    "value",
-    "currency",
-    "buyer_name",
-    "buyer_country",
-    "eligibility",
-    "language",
-    "documents_url",
-    "status",
-    "is_new",
-    "organisation",
+from spiders.kinds.fields import (
+    RAW_FIELDS,
+    FieldSpec,
+    FieldValue,
+    Strict,
+    check_path,
+    check_regex,
+    check_selector,
+    fields_check,
+    labels_check,
+    template_fields,
 )
-"""The ``RawNotice`` attributes a field spec may fill."""
-
-URL_FIELDS = ("url", "documents_url")
-"""Fields made absolute against the page URL."""
-
-_TRANSLATOR = HTMLTranslator()
-
-
-def looks_like_xpath(expr: str) -> bool:
-    return expr.startswith(("/", "./", "(", "..")) or expr.startswith("string(")
-
-
-def check_css(expr: str) -> str:
-    try:
-        _TRANSLATOR.css_to_xpath(expr)
-    except Exception as exc:  # cssselect raises several types; every one means "bad syntax"
-        raise ValueError(f"bad CSS selector {expr!r}: {exc}") from exc
-    return expr
-
-
-def check_xpath(expr: str) -> str:
-    try:
-        etree.XPath(expr)
-    except etree.XPathSyntaxError as exc:
-        raise ValueError(f"bad XPath {expr!r}: {exc}") from exc
-    return expr
-
-
-def check_selector(expr: str) -> str:
-    """A CSS selector, or an XPath expression when it starts like one."""
-    return check_xpath(expr) if looks_like_xpath(expr) else check_css(expr)
-
-
-def check_path(expr: str) -> str:
-    try:
-        jmespath.compile(expr)
-    except JMESPathError as exc:
-        raise ValueError(f"bad JMESPath {expr!r}: {exc}") from exc
-    return expr
-
-
-def check_regex(expr: str) -> str:
-    try:
-        re.compile(expr)
-    except re.error as exc:
-        raise ValueError(f"bad regular expression {expr!r}: {exc}") from exc
-    return expr
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FieldSpec(Strict):
-    """Where one value comes from, and how to clean it. Exactly one of css, xpath, path, column, label."""
-
-    css: str | None = None
-    xpath: str | None = None
-    path: str | None = None
-    """JMESPath (a dotted path is valid JMESPath) into a JSON item or feed entry."""
-    column: str | None = None
-    """A column header (``html_table`` with ``header_row``, ``document``); case and spaces folded."""
-    label: str | None = None
-    """A label of a labelled block ("Closing Date" in "Closing Date: 09/06/2020")."""
-    regex: str | None = None
-    """Keep the first group (or the whole match) of this pattern; no match means the field is absent."""
-    join: str = " "
-    """How several matched text nodes are joined."""
-    many: bool = False
-    """Keep every match as a list (for ``cpv_codes``)."""
-    html: bool = False
-    """The value is HTML markup (a JSON API's ``description`` with ``<p>`` and ``<br>``): keep its text."""
-    optional: bool = False
-    """Most rows lack it (a cancellation flag): a page where it matches nothing is not reported."""
-
-    @model_validator(mode="after")
-    def _one_source(self) -> FieldSpec:
-        given = [k for k in ("css", "xpath", "path", "column", "label") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of css, xpath, path, column or label")
-        if self.css is not None:
-            check_css(self.css)
-        if self.xpath is not None:
-            check_xpath(self.xpath)
-        if self.path is not None:
-            check_path(self.path)
-        if self.regex is not None:
-            check_regex(self.regex)
-        return self
-
-
-FieldValue = str | FieldSpec
-
-
-def _fields_check(fields: dict[str, Any], shorthand: str) -> dict[str, FieldSpec]:
-    """Turn shorthand strings into FieldSpecs (meaning depends on the kind) and check field names."""
-    out: dict[str, FieldSpec] = {}
-    for name, given in fields.items():
-        if name not in RAW_FIELDS:
-            raise ValueError(f"unknown field {name!r} (known: {', '.join(RAW_FIELDS)})")
-        if isinstance(given, str):
-            if shorthand == "selector":
-                spec = FieldSpec(xpath=given) if looks_like_xpath(given) else FieldSpec(css=given)
-            else:
-                spec = FieldSpec(**{shorthand: given})
-        else:
-            spec = FieldSpec.model_validate(given)
-        out[name] = spec
-    return out
-
-
-def template_fields(template: str) -> list[str]:
-    """The names in braces of a URL template (``{id}``, ``{reference}``)."""
-    import string
-
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
-
-
-def _labels_check(labels: dict[str, str]) -> dict[str, str]:
-    for label, field in labels.items():
-        if field not in RAW_FIELDS:
-            raise ValueError(f"label {label!r} maps to unknown field {field!r} (known: {', '.join(RAW_FIELDS)})")
-    return labels
 
 
 class ValueRange(Strict):
@@ -248,9 +113,9 @@ class DetailOptions(Strict):
     @field_validator("fields", mode="before")
     @classmethod
     def _fields(cls, v: dict[str, Any]) -> dict[str, FieldSpec]:
-        return _fields_check(v or {}, "selector")
+        return fields_check(v or {}, "selector")
 
-    _labels = field_validator("labels")(classmethod(lambda cls, v: _labels_check(v)))
+    _labels = field_validator("labels")(classmethod(lambda cls, v: labels_check(v)))
 
     @field_validator("block")
     @classmethod
@@ -277,9 +142,9 @@ class HtmlOptions(CommonOptions):
     @field_validator("fields", mode="before")
     @classmethod
     def _fields(cls, v: dict[str, Any]) -> dict[str, FieldSpec]:
-        return _fields_check(v or {}, "selector")
+        return fields_check(v or {}, "selector")
 
-    _labels = field_validator("labels")(classmethod(lambda cls, v: _labels_check(v)))
+    _labels = field_validator("labels")(classmethod(lambda cls, v: labels_check(v)))
 
     @field_validator("rows", "next_page")
     @classmethod
@@ -310,7 +175,7 @@ class HtmlTableOptions(HtmlOptions):
     @field_validator("columns")
     @classmethod
     def _cols(cls, v: dict[str, str]) -> dict[str, str]:
-        return _labels_check(v)
+        return labels_check(v)
 
     @field_validator("header", "cells")
     @classmethod
@@ -338,9 +203,9 @@ class FeedOptions(CommonOptions):
     @field_validator("fields", mode="before")
     @classmethod
     def _fields(cls, v: dict[str, Any]) -> dict[str, FieldSpec]:
-        return _fields_check(v or {}, "path")
+        return fields_check(v or {}, "path")
 
-    _labels = field_validator("labels")(classmethod(lambda cls, v: _labels_check(v)))
+    _labels = field_validator("labels")(classmethod(lambda cls, v: labels_check(v)))
 
 
 OFFSET_PLACEHOLDERS = ("{take}", "{skip}")
@@ -379,7 +244,7 @@ class JsonOptions(CommonOptions):
     @field_validator("fields", mode="before")
     @classmethod
     def _fields(cls, v: dict[str, Any]) -> dict[str, FieldSpec]:
-        return _fields_check(v or {}, "path")
+        return fields_check(v or {}, "path")
 
     @field_validator("items", "next_url", "total")
     @classmethod
@@ -441,12 +306,12 @@ class DocumentOptions(CommonOptions):
     table_strategy: Literal["lines", "text"] = "lines"
     """PDF: tables drawn with ruling lines, or aligned text only (pdfplumber strategies)."""
 
-    _cols = field_validator("columns")(classmethod(lambda cls, v: _labels_check(v)))
+    _cols = field_validator("columns")(classmethod(lambda cls, v: labels_check(v)))
 
     @field_validator("fields", mode="before")
     @classmethod
     def _fields(cls, v: dict[str, Any]) -> dict[str, FieldSpec]:
-        return _fields_check(v or {}, "column")
+        return fields_check(v or {}, "column")
 
     @field_validator("links")
     @classmethod
