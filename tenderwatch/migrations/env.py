@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 from tenderwatch.db.engine import make_engine
-from tenderwatch.db.models import Base, UTCDateTime
+from tenderwatch.db.models import Base
+from tenderwatch.db.types import UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
