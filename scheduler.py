@@ -5,8 +5,9 @@ and CI; ``python scheduler.py [--once]`` is the same command. This module is the
 the scheduler's public interface; its parts live in the ``scheduling`` package, one job each:
 
 * ``scheduling.plan``: **jobs come from config**: one crawl job per enabled source (its ``schedule``
-  or ``settings.crawl.default_schedule``), the weekly and daily digests, the daily health check and
-  the retry of deferred mail, every cron schedule read in ``settings.timezone``;
+  or ``settings.crawl.default_schedule``), the weekly and daily digests, the daily health check, the
+  morning ILO notification with the follow-up's reminders and the retry of deferred mail, every cron
+  schedule read in ``settings.timezone``;
 * ``scheduling.lock``: **one scheduler per database**, a lock row with a heartbeat; a second
   ``tenderwatch run`` refuses to start, a lock whose holder crashed goes stale and is taken over;
 * ``scheduling.supervise``: **each crawl is a child process** (``tenderwatch crawl SOURCE``) with a
@@ -27,7 +28,7 @@ from __future__ import annotations
 import sys
 
 from scheduling.cycle import CycleReport, run_cycle, run_once
-from scheduling.jobs import Operations, crawl_job, digest_job, health_job, retry_mail_job
+from scheduling.jobs import Operations, crawl_job, digest_job, health_job, morning_notification_job, retry_mail_job
 from scheduling.lock import SchedulerLockedError, lock_is_stale, lock_status
 from scheduling.plan import plan_jobs
 from scheduling.service import Scheduler, stored_jobs
@@ -42,6 +43,7 @@ __all__ = [
     "health_job",
     "lock_is_stale",
     "lock_status",
+    "morning_notification_job",
     "plan_jobs",
     "retry_mail_job",
     "run_cycle",

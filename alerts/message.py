@@ -36,7 +36,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-KINDS = ("digest", "ilo-notification", "health")
+KINDS = ("digest", "ilo-notification", "health", "targeted")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 SUBJECT_LIMIT = 200
 WIRE = policy.default.clone(linesep="\r\n", max_line_length=998)

@@ -18,6 +18,11 @@ matching-companies page on the site, and the ``MAX_COMPANIES`` top matching comp
 own country first, then the most reasons to match) with how many match in all; a footer saying why
 the ILO receives it, with links to their page and to the sources' health. Its size does not grow
 with the number of companies.
+
+Reminders (``reminders=True``: the morning run, ``settings.follow_up.reminder_schedule``): the
+follow-ups of the ILO's organisations whose company said it is interested, with no bid recorded, in
+a call closing within ``tenderwatch.followup.reminders.DAYS`` days; each reminded once a day (event
+key ``remind:<follow-up>:<day>``), in the same mail as that run's calls.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 from sqlalchemy import Engine, or_, select
@@ -43,6 +49,8 @@ from pipeline.values import ValueBands
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Delivery, Ilo, Notice, NoticeChange, Organisation
+from tenderwatch.followup.reminders import Reminder, due_reminders
+from tenderwatch.formats import days_left, format_days_left, format_deadline
 from tenderwatch.health.verdicts import unhealthy_sources
 
 KIND = "ilo-notification"
@@ -134,9 +142,25 @@ def _already_notified(session: Any, since: datetime) -> dict[str, set[str]]:
     return done
 
 
+def _reminders(session: Any, ilos: list[Ilo], notified: dict[str, set[str]], now: datetime,
+               timezone: str) -> dict[int, list[tuple[str, Reminder]]]:
+    """Per ILO id: (event key, reminder) not yet sent today (the day in ``timezone``)."""
+    day = now.astimezone(ZoneInfo(timezone)).date().isoformat()
+    out: dict[int, list[tuple[str, Reminder]]] = {}
+    for ilo in ilos:
+        done = notified.get(ilo.email.lower(), set())
+        due = [(f"remind:{r.uid}:{day}", r)
+               for r in due_reminders(session, now, organisations=frozenset(ilo.organisations or []))]
+        fresh = [(key, r) for key, r in due if key not in done]
+        if fresh:
+            out[ilo.id] = fresh
+    return out
+
+
 def run_ilo_notifications(engine: Engine, config: Config, *, now: datetime | None = None,
-                          lookback: timedelta = LOOKBACK) -> NotifyReport:
-    """Queue and send this run's ILO notification batches; see the module docstring."""
+                          lookback: timedelta = LOOKBACK, reminders: bool = False) -> NotifyReport:
+    """Queue and send this run's ILO notification batches (with the day's follow-up reminders when
+    ``reminders``); see the module docstring."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     since = now - lookback
     report = NotifyReport()
@@ -161,30 +185,34 @@ def run_ilo_notifications(engine: Engine, config: Config, *, now: datetime | Non
             if items:
                 wanted[ilo.id] = items
                 all_ids.update(i.notice_id for i in items)
-        if not wanted:
+        reminded = _reminders(session, ilos, notified, now, config.settings.timezone) if reminders else {}
+        if not wanted and not reminded:
             return report
+        all_ids.update(r.notice_id for due in reminded.values() for _key, r in due)
         facts = {n.id: n for n in load_notices(session, all_ids)}
         failing = [(src.organisation_code, src.name, display_text(src.health_reason or src.last_error or "", 300))
                    for src in unhealthy_sources(session)]
         attach_changes(session, list(facts.values()), since)
         companies = CompanyIndex(load_companies(session))
         for ilo in ilos:
-            items = wanted.get(ilo.id)
-            if not items:
+            items = wanted.get(ilo.id, [])
+            due = reminded.get(ilo.id, [])
+            if not items and not due:
                 continue
             items.sort(key=lambda i: (PRIORITY[i.kind], facts[i.notice_id].deadline_at or now, i.notice_id))
             mine = set(ilo.organisations or [])
             unhealthy = [{"name": name, "reason": reason} for code, name, reason in failing
                          if code is None or code in mine]
             shown = MAX_LISTED
+            reminding = [r for _key, r in due]
             while True:  # fewer calls while the mail would exceed MAX_MAIL_BYTES: the rest come next time
                 listed = items[:shown]
                 msg, payload = _message(config, ilo, listed, facts, companies, now, since,
-                                        more=len(items) - len(listed), unhealthy=unhealthy)
+                                        more=len(items) - len(listed), unhealthy=unhealthy, reminders=reminding)
                 if shown == 1 or len(serialise(msg)) <= MAX_MAIL_BYTES:
                     break
                 shown = max(1, shown // 2)
-            keys = sorted(k for i in listed for k in i.keys)
+            keys = sorted([k for i in listed for k in i.keys] + [key for key, _r in due])
             period_key = "batch-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:24]
             payload["events"] = keys
             if enqueue(session, recipient=ilo.email, kind=KIND, period_key=period_key, message=msg, ilo_id=ilo.id,
@@ -210,8 +238,8 @@ def top_companies(matches: list[CompanyMatch], country: str | None) -> list[Comp
 
 
 def _message(config: Config, ilo: Ilo, items: list[_Item], facts: dict[int, NoticeFacts], companies: CompanyIndex,
-             now: datetime, since: datetime, *, more: int,
-             unhealthy: list[dict[str, str]] | None = None) -> tuple[Any, dict[str, Any]]:
+             now: datetime, since: datetime, *, more: int, unhealthy: list[dict[str, str]] | None = None,
+             reminders: list[Reminder] | None = None) -> tuple[Any, dict[str, Any]]:
     """The batch mail; ``unhealthy`` lists failing sources of the ILO's organisations (the health rules'
     verdict) in the footer, so a quiet mail is not mistaken for a quiet week.
 
@@ -248,18 +276,25 @@ def _message(config: Config, ilo: Ilo, items: list[_Item], facts: dict[int, Noti
         })
         payload_calls.append({"uid": notice.uid, "event": item.kind, "companies": len(matches),
                               "listed": [m.company.key for m in shown]})
-    organisations = ", ".join(sorted({i.organisation for i in items}))
+    reminded = [{"company": display_text(r.company_name, 200), "title": display_text(r.title),
+                 "deadline": format_deadline(r.deadline_at, tz, t.language, r.deadline_date),
+                 "days": format_days_left(days_left(r.deadline_at, now, tz, r.deadline_date), t.language),
+                 "page": f"{base}/ilo/calls/{quote(r.call_uid, safe='')}/follow-up/{quote(r.company_key, safe='')}"}
+                for r in reminders or []]
+    organisations = ", ".join(sorted({i.organisation for i in items} | {r.organisation or "" for r in reminders or []}
+                                     - {""}))
     kinds = [i.kind for i in items]
     summary = t.summary(("n_event_new", kinds.count("new")), ("n_event_deadline", kinds.count("deadline")),
-                        ("n_event_cancelled", kinds.count("cancelled")))
+                        ("n_event_cancelled", kinds.count("cancelled")), ("n_event_reminder", len(reminded)))
     subject = t("ilo_subject", summary=summary, organisations=organisations)
     text, html = render_pair("ilo_notification", {
         "t": t, "subject": subject, "events": events, "organisations": organisations, "more": more,
+        "reminders": reminded, "board_url": f"{base}/ilo/follow-up?state=interested",
         "unhealthy": unhealthy or [], "footer": t("ilo_footer", organisations=", ".join(ilo.organisations or [])),
         "home_url": f"{base}/ilo/", "sources_url": f"{base}/ilo/sources"})
     msg = build_message(kind=KIND, from_address=config.settings.mail.from_address, to=[address(ilo.name, ilo.email)],
                         subject=subject, text=text, html=html)
-    return msg, {"calls": payload_calls}
+    return msg, {"calls": payload_calls, "reminders": [r.uid for r in reminders or []]}
 
 
 __all__ = ["KIND", "LOOKBACK", "NotifyReport", "run_ilo_notifications"]

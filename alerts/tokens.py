@@ -1,16 +1,22 @@
-"""Signed, expiring tokens for the preferences and one-click unsubscribe links.
+"""Signed, expiring tokens for the preferences, one-click unsubscribe and answer links.
 
 Signed with the secret from the environment variable named by ``settings.secret_key_env``
 (itsdangerous, HMAC-SHA256; signature compared in constant time by itsdangerous). A token names
 the company and its purpose; a forged, altered or expired token is refused with ``TokenError``.
+
+Answer links ("Interested" / "Not for us" under a call in a digest or a targeted mail) are signed
+with their own salt and name the company, the call and the answer: one cannot be turned into
+another's, another call's, the other answer's or a preferences link, and clicking it again gives
+the same answer (``tenderwatch.followup.records`` makes a repeated answer change nothing).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import quote
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from tenderwatch.config import Settings
 
@@ -61,3 +67,63 @@ def read_token(settings: Settings, token: str, purpose: Purpose, *, allow_demo: 
         raise TokenError("the link is not valid for this page")
     # A preferences link may also unsubscribe (the page has the button); an unsubscribe link only unsubscribes.
     return TokenClaims(company_key=data["c"], purpose=data["p"])
+
+
+Answer = Literal["interested", "not_interested"]
+ANSWERS: tuple[Answer, ...] = ("interested", "not_interested")
+
+
+@dataclass(frozen=True)
+class AnswerClaims:
+    company_key: str
+    call_uid: str
+    answer: Answer
+
+
+_SHORT = {"interested": "i", "not_interested": "n"}
+_LONG = {v: k for k, v in _SHORT.items()}
+
+
+class AnswerSigner:
+    """Makes answer tokens: ``<answer>.<call>.<company>.<time>.<signature>`` (itsdangerous'
+    ``TimestampSigner``, no JSON and no compression: a digest run signs two per call per company)."""
+
+    def __init__(self, settings: Settings, *, allow_demo: bool = False) -> None:
+        self._signer = TimestampSigner(_secret(settings, allow_demo), salt="tenderwatch-answer-link")
+
+    def token(self, company_key: str, call_uid: str, answer: Answer) -> str:
+        if answer not in _SHORT:
+            raise ValueError(f"unknown answer {answer!r}")
+        if "." in call_uid:
+            raise ValueError(f"a call id has no dots: {call_uid!r}")
+        return self._signer.sign(f"{_SHORT[answer]}.{call_uid}.{company_key}").decode("ascii")
+
+    def read(self, token: str, max_age_seconds: int) -> AnswerClaims:
+        try:
+            value = self._signer.unsign(token, max_age=max_age_seconds).decode("utf-8")
+        except SignatureExpired as exc:
+            raise TokenError("the link has expired") from exc
+        except (BadSignature, UnicodeDecodeError) as exc:
+            raise TokenError("the link is not valid") from exc
+        short, _, rest = value.partition(".")
+        call_uid, _, company_key = rest.partition(".")
+        if short not in _LONG or not call_uid or not company_key:
+            raise TokenError("the link is not valid")
+        return AnswerClaims(company_key=company_key, call_uid=call_uid, answer=_LONG[short])  # type: ignore[arg-type]
+
+
+def make_answer_token(settings: Settings, company_key: str, call_uid: str, answer: Answer, *,
+                      allow_demo: bool = False) -> str:
+    return AnswerSigner(settings, allow_demo=allow_demo).token(company_key, call_uid, answer)
+
+
+def read_answer_token(settings: Settings, token: str, *, allow_demo: bool = False) -> AnswerClaims:
+    """The company, call and answer an answer link was signed for; ``TokenError`` for anything else."""
+    return AnswerSigner(settings, allow_demo=allow_demo).read(token, settings.token_max_age_days * 86400)
+
+
+def answer_urls(base_url: str, signer: AnswerSigner, company_key: str, call_uid: str) -> dict[str, str]:
+    """The two one-click answer links of a call for a company, under ``base_url`` (the site's
+    ``/answer/<token>``): what digests and targeted mails put under a call."""
+    return {answer: f"{base_url}/answer/{quote(signer.token(company_key, call_uid, answer), safe='')}"
+            for answer in ANSWERS}

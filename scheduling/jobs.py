@@ -90,6 +90,10 @@ class Operations:
             return run_digests(self.engine, self.config, frequency="weekly", week=f"{iso.year}-W{iso.week:02d}")
         return run_digests(self.engine, self.config, frequency="daily", day=local)
 
+    def morning_notification(self) -> Any:
+        """The ILO notification with the day's follow-up reminders (and any calls not yet reported)."""
+        return notify(self.engine, self.config, reminders=True)
+
     def health(self) -> Any:
         from alerts.health import check_health
 
@@ -101,10 +105,10 @@ class Operations:
         return deliver_pending(self.engine, self.config)
 
 
-def notify(engine: Engine, config: Config) -> Any:
+def notify(engine: Engine, config: Config, *, reminders: bool = False) -> Any:
     from alerts.notify import run_ilo_notifications
 
-    return run_ilo_notifications(engine, config)
+    return run_ilo_notifications(engine, config, reminders=reminders)
 
 
 def _guarded(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -150,6 +154,10 @@ def crawl_job(source: str) -> None:
 
 def digest_job(frequency: str) -> None:
     current().digests(frequency)
+
+
+def morning_notification_job() -> None:
+    current().morning_notification()
 
 
 def health_job() -> None:

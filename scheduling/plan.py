@@ -60,7 +60,8 @@ class PlannedJob:
 
 
 def plan_jobs(config: Config) -> list[PlannedJob]:
-    """Every job the config asks for: crawls (+ notifications and health after each), digests, health, mail retry.
+    """Every job the config asks for: crawls (+ notifications and health after each), digests, the morning ILO
+    notification (follow-up reminders), health, mail retry.
 
     Digests have no grace limit at all (``None``): the delivery ledger already makes them
     exactly-once per period, so a digest missed during downtime is sent once when the scheduler is back.
@@ -78,6 +79,9 @@ def plan_jobs(config: Config) -> list[PlannedJob]:
     for frequency, schedule in (("weekly", settings.digest.schedule), ("daily", settings.digest.daily_schedule)):
         jobs.append(PlannedJob(f"digest:{frequency}", f"{frequency} digests · {describe(schedule)} · {tz}",
                                f"{JOB_MODULE}:digest_job", (frequency,), trigger_for(schedule, tz), "default", None))
+    morning = settings.follow_up.reminder_schedule
+    jobs.append(PlannedJob("ilo:morning", f"morning ILO notification with reminders · {describe(morning)} · {tz}",
+                           f"{JOB_MODULE}:morning_notification_job", (), trigger_for(morning, tz), "default", grace))
     check = settings.health.check_schedule
     jobs.append(PlannedJob("health", f"health check · {describe(check)} · {tz}", f"{JOB_MODULE}:health_job", (),
                            trigger_for(check, tz), "default", grace))

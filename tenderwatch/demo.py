@@ -66,6 +66,7 @@ class DemoResult:
     notices: int = 0
     digests: object | None = None
     notifications: object | None = None
+    follow_ups: object | None = None
     outbox: Path | None = None
     seconds: float = 0.0
     site: DemoSite | None = None
@@ -176,8 +177,10 @@ def run_demo(config: Config, folder: Path = DEMO_DIR, *, log_level: str = "ERROR
 
     from alerts.digest import run_digests
     from alerts.notify import run_ilo_notifications
+    from tenderwatch.demo_follow_ups import add_demo_follow_ups
 
-    result.notifications = run_ilo_notifications(engine, config)
+    result.follow_ups = add_demo_follow_ups(engine, config, DEMO_ILO)
+    result.notifications = run_ilo_notifications(engine, config, reminders=True)
     result.digests = run_digests(engine, config)
     result.seconds = time.monotonic() - started
     engine.dispose()

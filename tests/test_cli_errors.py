@@ -50,6 +50,11 @@ DB_COMMANDS: dict[str, list[str]] = {
     "jobs": ["jobs"],
     "run --once": ["run", "--once"],
     "db upgrade": ["db", "upgrade"],
+    "follow-up list": ["follow-up", "list"],
+    "follow-up set": ["follow-up", "set", "some-call", "cryovac-delft", "informed"],
+    "follow-up export": ["follow-up", "export", "--format", "jsonl"],
+    "follow-up import": ["follow-up", "import", "{jsonl}"],
+    "follow-up answers": ["follow-up", "answers"],
 }
 CREATE_THEIR_OWN = {"run --once", "db upgrade"}  # a missing SQLite file is what they create
 
@@ -83,6 +88,16 @@ ARGUMENT_CASES: list[tuple[str, list[str], str]] = [
     ("missing config folder", ["--config", "{tmp}/no-config", "sources", "list"], "config folder not found"),
     ("serve port out of range", ["serve", "--port", "70000"], "65535"),
     ("rejects show not a number", ["rejects", "show", "abc"], "Invalid value for 'ID'"),
+    ("follow-up unknown state", ["follow-up", "list", "--state", "maybe"], "unknown state 'maybe'"),
+    ("follow-up unknown organisation", ["follow-up", "list", "-o", "NASA"], "unknown organisation 'NASA'"),
+    ("follow-up unknown area", ["follow-up", "export", "--area", "cooking"], "unknown technology area 'cooking'"),
+    ("follow-up unknown ILO", ["follow-up", "list", "--ilo", "nobody@example.nl"], "no ILO with address"),
+    ("follow-up set unknown call", ["follow-up", "set", "no-call", "cryovac-delft", "informed"], "no call 'no-call'"),
+    ("follow-up set unknown company", ["follow-up", "set", "no-call", "nobody", "informed"], "no company 'nobody'"),
+    ("follow-up set bad value", ["follow-up", "set", "x", "cryovac-delft", "won", "--value", "lots"],
+     "'lots' is not an amount"),
+    ("follow-up export bad format", ["follow-up", "export", "--format", "xml"], "unknown format 'xml'"),
+    ("follow-up import missing file", ["follow-up", "import", "{tmp}/missing.jsonl"], "no such file"),
 ]
 USAGE_ERRORS = {"serve port out of range", "rejects show not a number", "missing config folder"}
 """Errors shown by the command-line library (usage line + message) or the config report (a list)."""

@@ -36,7 +36,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "alerts": ("alerts",),
     "followup": ("tenderwatch.followup",),
     "web": ("tenderwatch.web",),
-    "entry": ("tenderwatch.cli", "tenderwatch.__main__", "tenderwatch.demo", "scheduling", "scheduler"),
+    "entry": ("tenderwatch.cli", "tenderwatch.__main__", "tenderwatch.demo", "tenderwatch.demo_follow_ups",
+              "scheduling", "scheduler"),
 }
 
 USES: dict[str, tuple[str, ...]] = {
@@ -45,9 +46,9 @@ USES: dict[str, tuple[str, ...]] = {
     "services": ("foundation",),
     "pipeline": ("services",),
     "spiders": ("pipeline",),
-    "alerts": ("pipeline",),
+    "alerts": ("followup",),
     "followup": ("pipeline",),
-    "web": ("alerts", "followup"),
+    "web": ("alerts",),
     "entry": ("spiders", "web"),
 }
 

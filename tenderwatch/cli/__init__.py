@@ -25,7 +25,7 @@ __all__ = ["COMMAND_MODULES", "HELP_PANELS", "app", "fail", "load_commands", "ma
 
 HELP_PANELS: dict[str, tuple[str, ...]] = {
     "Daily use": ("crawl", "sources", "notify", "digest", "deliver", "awards", "export", "rejects"),
-    "Web site and companies": ("serve", "users", "companies", "links", "unsubscribe"),
+    "Web site and companies": ("serve", "users", "companies", "follow-up", "links", "unsubscribe"),
     "Data in": ("import", "classify", "reclassify"),
     "Running unattended": ("run", "jobs", "prune"),
     "Setting up and trying out": ("demo", "db", "config"),
@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "tenderwatch.cli.core",
     "tenderwatch.cli.crawl",
     "tenderwatch.cli.demo",
+    "tenderwatch.cli.followup",
     "tenderwatch.cli.rejects",
     "tenderwatch.cli.run",
     "tenderwatch.cli.sources",

@@ -46,6 +46,10 @@ def demo(
         [*((code, str(n)) for code, n in sorted(result.per_organisation.items())),
          ("[bold]all (incl. other buyers)[/]", f"[bold]{result.notices}[/]")]))
 
+    follow_ups = result.follow_ups
+    if follow_ups is not None:
+        console.print(f"Follow-up: {follow_ups.follow_ups} companies on {len(follow_ups.calls)} calls in several "  # type: ignore[attr-defined]
+                      f"states, {follow_ups.mails} targeted mail(s) (board: /ilo/follow-up)")  # type: ignore[attr-defined]
     console.print(f"ILO notifications: {result.notifications}")
     console.print(f"Digests: {result.digests}")
     outbox = result.outbox

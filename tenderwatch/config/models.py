@@ -156,6 +156,13 @@ class DigestSettings(Strict):
     closing_soon_days: int = Field(default=14, ge=1)
 
 
+class FollowUpSettings(Strict):
+    """The ILO's follow-up (``tenderwatch.followup``)."""
+
+    reminder_schedule: Schedule = Schedule(cron="0 7 * * *")
+    """The morning ILO notification: it carries the day's reminders (interested, no bid, closing within a week)."""
+
+
 class MatchingSettings(Strict):
     """When two sources' notices without a shared reference are taken for one call (``pipeline.lifecycle``)."""
 
@@ -181,6 +188,7 @@ class Settings(Strict):
     crawl: CrawlSettings = CrawlSettings()
     health: HealthSettings = HealthSettings()
     digest: DigestSettings = DigestSettings()
+    follow_up: FollowUpSettings = FollowUpSettings()
     matching: MatchingSettings = MatchingSettings()
     open_data: OpenDataSettings = OpenDataSettings()
     scheduler_misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)

@@ -75,9 +75,19 @@ def find_company(session: Session, key: str) -> Company:
     return company
 
 
+MAX_NOTE_LINES = 30
+
+
 def clean_note(value: str | None, limit: int = NOTE_LIMIT) -> str | None:
-    """A note as stored: control and bidi characters dropped, whitespace collapsed, bounded."""
-    return clean_text(value, limit) if value else None
+    """A note as stored: its lines kept (at most ``MAX_NOTE_LINES``), each without control and bidi
+    characters and with its spaces collapsed, the whole bounded to ``limit`` characters."""
+    if not value:
+        return None
+    lines = [clean_text(line, limit) or "" for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    text = "\n".join(lines[:MAX_NOTE_LINES]).strip("\n")
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return (text if len(text) <= limit else text[: limit - 1] + "…") or None
 
 
 def parse_money(amount: str | Decimal | None, currency: str | None) -> tuple[Decimal | None, str | None]:

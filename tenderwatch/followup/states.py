@@ -67,6 +67,13 @@ def parse_state(value: str) -> State:
     raise TransitionError(f"unknown state {value!r} (known: {', '.join(STATES)})")
 
 
+def ilo_moves(current: str | None) -> list[str]:
+    """The states an ILO may set next, in the states' order (a new follow-up: any but an outcome)."""
+    if current is None:
+        return [s for s in STATES if s not in ("won", "lost")]
+    return [s for s in STATES if s in ILO_MOVES[current]]
+
+
 def check_move(current: str | None, new: str, actor: str) -> None:
     """Raise ``TransitionError`` unless ``actor`` (ilo, company, system) may move ``current`` to ``new``.
     ``current`` None: the follow-up does not exist yet."""

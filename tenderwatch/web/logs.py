@@ -1,7 +1,7 @@
 """The access log without secrets: company tokens in paths are replaced by ``[token]``.
 
-A company's preferences, unsubscribe and calendar links carry its credential in the path
-(``/preferences/<token>``, ``/u/<token>``, ``/calendar/company/<token>.ics``); an access log that
+A company's preferences, unsubscribe, answer and calendar links carry its credential in the path
+(``/preferences/<token>``, ``/u/<token>``, ``/answer/<token>``, ``/calendar/company/<token>.ics``); an access log that
 kept them would let anyone who reads the log act as the company. ``RedactTokens`` rewrites the path
 of uvicorn's access records before any handler formats them; ``uvicorn_log_config()`` is uvicorn's
 own logging configuration with that filter on the access handler (``tenderwatch serve`` uses it).
@@ -14,7 +14,7 @@ import logging
 import re
 from typing import Any
 
-TOKEN_PATHS = re.compile(r"(/preferences/|/u/|/calendar/company/)[^/?#\s]+?(\.ics)?(?=$|[/?#\s])")
+TOKEN_PATHS = re.compile(r"(/preferences/|/u/|/answer/|/calendar/company/)[^/?#\s]+?(\.ics)?(?=$|[/?#\s])")
 
 
 def redact(path: str) -> str:

@@ -44,7 +44,7 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "interest-cohort=()",
 }
-PRIVATE_PATHS = ("/ilo", "/admin", "/preferences", "/u/", "/login", "/calendar/company/")
+PRIVATE_PATHS = ("/ilo", "/admin", "/preferences", "/u/", "/answer/", "/login", "/calendar/company/")
 """Responses never stored by a browser or proxy cache (``Cache-Control: no-store``): signed-in pages and
 pages or feeds reached by a company's secret link."""
 CSRF_FIELD = "csrf_token"

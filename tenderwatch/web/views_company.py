@@ -23,6 +23,7 @@ from starlette.routing import Route
 from alerts.tokens import Purpose, TokenError, read_token
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company
+from tenderwatch.followup.precision import profile_suggestions
 from tenderwatch.sync import SELF_SERVICE_FIELDS
 from tenderwatch.web.links import calendar_url
 from tenderwatch.web.pages import local_url, render, state
@@ -63,6 +64,7 @@ def preferences_page(request: Request) -> Response:
         return render(request, "preferences.html", {
             "company": company, "areas": web.config.taxonomy.areas,
             "organisations": [(o.code, o.name) for o in web.config.organisations],
+            "suggestions": profile_suggestions(session, company),
             "saved": request.query_params.get("saved") == "1", "errors": [],
             "token": request.path_params["token"],
             "calendar_url": calendar_url(web.site_url, web.secret, key, company.calendar_version),
@@ -113,6 +115,7 @@ async def preferences_save(request: Request) -> Response:
                 return render(request, "preferences.html", {
                     "company": company, "areas": web.config.taxonomy.areas,
                     "organisations": [(o.code, o.name) for o in web.config.organisations], "saved": False,
+                    "suggestions": profile_suggestions(session, company),
                     "errors": errors, "token": request.path_params["token"],
                     "calendar_url": calendar_url(web.site_url, web.secret, key, company.calendar_version),
                 }, 400, lang=company.language)

@@ -118,8 +118,13 @@ def _reason_text(reason: Any) -> str:
 
 @require_role(*ILO_ROLES)
 def call_companies(request: Request) -> Response:
+    """The call's matching companies and its follow-up (``views_followup.call_context``)."""
+    from tenderwatch.web.views_followup import call_context
+
     current, matches = matching_companies(request)
-    return render(request, "ilo_call.html", {"current": current, "matches": matches, "reason_text": _reason_text})
+    with session_scope(state(request).engine) as session:
+        return render(request, "ilo_call.html", {"current": current, "reason_text": _reason_text,
+                                                 **call_context(session, request, current, matches)})
 
 
 @require_role(*ILO_ROLES)
@@ -178,13 +183,21 @@ async def save_search(request: Request) -> Response:
 # --------------------------------------------------------------------------- admin
 
 
+def answers_context(session: Any) -> dict[str, Any]:
+    """The companies' answers per area for the administration page (``followup.precision``)."""
+    from tenderwatch.followup.precision import answers_per_area
+    from tenderwatch.followup.states import ANSWER_REASONS
+
+    return {"answers": answers_per_area(session), "reasons_labels": ANSWER_REASONS}
+
+
 def _admin_page(request: Request, error: str | None = None, status_code: int = 200) -> Response:
     web = state(request)
     with session_scope(web.engine) as session:
         ilos = {i.id: i for i in session.scalars(select(Ilo).order_by(Ilo.email))}
         return render(request, "admin.html", {
             "users": list(session.scalars(select(User).order_by(User.username))), "ilos": ilos, "error": error,
-            "ilo_scope": web.config.settings.ilo_scope}, status_code)
+            "ilo_scope": web.config.settings.ilo_scope, **answers_context(session)}, status_code)
 
 
 @require_role("admin")

@@ -34,7 +34,8 @@ def test_plan_has_a_crawl_per_enabled_source_digests_health_and_mail_retry(confi
         listing_source("off", "list.html", enabled=False),
     ])
     plan = {job.id: job for job in plan_jobs(cfg)}
-    assert set(plan) == {"crawl:daily", "crawl:hourly", "digest:weekly", "digest:daily", "health", "mail:retry"}
+    assert set(plan) == {"crawl:daily", "crawl:hourly", "digest:weekly", "digest:daily", "ilo:morning", "health",
+                         "mail:retry"}
     assert plan["crawl:daily"].executor == "crawls" and plan["crawl:daily"].args == ("daily",)
     assert "cron '0 6 * * *'" in plan["crawl:daily"].name  # settings.crawl.default_schedule
     assert "every 120 min" in plan["crawl:hourly"].name

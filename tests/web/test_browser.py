@@ -148,7 +148,7 @@ def test_ilo_signs_in_and_downloads_matching_companies(drive, live_url, seeded, 
         assert page.url.endswith("/ilo/sources")
         shot(page, "source-health")
         page.goto(f"{live_url}/calls/{seeded.cryostat_call}")
-        page.get_by_role("link", name="Matching companies", exact=True).click()
+        page.get_by_role("link", name="Matching companies and follow-up", exact=True).click()
         assert page.get_by_text("CryoVac Delft B.V.").count() == 1
         shot(page, "matching-companies")
         with page.expect_download() as info:
