@@ -29,9 +29,11 @@ def insert_new(store: Store, records: list[NoticeRecord]) -> list[str | NoticeRe
     stage; a record without organisation gets the call uid of the notice its ``previous_notice``
     names, stored or earlier in the batch). A record that could depend on another record of the
     batch (a previous notice, a call key or another source of the same organisation), one whose
-    previous notice was handed back, a change notice (it updates a notice rather than making one), a
-    notice a stored change notice names, and every organisation record after a record handed back are
-    handed back unchanged for ``upsert``, in order; a record inserted gives its new notice's uid
+    previous notice was handed back, a change notice whose notice is stored or in the batch (it updates
+    that notice rather than making one; ``_changes_known``), a notice a change notice names (stored or
+    of this batch), and every organisation record after a record handed back are handed back unchanged
+    for ``upsert``, in order; a change notice whose notice has not come is inserted as ``upsert`` does
+    (its sighting names the notice it changes); a record inserted gives its new notice's uid
     (no ORM object: a backfill needs no more). One driver ``executemany`` per table on the session's
     connection (``tenderwatch.db.bulk.insert_rows``): no unit of work, no per-row flush.
     """
@@ -62,11 +64,22 @@ def insert_new(store: Store, records: list[NoticeRecord]) -> list[str | NoticeRe
     pending_orgs: dict[int, set[str]] = {}  # sources of this batch's rows per organisation
     pending_call_uids: dict[str, str] = {}  # external id -> call uid of this batch's rows (first row wins)
     handed_ids: set[str] = set()  # external ids handed back (stored after the bulk rows, by ``upsert``)
+    handed_aliases: set[str] = set()  # their alias ids (a change notice may name its notice by either)
+    pending_aliases: set[str] = set()  # alias ids of this batch's rows
+    pending_amends: set[str] = set()  # the ids this batch's change notices name (their notice joins them)
+
+    def hand_back(rec: NoticeRecord) -> None:
+        handed_ids.add(rec.external_id)
+        if rec.alias_id:
+            handed_aliases.add(rec.alias_id)
+        out.append(rec)
+
     hashes: dict[str, str] = {}  # uid -> content hash of its record (the notice's and its sighting's)
     # the previous-notice links of records without organisation, resolved in one query: nothing is
     # written to the database before the rows below, so each lookup would have read the same
     stored_calls = lifecycle.call_uids_by_external_id(store.session, {
-        r.previous_notice for r in records if r.previous_notice and r.call_id is None and not r.organisation})
+        r.previous_notice for r in records
+        if r.previous_notice and (is_amendment(r) or (r.call_id is None and not r.organisation))})
     # notices whose change notice came first: they join the notice that change made (``upsert``)
     amended = lifecycle.stored_amendments(store.session, {i for r in records for i in (r.external_id, r.alias_id)
                                                          if i is not None})
@@ -76,12 +89,15 @@ def insert_new(store: Store, records: list[NoticeRecord]) -> list[str | NoticeRe
             continue
         key = (rec.source, rec.external_id)
         org_id = store.organisation_id(rec.organisation)
+        change = is_amendment(rec)
         if (key in seen or rec.sources or rec.changes or (rec.organisation and (org_id is None or handed_back))
-                or is_amendment(rec) or rec.external_id in amended or rec.alias_id in amended
-                or (rec.previous_notice is not None and rec.previous_notice in handed_ids)):
+                or rec.external_id in amended or rec.alias_id in amended
+                or rec.external_id in pending_amends or rec.alias_id in pending_amends
+                or (rec.previous_notice is not None and rec.previous_notice in handed_ids)
+                or (change and _changes_known(store, rec, org_id, stored_calls, pending_ids | pending_aliases,
+                                              handed_aliases))):
             handed_back = True  # lifecycle linking is per record; later organisation records follow it
-            handed_ids.add(rec.external_id)
-            out.append(rec)
+            hand_back(rec)
             continue
         call_uid = rec.call_id
         if org_id is not None:
@@ -92,16 +108,15 @@ def insert_new(store: Store, records: list[NoticeRecord]) -> list[str | NoticeRe
             if (rec.previous_notice in pending_ids or (ref_key is not None and (org_id, ref_key) in pending_calls)
                     or pending_orgs.get(org_id, {rec.source}) - {rec.source}):
                 handed_back = True
-                handed_ids.add(rec.external_id)
-                out.append(rec)
+                hand_back(rec)
                 continue
-            if (lifecycle.has_same_notice(store.session, org_id, ref_key, rec.notice_type, rec.source)
+            if not change and (lifecycle.has_same_notice(store.session, org_id, ref_key, rec.notice_type,
+                                                         rec.source)
                     or lifecycle.has_orphan_change(store.session, org_id, ref_key)
                     or (store.may_fuzzy_match(org_id, rec) and find_fuzzy_match(
                         store.session, org_id, rec, ref_key, store.rules) is not None)):
                 handed_back = True
-                handed_ids.add(rec.external_id)
-                out.append(rec)
+                hand_back(rec)
                 continue
             call_uid = call_uid or lifecycle.find_call_uid(store.session, org_id, ref_key, rec.previous_notice)
             if ref_key is not None:
@@ -116,6 +131,10 @@ def insert_new(store: Store, records: list[NoticeRecord]) -> list[str | NoticeRe
                 call_uid = stored_calls.get(rec.previous_notice) or pending_call_uids.get(rec.previous_notice)
         seen.add(key)
         pending_ids.add(rec.external_id)
+        if rec.alias_id:
+            pending_aliases.add(rec.alias_id)
+        if change and rec.previous_notice:
+            pending_amends.add(rec.previous_notice)
         uid = rec.id or new_uid()
         pending_call_uids.setdefault(rec.external_id, call_uid or uid)
         values = record_values(rec)
@@ -163,7 +182,8 @@ def insert_new(store: Store, records: list[NoticeRecord]) -> list[str | NoticeRe
     for position, rec, uid, scores in fresh:
         nid = ids[uid]
         sightings.append({"notice_id": nid, "source_name": rec.source, "external_id": rec.external_id,
-                          "url": rec.url, "alias_id": rec.alias_id, "amends": None, "content_hash": hashes[uid],
+                          "url": rec.url, "alias_id": rec.alias_id,
+                          "amends": rec.previous_notice if is_amendment(rec) else None, "content_hash": hashes[uid],
                           "first_seen_at": now, "last_seen_at": now})
         areas += [{"notice_id": nid, "area_id": a.id, "score": a.score, "evidence": a.evidence}
                   for a in scores or [] if a.id in store.known_areas]
@@ -179,3 +199,18 @@ def insert_new(store: Store, records: list[NoticeRecord]) -> list[str | NoticeRe
         if batch:
             insert_rows(conn, model.__table__, batch)
     return out
+
+
+def _changes_known(store: Store, rec: NoticeRecord, org_id: int | None, stored_calls: dict[str, str],
+                   pending: set[str], handed: set[str]) -> bool:
+    """Whether a change notice changes a notice the bulk path cannot leave alone: one stored (named, or for an
+    organisation the latest stage of its call: ``lifecycle.find_amended``), or one of this batch (bulk or
+    handed back). Only a change notice whose notice has not come is bulk inserted, as ``upsert`` inserts it
+    (its sighting names the notice it changes, which joins it when it comes)."""
+    previous = rec.previous_notice
+    if previous is not None and (previous in stored_calls or previous in pending or previous in handed):
+        return True
+    if org_id is None:
+        return False
+    ref_key = store.rules.reference_key(rec.organisation, rec.reference)
+    return lifecycle.find_amended(store.session, org_id, ref_key, None) is not None
