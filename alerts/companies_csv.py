@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
 from tenderwatch.config import CompanyConfig, Config
-from tenderwatch.config.models import check_email
+from tenderwatch.config.base import check_email
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company
 from tenderwatch.sync import apply_company

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from pipeline.classify import Classifier
-from tenderwatch.config.models import TaxonomyConfig
+from tenderwatch.config.taxonomy import TaxonomyConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tenderwatch.config.models import NoticeType
+from tenderwatch.config.base import NoticeType
 
 MAX_TEXT = 100_000
 """Scraped text is hostile: no field is kept longer than this many characters."""

@@ -87,7 +87,7 @@ def awards(
 ) -> None:
     """List contract winners with totals per organisation: where the money went."""
     app_ctx: AppContext = ctx.obj
-    from tenderwatch.config.models import check_country
+    from tenderwatch.config.base import check_country
     from tenderwatch.date_input import DateInputError, parse_user_date
     from tenderwatch.db.engine import session_scope
 

@@ -5,17 +5,10 @@ file, the entry and the field. The folder is ``--config DIR``, else ``TENDERWATC
 else ``config/`` in the working directory.
 """
 
+from tenderwatch.config.companies import CompanyConfig
 from tenderwatch.config.loader import ConfigError, config_dir, load_config
-from tenderwatch.config.models import (
-    CompanyConfig,
-    Config,
-    IloConfig,
-    OrganisationConfig,
-    Schedule,
-    Settings,
-    SourceConfig,
-    TaxonomyConfig,
-)
+from tenderwatch.config.models import Config, IloConfig, OrganisationConfig, Schedule, Settings, SourceConfig
+from tenderwatch.config.taxonomy import TaxonomyConfig
 
 __all__ = [
     "CompanyConfig",

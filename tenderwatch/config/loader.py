@@ -10,14 +10,9 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from tenderwatch.config.models import (
-    CompanyConfig,
-    Config,
-    OrganisationConfig,
-    Settings,
-    SourceConfig,
-    TaxonomyConfig,
-)
+from tenderwatch.config.companies import CompanyConfig
+from tenderwatch.config.models import Config, OrganisationConfig, Settings, SourceConfig
+from tenderwatch.config.taxonomy import TaxonomyConfig
 
 M = TypeVar("M", bound=BaseModel)
 

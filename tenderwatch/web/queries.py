@@ -22,7 +22,7 @@ from sqlalchemy import Select, String, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from pipeline.lifecycle import latest_stage
-from tenderwatch.config.models import NOTICE_TYPES
+from tenderwatch.config.base import NOTICE_TYPES
 from tenderwatch.date_input import DateInputError, parse_user_date
 from tenderwatch.db.models import Award, Notice, NoticeArea, Organisation, Source
 

@@ -16,7 +16,7 @@ from alerts.views import describe_value
 from pipeline.csv_export import NOTICE_COLUMNS, notice_row, write_csv
 from pipeline.lifecycle import current_stage
 from pipeline.values import ValueBands
-from tenderwatch.config.models import NOTICE_TYPES
+from tenderwatch.config.base import NOTICE_TYPES
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import SavedSearch
 from tenderwatch.formats import describe_change

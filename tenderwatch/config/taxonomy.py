@@ -1,0 +1,80 @@
+"""The model of ``config/taxonomy.yaml``: technology areas with their keywords in six languages,
+the CPV table and the classifier's weights (``pipeline.classify`` reads it).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, model_validator
+
+from tenderwatch.config.base import Strict
+
+
+class AreaConfig(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    label_nl: str | None = None
+    description: str | None = None
+    keywords: dict[str, list[str]] = {}
+    """Language code -> words or phrases; matched on whole words, accents and case folded.
+    Forms: ``word`` (stemmed), ``=word`` (exact), ``word*`` (word starts with), ``*word`` (ends with)."""
+    weak: dict[str, list[str]] = {}
+    """Language code -> words that hint at the area but need a second signal (score x weak_factor)."""
+    negative: dict[str, list[str]] = {}
+    """Language code -> words that, when present in a field, veto this area's keyword evidence there."""
+    alone: dict[str, list[str]] = {}
+    """Language code -> words that give this area only when no other area applies: the service words
+    whose object decides ("consultancy", "support", "maintenance": expertise for cryogenics is
+    cryogenics, by the labelling specification)."""
+    exclusive: bool = False
+    """An exclusive area (``services``) is dropped when another area scores higher: it is combined
+    with a technical area only when its own evidence is at least as strong."""
+
+
+class TaxonomyConfig(Strict):
+    areas: list[AreaConfig]
+    cpv: dict[str, list[str]] = {}
+    """CPV prefix (2-8 digits; trailing zeros are not significant) -> area ids; the most specific
+    prefix wins, and an empty list means 'no area' for that branch."""
+    threshold: float = Field(default=0.3, ge=0, le=1)
+    title_weight: float = Field(default=1.0, ge=0, le=1)
+    description_weight: float = Field(default=0.5, ge=0, le=1)
+    cpv_weight: float = Field(default=0.8, ge=0, le=1)
+    weak_factor: float = Field(default=0.5, ge=0, le=1)
+    """A weak keyword weighs this fraction of a strong one."""
+    cpv_vocabulary: list[str] = []
+    """CPV prefixes whose official labels (``pipeline/data/cpv_labels.tsv.gz``, six languages) become
+    keywords of the areas the ``cpv`` table gives them (``pipeline.cpv.vocabulary``)."""
+    cpv_secondary: float = Field(default=1.0, ge=0, le=1)
+    """Weight multiplier of a notice's CPV codes after the first (the main code)."""
+    cpv_specificity: list[float] = Field(default=[0.3, 0.5, 0.7, 1.0], min_length=4, max_length=4)
+    """Multiplier of cpv_weight by the length of the matching prefix: 2, 3, 4, 5+ digits."""
+    relative_threshold: float = Field(default=0.0, ge=0, le=1)
+    """Drop areas scoring below this fraction of the best area's score."""
+    description_secondary: float = Field(default=0.0, ge=0, le=1)
+    """Least score of an area named only in the description, beside one the title or a CPV code names."""
+    context_words: dict[str, list[str]] = {}
+    """Language code -> words that introduce the destination of a supply ("for", "für", "pour"):
+    keywords after the first of them in a title describe where the thing goes, not what it is."""
+    context_factor: float = Field(default=1.0, ge=0, le=1)
+    """Weight multiplier of title keywords that come after a context word."""
+    learned_layer: bool = False
+    """Let the shipped learned layer (``pipeline/data/linear_layer.json``, trained on the rules of
+    ``config/taxonomy.yaml``) decide the areas it decides better than the rules."""
+
+    @model_validator(mode="after")
+    def _refs(self) -> TaxonomyConfig:
+        ids = {a.id for a in self.areas}
+        if len(ids) != len(self.areas):
+            raise ValueError("duplicate area id")
+        for prefix in self.cpv_vocabulary:
+            if not re.fullmatch(r"\d{2,8}", prefix):
+                raise ValueError(f"cpv_vocabulary prefix {prefix!r} must be 2 to 8 digits")
+        for prefix, areas in self.cpv.items():
+            if not re.fullmatch(r"\d{2,8}", prefix):
+                raise ValueError(f"cpv prefix {prefix!r} must be 2 to 8 digits")
+            for a in areas:
+                if a not in ids:
+                    raise ValueError(f"cpv prefix {prefix!r} names unknown area {a!r}")
+        return self
