@@ -26,7 +26,7 @@ SKIPPED = ("tenderwatch/migrations/",)
 """Alembic's environment and revisions: loaded by Alembic from files, never imported by the code."""
 
 LAYERS: dict[str, tuple[str, ...]] = {
-    # layer: the modules on it (a name covers its submodules; the longest name wins)
+    # layer: the modules on it (a name covers its submodules, but see PACKAGE_ONLY; the longest name wins)
     "foundation": ("tenderwatch", "tenderwatch.config", "tenderwatch.db", "tenderwatch.terminal",
                    "tenderwatch.formats", "tenderwatch.date_input", "tenderwatch.loopback"),
     "services": ("tenderwatch.sync", "tenderwatch.context", "tenderwatch.health", "tenderwatch.calendars",
@@ -39,6 +39,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "entry": ("tenderwatch.cli", "tenderwatch.__main__", "tenderwatch.demo", "tenderwatch.demo_follow_ups",
               "scheduling", "scheduler"),
 }
+
+PACKAGE_ONLY = ("tenderwatch",)
+"""Names on a layer by their ``__init__`` alone: each module under ``tenderwatch/`` is placed by its own name."""
 
 USES: dict[str, tuple[str, ...]] = {
     # layer: the layers right below it that it may import (and, through them, all below those)
@@ -125,7 +128,8 @@ def _layer(module: str) -> str | None:
     best = None
     for layer, names in LAYERS.items():
         for name in names:
-            if (module == name or module.startswith(name + ".")) and (best is None or len(name) > len(best[1])):
+            covers = module == name or (module.startswith(name + ".") and name not in PACKAGE_ONLY)
+            if covers and (best is None or len(name) > len(best[1])):
                 best = (layer, name)
     return best[0] if best else None
 
