@@ -25,6 +25,7 @@ from pipeline.lifecycle import latest_stage
 from tenderwatch.config.base import NOTICE_TYPES
 from tenderwatch.date_input import DateInputError, parse_user_date
 from tenderwatch.db.models import Award, Notice, NoticeArea, Organisation, Source
+from tenderwatch.followup.wins import recorded_wins
 
 PAGE_SIZE = 25
 MAX_QUERY = 200
@@ -207,7 +208,7 @@ def _awards_in(stmt: Select[Any], *, start: date | None, end: date | None, organ
 
 def georeturn(session: Session, *, start: date | None, end: date | None, organisation: str = "") -> list[GeoRow]:
     """Contracts awarded per winner country and organisation in [start, end] (award or publication date),
-    with the winners' names."""
+    with the winners' names: TED's award notices and the wins ILOs recorded in the follow-up."""
     window = {"start": start, "end": end, "organisation": organisation}
     stmt = _awards_in(select(Award.winner_country, Organisation.code, Award.value_currency, func.count(Award.id),
                              func.sum(Award.value_amount)), **window)
@@ -226,6 +227,16 @@ def georeturn(session: Session, *, start: date | None, end: date | None, organis
         row = rows.get((country or "", org or ""))
         if row is not None:
             row.winners.append((name, count))
+    for win in recorded_wins(session, organisation=organisation or None, start=start, end=end):
+        # wins ILOs recorded in the follow-up (tenderwatch.followup): a contract TED may not publish
+        row = rows.setdefault((win.winner_country or "", win.organisation or ""),
+                              GeoRow(win.winner_country or "", win.organisation or "", 0, {}))
+        row.contracts += 1
+        if win.value_amount is not None and win.value_currency:
+            row.values[win.value_currency] = row.values.get(win.value_currency, Decimal(0)) + win.value_amount
+        known = dict(row.winners)
+        known[win.winner_name] = known.get(win.winner_name, 0) + 1
+        row.winners = list(known.items())
     for row in rows.values():
         row.winners.sort(key=lambda w: (-w[1], w[0].casefold()))
     return sorted(rows.values(), key=lambda r: (-r.contracts, r.country, r.organisation))

@@ -136,6 +136,8 @@ def test_changes_through_the_follow_up_page_and_refused_ones(client, engine, net
         assert [(c.by, c.to_state) for c in fu.changes][-2:] == [("anna-cern", "bid_submitted"), ("anna-cern", "won")]
     history = client.get(url).text
     assert "sent on time" in history and "€1,250,000.50" in history
+    georeturn = client.get("/georeturn").text  # the win counts for the winner's country, with its name
+    assert "CryoVac Delft B.V." in georeturn
 
 
 def test_a_company_that_did_not_match_is_added_only_with_a_reason_and_bidders_are_recorded(
