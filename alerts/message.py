@@ -12,17 +12,17 @@ but put together directly. Headers that are the same in every mail (From, the ki
 part headers, the multipart boundaries) are header objects made by the ``email`` package once
 per process and re-used; per-mail headers (To, Subject, Date, Message-ID, List-Unsubscribe) are
 made by the ``email`` package's header factory from structured values on every mail, as before.
-Quoted-printable bodies are encoded line by line (binascii's C encoder, lines of at most 76
-characters as RFC 2045 asks), remembering lines that recur across mails (a call's lines appear
-in hundreds of digests). ``serialise`` writes what ``Generator`` would write for such a tree,
-folding headers with the ``email`` package's own ``policy.fold`` (cached for the shared header
-objects), and falls back to ``Generator`` for any tree it does not recognise.
+Quoted-printable bodies (``alerts.transfer_encoding``) are encoded line by line (binascii's C
+encoder, lines of at most 76 characters as RFC 2045 asks), remembering lines that recur across
+mails (a call's lines appear in hundreds of digests). ``serialise`` writes what ``Generator``
+would write for such a tree, folding headers with the ``email`` package's own ``policy.fold``
+(cached for the shared header objects), and falls back to ``Generator`` for any tree it does not
+recognise.
 ``bench/match_render.py --check`` holds both to the ``email`` package's own output.
 """
 
 from __future__ import annotations
 
-import binascii
 import random
 import re
 from dataclasses import dataclass
@@ -35,6 +35,8 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
+
+from alerts.transfer_encoding import base64_body, qp_body
 
 KINDS = ("digest", "ilo-notification", "health", "targeted")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
@@ -200,7 +202,7 @@ def _attachment_body(a: Attachment) -> str:
     mails, and its text compresses where base64 does not); anything else in base64."""
     if a.maintype == "text":
         return qp_body(a.data.decode("utf-8").replace("\r\n", "\n"))
-    return _base64_body(a.data)
+    return base64_body(a.data)
 
 
 def _new_boundary() -> str:
@@ -214,53 +216,6 @@ def _multipart_header(subtype: str) -> tuple[str, BaseHeader]:
     boundary = _new_boundary()
     # The value Message.set_boundary writes when Generator picks a boundary.
     return boundary, _shared("Content-Type", f'multipart/{subtype}; boundary="{boundary}"')
-
-
-_PLAIN_LINE = re.compile(rb"(?:[\t !-<>-~]{0,77}[!-<>-~])?")
-"""A line quoted-printable leaves as it is: safe characters only, at most 78, no trailing blank."""
-
-
-@lru_cache(maxsize=1 << 15)
-def _qp_line(line: bytes) -> str:
-    """One line in quoted-printable (RFC 2045: '=' and non-ASCII as =XX, soft breaks within 76 characters;
-    binascii's C encoder, a quarter of the time of ``quoprimime``'s, whose lines it matches in length)."""
-    return binascii.b2a_qp(line, istext=True).decode("ascii")
-
-
-def _qp_lines(chunk: bytes) -> str:
-    plain = _PLAIN_LINE.fullmatch
-    return "\n".join([line.decode("ascii") if plain(line) else _qp_line(line) for line in chunk.split(b"\n")])
-
-
-_qp_chunk = lru_cache(maxsize=1 << 15)(_qp_lines)
-_CHUNK = re.compile(rb'\n(?=\n|<tr>|<div class="why">|BEGIN:VEVENT)')
-"""Where a body is cut into runs of whole lines that recur across mails: a digest's calls are separated
-by a blank line in text and start with <tr> in HTML, the line saying why a call matched (which differs
-between companies) is cut from the call's lines (which do not), and a calendar's events each start
-with BEGIN:VEVENT. Only speed depends on it: any cut is exact."""
-_CHUNK_CACHED = 4096
-
-
-def qp_body(text: str) -> str:
-    """``text`` as a UTF-8 quoted-printable body (what ``set_content(text, cte='quoted-printable')`` stores,
-    up to where soft line breaks fall).
-
-    Quoted-printable works line by line, so the body is the join of its lines' encodings, and of the
-    encodings of any runs of whole lines: runs that recur (a call in many digests) are encoded once.
-    """
-    data = text.encode("utf-8")
-    if b"\r" in data:  # CR, CRLF and LF all end a line: go line by line
-        return "".join([_qp_lines(line) + "\n" for line in data.splitlines()]) or "\n"
-    body = "\n".join([_qp_chunk(c) if len(c) <= _CHUNK_CACHED else _qp_lines(c) for c in _CHUNK.split(data)])
-    return body if data.endswith(b"\n") else body + "\n"
-
-
-def _base64_body(data: bytes) -> str:
-    """What ``set_content(bytes)`` stores: base64 in lines of 76 characters (57 bytes each, a multiple of 3,
-    so encoding the whole and cutting it is the same as encoding line by line)."""
-    width = MIME.max_line_length // 4 * 4
-    encoded = binascii.b2a_base64(data, newline=False).decode("ascii")
-    return "".join([encoded[i:i + width] + "\n" for i in range(0, len(encoded), width)])
 
 
 def _part(headers: tuple[tuple[str, BaseHeader], ...], payload: str | None = None) -> EmailMessage:
