@@ -21,7 +21,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tenderwatch.config import Config
-from tenderwatch.web import views_company, views_feeds, views_followup, views_private, views_public
+from tenderwatch.web import (
+    views_answers,
+    views_company,
+    views_feeds,
+    views_followup,
+    views_private,
+    views_public,
+)
 from tenderwatch.web.pages import HERE, WebState, make_templates, render
 from tenderwatch.web.security import SecureSite
 
@@ -64,6 +71,7 @@ def routes() -> list[Route | Mount]:
         *views_private.ROUTES,
         *views_company.ROUTES,
         *views_followup.ROUTES,
+        *views_answers.ROUTES,
         *views_feeds.ROUTES,
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]

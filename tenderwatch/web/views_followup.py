@@ -6,9 +6,7 @@ follow-up with its history, and the companies' answer pages.
   with the forms that send targeted mails, add a company that did not match and record the
   organisation's bidder list.
 - ``/ilo/calls/{call}/follow-up/{company}``: one follow-up's history and the form that changes it.
-- ``/answer/{token}``: a company's "Interested" / "Not for us" from a mail. A GET only shows what the
-  link will record and a button (mail scanners follow links); the POST records it. The signed token
-  (``alerts.tokens``) names the company, the call and the answer; the form carries the CSRF token too.
+- ``/answer/{token}``, the companies' answer pages: ``tenderwatch.web.views_answers``.
 
 Every ILO page reads through the ILO's scope (``follow_up_scope``): a follow-up of an organisation the
 account does not cover is neither listed, exported, shown nor changed.
@@ -32,7 +30,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from alerts.tokens import AnswerSigner, TokenError
 from pipeline.csv_export import write_csv
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company, FollowUp
@@ -356,82 +353,6 @@ async def follow_up_save(request: Request) -> Response:
     return await run_in_threadpool(save)
 
 
-# --------------------------------------------------------------------------- the company's answer
-
-
-def _answer(request: Request) -> tuple[Any, str | None]:
-    """(claims, None) or (None, the reason the link cannot be used)."""
-    web = state(request)
-    try:
-        return AnswerSigner(web.config.settings).read(request.path_params["token"],
-                                                      web.config.settings.token_max_age_days * 86400), None
-    except TokenError as exc:
-        return None, ("This link has expired. Ask your ILO, or use the link in a newer mail."
-                      if "expired" in str(exc) else "This link is not valid.")
-
-
-def _answer_page(request: Request, session: Session, claims: Any, *, done: bool = False, error: str | None = None,
-                 status_code: int = 200) -> Response:
-    company = session.scalar(select(Company).where(Company.key == claims.company_key))
-    if company is None:
-        return render(request, "message.html", {"title": "Tenderwatch", "message": "This link is not valid.",
-                                                "tone": "error"}, 403)
-    try:
-        call = find_call(session, claims.call_uid)
-    except FollowUpError:
-        return render(request, "message.html", {"title": "Tenderwatch", "message": "This call is no longer known.",
-                                                "tone": "error"}, 404)
-    web = state(request)
-    follow_up = follow_up_of(session, call.call_uid, company)
-    other = "not_interested" if claims.answer == "interested" else "interested"
-    other_url = f"/answer/{quote(AnswerSigner(web.config.settings).token(company.key, call.call_uid, other), safe='')}"
-    return render(request, "answer.html", {
-        "company": company, "call": call.notice, "answer": claims.answer, "follow_up": follow_up, "done": done,
-        "error": error, "other_url": other_url, "current": follow_up.state if follow_up is not None else None,
-        **words(request, i18n.pick_language(request, default=company.language))}, status_code, lang=company.language)
-
-
-def answer_page(request: Request) -> Response:
-    """What the link will record, with the button that records it (a GET changes nothing)."""
-    claims, problem = _answer(request)
-    if claims is None:
-        return render(request, "message.html", {"title": "Tenderwatch", "message": problem, "tone": "error"}, 403)
-    with session_scope(state(request).engine) as session:
-        return _answer_page(request, session, claims)
-
-
-async def answer_save(request: Request) -> Response:
-    claims, problem = _answer(request)
-    if claims is None:
-        return await run_in_threadpool(render, request, "message.html",
-                                       {"title": "Tenderwatch", "message": problem, "tone": "error"}, 403)
-    form = await read_form(request)
-    web = state(request)
-    reason = _reason(form) if claims.answer == "not_interested" else None
-
-    def save() -> Response:
-        with session_scope(web.engine) as session:
-            company = session.scalar(select(Company).where(Company.key == claims.company_key))
-            if company is None:
-                return render(request, "message.html", {"title": "Tenderwatch", "message": "This link is not valid.",
-                                                        "tone": "error"}, 403)
-            try:
-                change_state(session, call_uid=claims.call_uid, company=company, state=claims.answer,
-                             actor=Actor("company", company.key), reason=reason,
-                             note=str(form.get("note") or "")[:1000] or None, origin="answer", now=web.now())
-            except FollowUpError as exc:
-                session.rollback()
-                return _answer_page(request, session, claims, error=str(exc), status_code=409)
-            return _answer_page(request, session, claims, done=True)
-
-    return await run_in_threadpool(save)
-
-
-def _reason(form: FormData) -> str | None:
-    value = form.get("reason")
-    return value if isinstance(value, str) and value in ANSWER_REASONS else None
-
-
 ROUTES = [
     Route("/ilo/follow-up", board, name="follow_up_board"),
     Route("/ilo/follow-up.csv", board_csv, name="follow_up_csv"),
@@ -441,8 +362,6 @@ ROUTES = [
     Route("/ilo/calls/{call_uid:str}/follow-up/{company:str}", follow_up_page, methods=["GET"], name="follow_up"),
     Route("/ilo/calls/{call_uid:str}/follow-up/{company:str}", follow_up_save, methods=["POST"],
           name="follow_up_save"),
-    Route("/answer/{token:str}", answer_page, methods=["GET"], name="answer"),
-    Route("/answer/{token:str}", answer_save, methods=["POST"], name="answer_save"),
 ]
 
 __all__ = ["ROUTES", "call_context", "follow_up_scope"]
