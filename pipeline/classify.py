@@ -3,6 +3,11 @@
 Interface used by the rest of the system: ``Classifier(taxonomy).classify(title, description,
 cpv_codes, language) -> list[AreaScore]``.
 
+Long on purpose: the ``Classifier`` is one engine. Its compiled per-language rule tables, word cache
+and scoring are read together by ``findings``, the hot path of every crawl and import, and change
+together when a rule changes; what stands alone already lives apart (``morphology``, ``cpv``,
+``evidence``, ``linear_layer``, ``evaluation``, ``reclassify``).
+
 Why it is built this way:
 
 - **Explainable.** Every area comes with the signals that put it there (``cpv:31643000``,

@@ -8,7 +8,8 @@ anywhere is an arrow to that module (the kind registries). Then:
 
 * no import circle, of any length;
 * no import runs up the layers, nor sideways between layers that do not use each other;
-* every module is on a layer, so a new package is placed on purpose.
+* every module is on a layer, so a new package is placed on purpose;
+* a module over ``MAX_LINES`` lines says at its top why it is long (``LONG_REASON``).
 
 An exception is one entry of ``ALLOWED``, with the reason it is right; an entry that no import
 needs any more fails too, so the list only shrinks.
@@ -63,6 +64,11 @@ ALLOWED: dict[tuple[str, str], str] = {
         "pydantic models only (spiders.kinds.options, pipeline.ted.api), never a spider class, so loading "
         "configuration reaches no Scrapy code and no import circle.",
 }
+
+MAX_LINES = 400
+LONG_REASON = "Long on purpose:"
+"""The words that open the reason a module over ``MAX_LINES`` lines gives in its docstring."""
+
 
 def _modules() -> dict[str, Path]:
     found: dict[str, Path] = {}
@@ -239,3 +245,15 @@ def test_every_exception_is_still_needed_and_says_why() -> None:
     for (module, target), reason in ALLOWED.items():
         assert target in GRAPH.get(module, {}), f"{module} -> {target} is allowed but no longer imported: drop it"
         assert len(reason) > 40, f"{module} -> {target}: the reason must say why"
+
+
+def test_long_modules_say_why() -> None:
+    silent = []
+    for path in MODULES.values():
+        text = path.read_text(encoding="utf-8")
+        lines = text.count("\n")
+        docstring = ast.get_docstring(ast.parse(text)) or ""
+        if lines > MAX_LINES and LONG_REASON not in docstring:
+            silent.append(f"{path.relative_to(ROOT)}: {lines} lines")
+    assert not silent, (f"modules over {MAX_LINES} lines: split them by job, or open the module docstring's "
+                        f"reason with '{LONG_REASON}':\n" + "\n".join(silent))
