@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select
 
 from pipeline import lifecycle
-from pipeline.cleaning import clean_record
 from pipeline.fuzzy_match import find_fuzzy_match
 from pipeline.notice_values import bound, content_hash, is_amendment, new_uid, record_values
 from pipeline.records import MAX_TITLE, AreaScore, NoticeRecord
@@ -19,8 +18,11 @@ from tenderwatch.db.bulk import insert_rows
 from tenderwatch.db.models import Award, Lot, Notice, NoticeArea, NoticeSource
 
 
-def insert_new(store: Store, records: list[NoticeRecord]) -> list[str | NoticeRecord]:
+def insert_new(store: Store, records: list[NoticeRecord], unclean: set[int]) -> list[str | NoticeRecord]:
     """Insert records known to be new in a few multi-row statements instead of one ORM flush each.
+
+    The records come cleaned (``clean_record``, run once by ``Ingestor.add_many``); those whose ``id()`` is
+    in ``unclean`` were refused by it and are handed back (``upsert`` rejects them with its reason).
 
     For backfills (a year of TED is ~700,000 notices). Only records that the lifecycle rules
     cannot join to anything qualify: not seen before under their (source, external id), and not
@@ -39,12 +41,6 @@ def insert_new(store: Store, records: list[NoticeRecord]) -> list[str | NoticeRe
     """
 
     now = store.current_time()
-    unclean: set[int] = set()  # records ``clean_record`` refuses: handed back, ``upsert`` rejects them
-    for rec in records:
-        try:
-            clean_record(rec)
-        except ValueError:
-            unclean.add(id(rec))
     keys = {(r.source, r.external_id) for r in records}
     seen = set()
     if keys:

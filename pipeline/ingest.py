@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.bulk_insert import insert_new
 from pipeline.classify import Classifier
+from pipeline.cleaning import clean_record
 from pipeline.dates import at_the_hour
 from pipeline.lifecycle import LifecycleRules
 from pipeline.records import NoticeRecord
@@ -116,20 +117,22 @@ class Ingestor:
                 record.deadline_at = at_the_hour(record.deadline_date, org.deadline_time, org.timezone)
                 record.deadline_date = None
 
-    def add(self, record: NoticeRecord) -> StoreResult | None:
+    def add(self, record: NoticeRecord, *, cleaned: bool = False) -> StoreResult | None:
+        """Store one record. ``cleaned``: ``add_many`` prepared and cleaned it already (a record it hands back)."""
         assert self._store is not None
         session = self.session
         self._write_transaction()
-        self._prepare(record)
+        if not cleaned:
+            self._prepare(record)
         try:
             try:
                 with session.begin_nested():
-                    result = self._store.upsert(record)
+                    result = self._store.upsert(record, cleaned=cleaned)
             except IntegrityError:
                 # Another process stored the same (source, external id) between our read and our insert
                 # (two crawls of one source on PostgreSQL): read again, and this becomes an update of that row.
                 with session.begin_nested():
-                    result = self._store.upsert(record)
+                    result = self._store.upsert(record, cleaned=cleaned)
         except (SQLAlchemyError, ValueError, TypeError) as exc:
             self.stats.counts["rejected"] += 1
             reason = f"could not store: {type(exc).__name__}: {str(exc).splitlines()[0][:500]}"
@@ -146,21 +149,28 @@ class Ingestor:
     def add_many(self, records: list[NoticeRecord]) -> None:
         """Store a batch (imports, backfills): new records in multi-row inserts, the rest one by one.
 
-        The bulk insert runs in one savepoint; if the database refuses it, the batch is stored
-        record by record instead, so a bad record is still rejected alone with its reason.
+        Each record is prepared and cleaned here, once (``clean_record``): the bulk rows and the records
+        handed back to ``upsert`` are not cleaned again. The bulk insert runs in one savepoint; if the
+        database refuses it, the batch is stored record by record instead, so a bad record is still
+        rejected alone with its reason.
         """
         assert self._store is not None
         self._write_transaction()
+        unclean: set[int] = set()  # records ``clean_record`` refuses: ``upsert`` rejects them with its reason
         for record in records:
             self._prepare(record)
+            try:
+                clean_record(record)
+            except ValueError:
+                unclean.add(id(record))
         try:
             with self.session.begin_nested():
-                results = insert_new(self._store, records)
+                results = insert_new(self._store, records, unclean)
         except (SQLAlchemyError, ValueError, TypeError):
             results = list(records)
         for item in results:
             if isinstance(item, NoticeRecord):
-                self.add(item)
+                self.add(item, cleaned=id(item) not in unclean)
                 continue
             self.stats.counts["new"] += 1
             self._pending += 1

@@ -105,7 +105,7 @@ def record_values(rec: NoticeRecord) -> dict[str, Any]:
         value = {"amount": str(rec.estimated_value.amount.normalize()), "currency": rec.estimated_value.currency}
     return {
         "notice_type": rec.notice_type,
-        # every field was cleaned and bounded by ``clean_record`` (``upsert`` and ``insert_new`` call it first)
+        # every field was cleaned and bounded by ``clean_record`` (``upsert`` or ``Ingestor.add_many`` calls it first)
         "title": rec.title,
         "description": rec.description,
         "url": rec.url,

@@ -103,10 +103,14 @@ class Store:
 
     # ------------------------------------------------------------------ public
 
-    def upsert(self, rec: NoticeRecord) -> StoreResult:
+    def upsert(self, rec: NoticeRecord, *, cleaned: bool = False) -> StoreResult:
         """Store one record (new, a change, a sighting or a stage of a known call). Raises ValueError for a
-        record that ``clean_record`` finds empty (the ingestor keeps it as a reject)."""
-        clean_record(rec)
+        record that ``clean_record`` finds empty (the ingestor keeps it as a reject).
+
+        ``cleaned``: the caller ran ``clean_record`` on this very record and changed nothing since (the bulk
+        path's records handed back), so it is not cleaned a second time."""
+        if not cleaned:
+            clean_record(rec)
         now = self.current_time()
         org_id = self.organisation_id(rec.organisation)
         ref_key = self.rules.reference_key(rec.organisation, rec.reference)
