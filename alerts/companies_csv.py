@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
 from tenderwatch.config import CompanyConfig, Config
-from tenderwatch.config.base import check_email
+from tenderwatch.config.base import CPV_PREFIX, check_email
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company
 from tenderwatch.sync import apply_company
@@ -97,7 +97,7 @@ def _check_row(data: dict[str, object], areas: set[str], orgs: set[str]) -> tupl
         except ValueError as exc:
             messages.append(f"recipients: {exc}")
     messages += [f"cpv_prefixes: {p!r} must be 2 to 8 digits" for p in _items(data, "cpv_prefixes")
-                 if not re.fullmatch(r"\d{2,8}", p)]
+                 if not CPV_PREFIX.fullmatch(p)]
     messages += [f"unknown area {a!r} (known: {', '.join(sorted(areas))})" for a in _items(data, "areas")
                  if a not in areas]
     messages += [f"unknown organisation {o!r} (known: {', '.join(sorted(orgs))})"

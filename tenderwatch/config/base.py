@@ -6,23 +6,12 @@ types Tenderwatch knows.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pycountry
 from pydantic import BaseModel, ConfigDict
 
-NOTICE_TYPES = (
-    "forthcoming",
-    "prior_information",
-    "market_survey",
-    "invitation_to_tender",
-    "price_enquiry",
-    "expression_of_interest",
-    "contract_award",
-    "corrigendum",
-    "other",
-)
 NoticeType = Literal[
     "forthcoming",
     "prior_information",
@@ -34,12 +23,24 @@ NoticeType = Literal[
     "corrigendum",
     "other",
 ]
+NOTICE_TYPES: tuple[str, ...] = get_args(NoticeType)
+"""The notice types, in the order of ``NoticeType`` (filters and exports list them so)."""
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+CPV_PREFIX = re.compile(r"\d{2,8}")
+"""A CPV code prefix as profiles and the taxonomy write it: 2 to 8 digits (trailing zeros not significant)."""
+
+
+def check_cpv_prefix(value: str, what: str = "CPV prefix") -> str:
+    if not CPV_PREFIX.fullmatch(value):
+        raise ValueError(f"{what} {value!r} must be 2 to 8 digits")
+    return value
 
 
 def check_timezone(value: str) -> str:

@@ -4,13 +4,12 @@ preferences page fill in).
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, field_validator
 
-from tenderwatch.config.base import Strict, check_country, check_email, check_timezone
+from tenderwatch.config.base import Strict, check_country, check_cpv_prefix, check_email, check_timezone
 
 
 class CompanyConfig(Strict):
@@ -39,7 +38,4 @@ class CompanyConfig(Strict):
     @field_validator("cpv_prefixes")
     @classmethod
     def _cpv(cls, v: list[str]) -> list[str]:
-        for p in v:
-            if not re.fullmatch(r"\d{2,8}", p):
-                raise ValueError(f"CPV prefix {p!r} must be 2 to 8 digits")
-        return v
+        return [check_cpv_prefix(p) for p in v]

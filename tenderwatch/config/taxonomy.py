@@ -4,11 +4,9 @@ the CPV table and the classifier's weights (``pipeline.classify`` reads it).
 
 from __future__ import annotations
 
-import re
-
 from pydantic import Field, model_validator
 
-from tenderwatch.config.base import Strict
+from tenderwatch.config.base import Strict, check_cpv_prefix
 
 
 class AreaConfig(Strict):
@@ -69,11 +67,9 @@ class TaxonomyConfig(Strict):
         if len(ids) != len(self.areas):
             raise ValueError("duplicate area id")
         for prefix in self.cpv_vocabulary:
-            if not re.fullmatch(r"\d{2,8}", prefix):
-                raise ValueError(f"cpv_vocabulary prefix {prefix!r} must be 2 to 8 digits")
+            check_cpv_prefix(prefix, "cpv_vocabulary prefix")
         for prefix, areas in self.cpv.items():
-            if not re.fullmatch(r"\d{2,8}", prefix):
-                raise ValueError(f"cpv prefix {prefix!r} must be 2 to 8 digits")
+            check_cpv_prefix(prefix, "cpv prefix")
             for a in areas:
                 if a not in ids:
                     raise ValueError(f"cpv prefix {prefix!r} names unknown area {a!r}")
