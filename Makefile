@@ -34,14 +34,17 @@ demo: $(STAMP)
 serve-demo: $(STAMP)
 	$(BIN)/tenderwatch serve --demo
 
-# The browser tests drive Debian's chromium (never a downloaded build). CI runs as root on a fresh
-# Debian machine, so install it there when missing; elsewhere say how, and the browser tests skip.
+# The browser tests drive Debian's chromium (never a downloaded build); the directory's PDF brochure
+# (WeasyPrint) needs Pango. CI runs as root on a fresh Debian machine, so install them there when
+# missing; elsewhere say how, and the browser and brochure tests skip.
 browser-deps:
-	@if [ -x /usr/bin/chromium ]; then :; \
+	@if [ -x /usr/bin/chromium ] && ldconfig -p | grep -q libpangoft2-1.0.so.0; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	else echo "note: /usr/bin/chromium missing (sudo apt-get install chromium); browser tests will skip"; fi
+		echo "installing Debian's chromium (browser tests) and Pango (the PDF brochure)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libpango-1.0-0 \
+			libpangoft2-1.0-0 >/dev/null; \
+	else echo "note: chromium or Pango missing (sudo apt-get install chromium libpango-1.0-0 libpangoft2-1.0-0);" \
+		"browser and brochure tests will skip"; fi
 
 test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from tenderwatch.config import Config
 from tenderwatch.db.engine import make_engine, session_scope
@@ -27,6 +28,8 @@ from tenderwatch.db.models import Notice, Organisation
 DEMO_DIR = Path("var/demo")
 DEMO_HOST, DEMO_PORT = "127.0.0.1", 8000
 DEMO_ILO = "demo-ilo"
+DEMO_AWARD_LIST = Path(__file__).resolve().parent.parent / "docs" / "award-list-example.csv"
+"""An award list with invented suppliers (CERN, 2022-2026), so that /georeturn shows a coefficient."""
 SITE_FILE = "demo-site.json"
 """The demo's address and its ILO's user name and password (mode 600), for ``serve --demo``."""
 
@@ -70,6 +73,10 @@ class DemoResult:
     outbox: Path | None = None
     seconds: float = 0.0
     site: DemoSite | None = None
+    awards_imported: int = 0
+    """Awards of the demo's award list (``docs/award-list-example.csv``) for the georeturn page."""
+    profiles_published: int = 0
+    """Directory records the demo publishes (``DEMO_PROFILES``)."""
 
 
 def source_hosts(config: Config) -> set[str]:
@@ -133,6 +140,53 @@ def add_demo_ilo(engine: Engine, folder: Path, port: int) -> DemoSite:
     return site
 
 
+DEMO_PROFILES: dict[str, dict[str, object]] = {
+    "cryovac-delft": {
+        "description_en": "Designs and builds cryostats, helium transfer lines and ultra-high vacuum chambers for "
+                          "accelerators and detector test benches, from calculation to leak-tested delivery.",
+        "description_nl": "Ontwerpt en bouwt cryostaten, heliumtransferleidingen en UHV-vacuümkamers.",
+        "areas": ["cryogenics", "vacuum"], "capabilities": ["Cryostat design", "Helium leak testing",
+                                                            "Orbital TIG welding", "UHV cleaning"],
+        "certifications": ["ISO 9001", "EN 1090-2 EXC3"], "sme": True, "website": "https://cryovac.example.nl",
+        "contact_name": "A. de Vries", "contact_email": "bigscience@cryovac.example.nl",
+    },
+    "twente-precision": {
+        "description_en": "Precision machining and assembly of large, tight-tolerance parts: magnet yokes, "
+                          "support structures and beam instrumentation mechanics.",
+        "areas": ["mechanical", "magnets", "materials"], "capabilities": ["5-axis milling up to 6 m",
+                                                                         "Coordinate measuring", "Clean assembly"],
+        "certifications": ["ISO 9001", "ISO 14001"], "sme": True, "website": "https://twente-precision.example.nl",
+        "contact_name": "J. Jansen", "contact_email": "sales@twente-precision.example.nl",
+    },
+    "photon-optics-eindhoven": {
+        "description_en": "Optical and photonic assemblies for telescopes and detectors: scintillator tiles, fibre "
+                          "assemblies, coated optics.",
+        "areas": ["optics", "detectors"], "capabilities": ["Optical coating", "Fibre assembly", "Metrology"],
+        "certifications": ["ISO 9001"], "sme": False, "website": "https://photon-optics.example.nl",
+        "contact_name": "M. Bakker", "contact_email": "info@photon-optics.example.nl",
+    },
+}
+"""Directory records the demo publishes for three of the example companies of ``config/companies.yaml``
+(invented, like them), each with the demo award list's awards to it confirmed as references."""
+
+
+def publish_demo_profiles(session: Session) -> int:
+    """Write, confirm the references of, and publish ``DEMO_PROFILES`` (as the demo's ILO would)."""
+    from tenderwatch.db.models import Company
+    from tenderwatch.directory import profiles
+
+    published = 0
+    for key, values in DEMO_PROFILES.items():
+        company = session.scalar(select(Company).where(Company.key == key))
+        if company is None:
+            continue
+        refs = [f.key for f in profiles.references(session, company)]
+        profiles.save(session, company, {**values, "listed": True, "confirmed_references": refs})
+        profiles.publish(session, company, by=DEMO_ILO)
+        published += 1
+    return published
+
+
 def run_demo(config: Config, folder: Path = DEMO_DIR, *, log_level: str = "ERROR", port: int = DEMO_PORT) -> DemoResult:
     from spiders.runner import crawl_sources
     from tenderwatch.db.migrate import upgrade
@@ -174,6 +228,12 @@ def run_demo(config: Config, folder: Path = DEMO_DIR, *, log_level: str = "ERROR
         ).all()
         result.per_organisation = Counter({code: n for code, n in rows})
         result.notices = session.scalar(select(func.count(func.distinct(Notice.call_uid)))) or 0
+
+    from tenderwatch.georeturn.award_list import import_award_list
+
+    with session_scope(engine) as session:
+        result.awards_imported = import_award_list(session, config, DEMO_AWARD_LIST).added
+        result.profiles_published = publish_demo_profiles(session)
 
     from alerts.digest import run_digests
     from alerts.notify import run_ilo_notifications

@@ -55,6 +55,12 @@ DB_COMMANDS: dict[str, list[str]] = {
     "follow-up export": ["follow-up", "export", "--format", "jsonl"],
     "follow-up import": ["follow-up", "import", "{jsonl}"],
     "follow-up answers": ["follow-up", "answers"],
+    "georeturn import": ["georeturn", "import", "{csv}"],
+    "georeturn rates": ["georeturn", "rates"],
+    "georeturn report": ["georeturn", "report", "--organisation", "CERN"],
+    "directory list": ["directory", "list"],
+    "directory publish": ["directory", "publish", "cryovac-delft", "--by", "ilo"],
+    "directory brochure": ["directory", "brochure", "--format", "html", "--output", "{tmp}/brochure.html"],
 }
 CREATE_THEIR_OWN = {"run --once", "db upgrade"}  # a missing SQLite file is what they create
 
@@ -98,6 +104,22 @@ ARGUMENT_CASES: list[tuple[str, list[str], str]] = [
      "'lots' is not an amount"),
     ("follow-up export bad format", ["follow-up", "export", "--format", "xml"], "unknown format 'xml'"),
     ("follow-up import missing file", ["follow-up", "import", "{tmp}/missing.jsonl"], "no such file"),
+    ("georeturn import missing file", ["georeturn", "import", "{tmp}/missing.csv"], "no such file"),
+    ("georeturn import unknown organisation", ["georeturn", "import", "{csv}", "-o", "NASA"],
+     "unknown organisation 'NASA'"),
+    ("georeturn rates missing file", ["georeturn", "rates", "{tmp}/missing.zip"], "No such file"),
+    ("georeturn rates not ECB", ["georeturn", "rates", "{csv}"], "expected the ECB's header"),
+    ("georeturn report unknown organisation", ["georeturn", "report", "-o", "NASA"], "unknown organisation 'NASA'"),
+    ("georeturn report bad date", ["georeturn", "report", "-o", "CERN", "--end", "2025-13-45"],
+     "--end: '2025-13-45' is not a date"),
+    ("georeturn report unknown country", ["georeturn", "report", "-o", "CERN", "--country", "XX"],
+     "unknown country code 'XX'"),
+    ("directory publish unknown company", ["directory", "publish", "nope", "--by", "ilo"], "no company 'nope'"),
+    ("directory publish not listed", ["directory", "publish", "cryovac-delft", "--by", "ilo"],
+     "has not asked to be listed"),
+    ("directory brochure unknown format", ["directory", "brochure", "--format", "doc"], "unknown format 'doc'"),
+    ("directory brochure into a missing folder", ["directory", "brochure", "--output", "{tmp}/no/b.pdf"],
+     "no folder"),
 ]
 USAGE_ERRORS = {"serve port out of range", "rejects show not a number", "missing config folder"}
 """Errors shown by the command-line library (usage line + message) or the config report (a list)."""

@@ -36,6 +36,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "spiders": ("spiders",),
     "alerts": ("alerts",),
     "followup": ("tenderwatch.followup",),
+    "georeturn": ("tenderwatch.georeturn", "tenderwatch.directory"),
     "web": ("tenderwatch.web",),
     "entry": ("tenderwatch.cli", "tenderwatch.__main__", "tenderwatch.demo", "tenderwatch.demo_follow_ups",
               "scheduling", "scheduler"),
@@ -52,7 +53,8 @@ USES: dict[str, tuple[str, ...]] = {
     "spiders": ("pipeline",),
     "alerts": ("followup",),
     "followup": ("pipeline",),
-    "web": ("alerts",),
+    "georeturn": ("followup",),
+    "web": ("alerts", "georeturn"),
     "entry": ("spiders", "web"),
 }
 

@@ -24,8 +24,8 @@ from tenderwatch.context import AppContext
 __all__ = ["COMMAND_MODULES", "HELP_PANELS", "app", "fail", "load_commands", "main"]
 
 HELP_PANELS: dict[str, tuple[str, ...]] = {
-    "Daily use": ("crawl", "sources", "notify", "digest", "deliver", "awards", "export", "rejects"),
-    "Web site and companies": ("serve", "users", "companies", "follow-up", "links", "unsubscribe"),
+    "Daily use": ("crawl", "sources", "notify", "digest", "deliver", "awards", "georeturn", "export", "rejects"),
+    "Web site and companies": ("serve", "users", "companies", "directory", "follow-up", "links", "unsubscribe"),
     "Data in": ("import", "classify", "reclassify"),
     "Running unattended": ("run", "jobs", "prune"),
     "Setting up and trying out": ("demo", "db", "config"),
@@ -40,7 +40,9 @@ COMMAND_MODULES = (
     "tenderwatch.cli.core",
     "tenderwatch.cli.crawl",
     "tenderwatch.cli.demo",
+    "tenderwatch.cli.directory",
     "tenderwatch.cli.followup",
+    "tenderwatch.cli.georeturn",
     "tenderwatch.cli.rejects",
     "tenderwatch.cli.run",
     "tenderwatch.cli.sources",

@@ -1,4 +1,5 @@
-"""``tenderwatch awards``: who won what, where the money went (the first brick of a georeturn view).
+"""``tenderwatch awards``: who won what in TED award notices, where the money went (the return
+coefficient with every origin of awards is ``tenderwatch georeturn report``).
 
 Lists the winners stored from award notices (TED CAN/F03...), filtered by the winner's country,
 the buying organisation and a date, with totals per organisation and currency. Amounts in

@@ -50,6 +50,9 @@ def demo(
     if follow_ups is not None:
         console.print(f"Follow-up: {follow_ups.follow_ups} companies on {len(follow_ups.calls)} calls in several "  # type: ignore[attr-defined]
                       f"states, {follow_ups.mails} targeted mail(s) (board: /ilo/follow-up)")  # type: ignore[attr-defined]
+    console.print(f"Award list for georeturn: {result.awards_imported} award(s) imported "
+                  "(docs/award-list-example.csv, invented suppliers); company directory: "
+                  f"{result.profiles_published} record(s) published")
     console.print(f"ILO notifications: {result.notifications}")
     console.print(f"Digests: {result.digests}")
     outbox = result.outbox

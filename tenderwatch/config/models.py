@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import time
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -156,8 +157,11 @@ class Settings(Strict):
     trusted_hosts: list[str] = []
     """Host names the site answers to besides the host of ``site_base_url`` and loopback (``*.example.org``
     allowed); a request naming another host gets 400."""
+    home_country: str = "NL"
+    """The country the ILO network works for: the georeturn page's default country."""
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: check_timezone(v)))
+    _home = field_validator("home_country")(classmethod(lambda cls, v: check_country(v)))
 
     @field_validator("site_base_url")
     @classmethod
@@ -183,6 +187,77 @@ class IloConfig(Strict):
     _c = field_validator("country")(classmethod(lambda cls, v: check_country(v)))
 
 
+class BalanceClass(Strict):
+    """A coefficient below ``below`` is classed ``label`` (the lowest matching class wins)."""
+
+    below: Decimal = Field(gt=0)
+    label: str = Field(min_length=1, max_length=60)
+
+
+class ContractBalance(Strict):
+    """How one kind of contract is balanced: ``all`` contracts together, or ``supplies`` and ``services``
+    apart (CERN classes supply and service contracts with different thresholds)."""
+
+    kind: Literal["all", "supplies", "services"] = "all"
+    classes: list[BalanceClass] = Field(min_length=1)
+    otherwise: str = Field(default="well balanced", min_length=1, max_length=60)
+    """The class of a coefficient at or above every ``below``."""
+
+    @field_validator("classes")
+    @classmethod
+    def _ascending(cls, v: list[BalanceClass]) -> list[BalanceClass]:
+        limits = [c.below for c in v]
+        if limits != sorted(set(limits)):
+            raise ValueError(f"classes must rise strictly by 'below' (got {', '.join(str(x) for x in limits)})")
+        return v
+
+
+class ReturnRule(Strict):
+    """The organisation's own georeturn rule: a return coefficient (a country's share of the value of
+    the contracts awarded, divided by its share of the contributions) over a rolling period, classed
+    by thresholds. The source names where the organisation publishes the rule."""
+
+    name: str = Field(min_length=1, max_length=120)
+    source: str = Field(min_length=1, max_length=300)
+    url: str | None = None
+    period_months: int = Field(default=12, ge=1, le=60)
+    contracts: list[ContractBalance] = Field(min_length=1)
+
+    @field_validator("contracts")
+    @classmethod
+    def _kinds(cls, v: list[ContractBalance]) -> list[ContractBalance]:
+        kinds = [c.kind for c in v]
+        if len(set(kinds)) != len(kinds) or ("all" in kinds and len(kinds) > 1):
+            raise ValueError("give either one 'all' entry or at most one 'supplies' and one 'services' entry")
+        return v
+
+
+class ContributionYear(Strict):
+    """Each member state's share (per cent) of the organisation's budget in one year, and where the
+    figures come from. ``illustrative: true`` marks figures that are not the organisation's own: the
+    web page then says so next to every number computed from them."""
+
+    year: int = Field(ge=1950, le=2100)
+    source: str = Field(min_length=1, max_length=300)
+    url: str | None = None
+    illustrative: bool = False
+    shares: dict[str, Decimal] = Field(min_length=1)
+
+    @field_validator("shares")
+    @classmethod
+    def _shares(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for code, share in v.items():
+            country = check_country(code)
+            if not Decimal(0) <= share <= Decimal(100):
+                raise ValueError(f"share of {country} is {share}: a percentage from 0 to 100")
+            out[country] = share
+        total = sum(out.values(), Decimal(0))
+        if total > Decimal("100.5"):
+            raise ValueError(f"shares add up to {total}%, more than 100%")
+        return out
+
+
 class OrganisationConfig(Strict):
     code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
     name: str
@@ -204,6 +279,9 @@ class OrganisationConfig(Strict):
     only. Unset (the default), such a deadline stays a date: shown without a time, an all-day event in
     calendars, open until the end of that day in ``timezone``. Set only where the organisation's
     published rules say so."""
+    contributions: list[ContributionYear] = []
+    """Contribution shares per member state and year, for the return coefficient (``tenderwatch.georeturn``)."""
+    return_rule: ReturnRule | None = None
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: check_timezone(v)))
 
@@ -218,6 +296,14 @@ class OrganisationConfig(Strict):
             if "call" not in compiled.groupindex:
                 raise ValueError(f"reference pattern {pattern!r} needs a named group (?P<call>...)")
         return v
+
+    @field_validator("contributions")
+    @classmethod
+    def _years(cls, v: list[ContributionYear]) -> list[ContributionYear]:
+        years = [c.year for c in v]
+        if len(set(years)) != len(years):
+            raise ValueError(f"a year is given twice: {sorted(y for y in set(years) if years.count(y) > 1)}")
+        return sorted(v, key=lambda c: c.year)
 
     @field_validator("country")
     @classmethod

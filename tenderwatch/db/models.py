@@ -37,6 +37,7 @@ from tenderwatch.db.people import (  # noqa: F401  (one metadata: every table re
     CallBidder,
     Company,
     Delivery,
+    DirectoryProfile,
     FollowUp,
     FollowUpChange,
     Ilo,
@@ -284,6 +285,49 @@ class Award(Base):
     value_currency: Mapped[str | None] = mapped_column(String(3))
     awarded_at: Mapped[datetime | None]
     notice: Mapped[Notice] = relationship(back_populates="awards")
+
+
+class AwardRecord(Base):
+    """A contract award from an award list an organisation publishes (``origin`` "list"), imported by
+    ``tenderwatch georeturn import``. ``tenderwatch.georeturn.awards.gather`` reads these with the TED
+    winners of ``awards`` and the wins recorded in the follow-up, each kept with its origin."""
+
+    __tablename__ = "award_records"
+    __table_args__ = (UniqueConstraint("origin", "origin_ref", name="uq_award_records_origin_ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    origin: Mapped[str] = mapped_column(String(20))  # list (the kind of published source)
+    origin_ref: Mapped[str] = mapped_column(String(100))
+    """The award's identity within its origin (a list row's content hash), so that importing a list
+    again adds nothing."""
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    awarded_on: Mapped[date] = mapped_column(Date, index=True)
+    supplier_name: Mapped[str] = mapped_column(Text)
+    supplier_country: Mapped[str | None] = mapped_column(String(2))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"), index=True)
+    """The company of the database whose name the supplier has, when one has it."""
+    value_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    value_currency: Mapped[str | None] = mapped_column(String(3))
+    title: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(200))
+    """The category as the list gives it (a technology area, "supply", "service"...)."""
+    areas: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    source_name: Mapped[str | None] = mapped_column(String(300))
+    """Where it came from: the list's file name and line."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    organisation: Mapped[Organisation] = relationship()
+
+
+class ExchangeRate(Base):
+    """A euro reference rate of the European Central Bank (units of ``currency`` per euro on ``day``),
+    loaded by ``tenderwatch georeturn rates``; rates stored here take precedence over the table shipped
+    with Tenderwatch (``tenderwatch/georeturn/data``)."""
+
+    __tablename__ = "exchange_rates"
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    rate: Mapped[Decimal] = mapped_column(Numeric(18, 6))
+    source: Mapped[str] = mapped_column(String(300))
 
 
 class Reject(Base):

@@ -1,7 +1,7 @@
-"""The tables of the people Tenderwatch serves and what it did for them: companies and ILOs,
-site users, their sessions and sign-in throttle, saved searches, the delivery ledger and the
-ILOs' follow-up of calls. ``tenderwatch.db.models`` imports them, so the one metadata is whole
-wherever the data model is imported.
+"""The tables of the people Tenderwatch serves and what it did for them: companies and ILOs, the
+directory's capability records, site users, their sessions and sign-in throttle, saved searches, the
+delivery ledger and the ILOs' follow-up of calls. ``tenderwatch.db.models`` imports them, so the one
+metadata is whole wherever the data model is imported.
 """
 
 from __future__ import annotations
@@ -45,6 +45,41 @@ class Company(Base):
     """Part of the signed calendar link (``tenderwatch.web.links``): raising it revokes the old link."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DirectoryProfile(Base):
+    """A company's capability record for the directory (``tenderwatch.directory``): what the company
+    writes through its signed preferences link, reviewed by an ILO before it is public.
+
+    The company edits the live fields (``status`` becomes "pending"); an ILO publishes them, which
+    copies them into ``published``: the public directory and the brochure show only that copy, so an
+    edit awaiting review never reaches the public, and a company that withdraws (``listed`` false)
+    leaves it at once."""
+
+    __tablename__ = "directory_profiles"
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    listed: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The company's opt-in: it wants to be in the public directory and the brochure."""
+    description_en: Mapped[str | None] = mapped_column(Text)
+    description_nl: Mapped[str | None] = mapped_column(Text)
+    areas: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    capabilities: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    certifications: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    sme: Mapped[bool | None] = mapped_column(Boolean)
+    website: Mapped[str | None] = mapped_column(Text)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    contact_phone: Mapped[str | None] = mapped_column(String(60))
+    confirmed_references: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Keys of the awards (``tenderwatch.georeturn.awards.AwardFact.key``) the company confirmed as its own."""
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft|pending|published|returned
+    edited_at: Mapped[datetime | None]
+    review_note: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The reviewed copy the public sees (None: not in the directory)."""
+    published_at: Mapped[datetime | None]
+    published_by: Mapped[str | None] = mapped_column(String(200))
+    company: Mapped[Company] = relationship()
 
 
 class Ilo(Base):

@@ -24,8 +24,10 @@ from tenderwatch.config import Config
 from tenderwatch.web import (
     views_answers,
     views_company,
+    views_directory,
     views_feeds,
     views_followup,
+    views_georeturn,
     views_private,
     views_public,
 )
@@ -68,6 +70,8 @@ async def _error(request: Request, exc: Exception) -> Response:
 def routes() -> list[Route | Mount]:
     return [
         *views_public.ROUTES,
+        *views_georeturn.ROUTES,
+        *views_directory.ROUTES,
         *views_private.ROUTES,
         *views_company.ROUTES,
         *views_followup.ROUTES,

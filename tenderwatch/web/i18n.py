@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from tenderwatch.web.i18n_georeturn import NL_GEORETURN
+
 LANGUAGES = ("en", "nl")
 LANG_COOKIE = "lang"
 
@@ -311,6 +313,8 @@ NL: dict[str, str] = {
     'won': 'gewonnen',
     'wrong area': 'verkeerd gebied',
 }
+
+NL.update(NL_GEORETURN)
 
 NOTICE_TYPE_LABELS_EN = {
     "forthcoming": "forthcoming", "prior_information": "prior information", "market_survey": "market survey",

@@ -1,5 +1,5 @@
 """What the pages and feeds read from the database: one filter for calls (page, feeds, saved
-searches share it), a call with its stages, georeturn aggregation, source health.
+searches share it), a call with its stages, source health.
 
 Filters arrive from query strings, which are hostile: ``CallFilter.parse`` keeps only known keys
 with valid values, and every value reaches SQL as a bound parameter. A value it cannot use (an
@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, String, and_, cast, exists, func, or_, select
@@ -24,8 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from pipeline.lifecycle import latest_stage
 from tenderwatch.config.base import NOTICE_TYPES
 from tenderwatch.date_input import DateInputError, parse_user_date
-from tenderwatch.db.models import Award, Notice, NoticeArea, Organisation, Source
-from tenderwatch.followup.wins import recorded_wins
+from tenderwatch.db.models import Notice, NoticeArea, Organisation, Source
 
 PAGE_SIZE = 25
 MAX_QUERY = 200
@@ -176,88 +174,6 @@ def call_stages(session: Session, call_uid: str) -> list[Notice]:
         selectinload(Notice.lots), selectinload(Notice.awards), selectinload(Notice.organisation),
     ).order_by(func.coalesce(Notice.published_at, Notice.first_seen_at), Notice.id)
     return list(session.scalars(stmt))
-
-
-# --------------------------------------------------------------------------- georeturn
-
-
-@dataclass
-class GeoRow:
-    country: str
-    organisation: str
-    contracts: int
-    values: dict[str, Decimal]
-    """Total awarded value per currency (currencies are never converted or added together)."""
-    winners: list[tuple[str, int]] = field(default_factory=list)
-    """The winners of these contracts with their number of contracts, most contracts first."""
-
-
-def _awards_in(stmt: Select[Any], *, start: date | None, end: date | None, organisation: str) -> Select[Any]:
-    """Awards (joined to their notice and organisation) in [start, end] (award, else publication date)."""
-    when = func.coalesce(Award.awarded_at, Notice.published_at, Notice.first_seen_at)
-    stmt = (stmt.join(Notice, Award.notice_id == Notice.id)
-            .outerjoin(Organisation, Notice.organisation_id == Organisation.id))
-    if start:
-        stmt = stmt.where(when >= _day_start(start, UTC))
-    if end:
-        stmt = stmt.where(when < _day_start(end + timedelta(days=1), UTC))
-    if organisation:
-        stmt = stmt.where(Organisation.code == organisation)
-    return stmt
-
-
-def georeturn(session: Session, *, start: date | None, end: date | None, organisation: str = "") -> list[GeoRow]:
-    """Contracts awarded per winner country and organisation in [start, end] (award or publication date),
-    with the winners' names: TED's award notices and the wins ILOs recorded in the follow-up."""
-    window = {"start": start, "end": end, "organisation": organisation}
-    stmt = _awards_in(select(Award.winner_country, Organisation.code, Award.value_currency, func.count(Award.id),
-                             func.sum(Award.value_amount)), **window)
-    rows: dict[tuple[str, str], GeoRow] = {}
-    for country, org, currency, count, total in session.execute(
-            stmt.group_by(Award.winner_country, Organisation.code, Award.value_currency)):
-        key = (country or "", org or "")
-        row = rows.setdefault(key, GeoRow(key[0], key[1], 0, {}))
-        row.contracts += count
-        if total is not None and currency:
-            row.values[currency] = row.values.get(currency, Decimal(0)) + Decimal(total)
-    names = _awards_in(select(Award.winner_country, Organisation.code, Award.winner_name, func.count(Award.id)),
-                       **window)
-    for country, org, name, count in session.execute(
-            names.group_by(Award.winner_country, Organisation.code, Award.winner_name)):
-        row = rows.get((country or "", org or ""))
-        if row is not None:
-            row.winners.append((name, count))
-    for win in recorded_wins(session, organisation=organisation or None, start=start, end=end):
-        # wins ILOs recorded in the follow-up (tenderwatch.followup): a contract TED may not publish
-        row = rows.setdefault((win.winner_country or "", win.organisation or ""),
-                              GeoRow(win.winner_country or "", win.organisation or "", 0, {}))
-        row.contracts += 1
-        if win.value_amount is not None and win.value_currency:
-            row.values[win.value_currency] = row.values.get(win.value_currency, Decimal(0)) + win.value_amount
-        known = dict(row.winners)
-        known[win.winner_name] = known.get(win.winner_name, 0) + 1
-        row.winners = list(known.items())
-    for row in rows.values():
-        row.winners.sort(key=lambda w: (-w[1], w[0].casefold()))
-    return sorted(rows.values(), key=lambda r: (-r.contracts, r.country, r.organisation))
-
-
-def latest_award_day(session: Session, organisation: str = "") -> date | None:
-    """The day of the latest stored award (award, else publication date), for a default window that shows some."""
-    when = func.coalesce(Award.awarded_at, Notice.published_at, Notice.first_seen_at)
-    latest = session.scalar(_awards_in(select(func.max(when)), start=None, end=None, organisation=organisation))
-    if latest is None:
-        return None
-    if isinstance(latest, str):  # SQLite returns max() of a coalesce as text
-        latest = datetime.fromisoformat(latest)
-    return (latest if latest.tzinfo else latest.replace(tzinfo=UTC)).astimezone(UTC).date()
-
-
-def per_country(rows: list[GeoRow]) -> list[tuple[str, int]]:
-    totals: dict[str, int] = defaultdict(int)
-    for r in rows:
-        totals[r.country] += r.contracts
-    return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def has_notices(session: Session) -> bool:

@@ -122,9 +122,26 @@ def call_companies(request: Request) -> Response:
     from tenderwatch.web.views_followup import call_context
 
     current, matches = matching_companies(request)
+    partners = call_partners(request, current, matches)
     with session_scope(state(request).engine) as session:
-        return render(request, "ilo_call.html", {"current": current, "reason_text": _reason_text,
+        return render(request, "ilo_call.html", {"current": current, "reason_text": _reason_text, "partners": partners,
                                                  **call_context(session, request, current, matches)})
+
+
+def call_partners(request: Request, current: Any, matches: list[tuple[Company, list[Any]]]) -> Any:
+    """For a call in several areas: the matching companies per area and teams covering every area
+    (``tenderwatch.directory.partners``); a company's areas are its alert areas and its directory record's."""
+    from tenderwatch.db.models import DirectoryProfile, NoticeArea
+    from tenderwatch.directory.partners import partners
+
+    with session_scope(state(request).engine) as session:
+        areas = list(session.scalars(select(NoticeArea.area_id).where(NoticeArea.notice_id == current.id)
+                                     .order_by(NoticeArea.score.desc())))
+        if len(areas) < 2:  # one area needs no team
+            return None
+        records = {p.company_id: p.areas or [] for p in session.scalars(select(DirectoryProfile).where(
+            DirectoryProfile.company_id.in_([c.id for c, _ in matches])))}
+    return partners(areas, [(c, {*(c.areas or []), *records.get(c.id, [])}) for c, _ in matches])
 
 
 @require_role(*ILO_ROLES)

@@ -1,9 +1,9 @@
-"""Pages for everyone: open calls (filters, pagination), a call with its stages, georeturn, open data."""
+"""Pages for everyone: open calls (filters, pagination), a call with its stages, open data (georeturn is
+``views_georeturn``)."""
 
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -21,12 +21,10 @@ from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import SavedSearch
 from tenderwatch.formats import describe_change
 from tenderwatch.web import queries
-from tenderwatch.web.charts import bar_chart
 from tenderwatch.web.pages import render, state
 from tenderwatch.web.security import attachment
 
 CSV_TYPE = "text/csv; charset=utf-8"
-GEORETURN_DEFAULT_DAYS = 365
 
 
 def _filter(request: Request) -> tuple[queries.CallFilter, dict[str, str], dict[str, str]]:
@@ -109,69 +107,6 @@ def call_page(request: Request) -> Response:
                                              "value": value})
 
 
-def georeturn(request: Request) -> Response:
-    """Contracts awarded per winner country and organisation, with their winners, as a table and a bar chart."""
-    web = state(request)
-    orgs, _ = web.vocabulary()
-    rows, start, end, org, latest, problems = _georeturn_rows(request, orgs)
-    totals = queries.per_country(rows)
-    chart = bar_chart(totals, title="Contracts awarded per winner country") if totals else None
-    query = {"start": start.isoformat(), "end": end.isoformat(), **({"organisation": org} if org else {})}
-    return render(request, "georeturn.html", {"rows": rows, "totals": totals, "chart": chart, "start": start,
-                                               "end": end, "organisation": org, "organisations": orgs,
-                                               "query": query, "problems": problems, "moved_to_latest": latest},
-                  status_code=400 if problems else 200)
-
-
-def _period(request: Request, orgs: dict[str, str]) -> tuple[date, date, str, list[queries.FilterProblem]]:
-    """The period and organisation asked (default: the last year); what cannot be used is a problem."""
-    problems: list[queries.FilterProblem] = []
-    today = state(request).now().date()
-    end = queries.read_date(request.query_params, "end", problems) or today
-    start = queries.read_date(request.query_params, "start", problems) or end - timedelta(
-        days=GEORETURN_DEFAULT_DAYS)
-    if start > end:
-        start, end = end, start
-    org = request.query_params.get("organisation") or ""
-    if org and org not in orgs:
-        problems.append(queries.FilterProblem("organisation", queries.UNKNOWN_VALUE, {"value": repr(org[:40])}))
-    return start, end, org if org in orgs else "", problems
-
-
-def _georeturn_rows(request: Request, orgs: dict[str, str]
-                    ) -> tuple[list[queries.GeoRow], date, date, str, date | None, list[queries.FilterProblem]]:
-    """The rows of the asked period; without a period asked and no award in the last year, the year up to
-    the latest stored award instead (its day is returned, and the page says so), so the page is never
-    empty while awards are stored."""
-    start, end, org, problems = _period(request, orgs)  # what cannot be used is left out, and said
-    asked = bool(request.query_params.get("start") or request.query_params.get("end"))
-    with session_scope(state(request).engine) as session:
-        rows = queries.georeturn(session, start=start, end=end, organisation=org)
-        latest = None if rows or asked else queries.latest_award_day(session, org)
-        if latest is not None and latest < start:
-            end, start = latest, latest - timedelta(days=GEORETURN_DEFAULT_DAYS)
-            rows = queries.georeturn(session, start=start, end=end, organisation=org)
-        else:
-            latest = None
-    return rows, start, end, org, latest, problems
-
-
-def georeturn_csv(request: Request) -> Response:
-    web = state(request)
-    orgs, _ = web.vocabulary()
-    rows, start, end, _org, _latest, problems = _georeturn_rows(request, orgs)
-    if problems:
-        return problems_response(problems)
-    out = io.StringIO()
-    currencies = sorted({c for r in rows for c in r.values})
-    write_csv(out, ["winner_country", "organisation", "contracts", *[f"value_{c}" for c in currencies], "winners"],
-              ([r.country, r.organisation, r.contracts, *[r.values.get(c) for c in currencies],
-                "; ".join(name for name, _n in r.winners)] for r in rows))
-    name = f"georeturn-{start.isoformat()}-{end.isoformat()}.csv"
-    return Response(out.getvalue(), media_type=CSV_TYPE,
-                    headers={"content-disposition": attachment(name)})
-
-
 def ocds_package(request: Request) -> Response:
     """The open calls as an OCDS release package (``tenderwatch export --format ocds`` for everything)."""
     from pipeline.ocds import export_ocds
@@ -186,7 +121,5 @@ ROUTES = [
     Route("/calls", calls, name="calls"),
     Route("/calls.csv", calls_csv, name="calls_csv"),
     Route("/calls/{call_uid:str}", call_page, name="call"),
-    Route("/georeturn", georeturn, name="georeturn"),
-    Route("/georeturn.csv", georeturn_csv, name="georeturn_csv"),
     Route("/export/ocds.json", ocds_package, name="ocds"),
 ]

@@ -208,16 +208,14 @@ def test_saved_search_gets_an_atom_feed(client, seeded) -> None:
     assert [e.title for e in feed.entries] == ["CERN: Supply of a cryostat for superconducting magnet tests"]
 
 
-def test_georeturn_table_chart_and_csv(client, seeded) -> None:
-    html = client.get("/georeturn").text
-    assert "<svg" in html
-    assert re.search(r"<td>NL</td><td>ESO</td><td class=\"num\">1</td>", html)
-    assert "Delft Coatings B.V." in html and "Optique SA" in html  # the table names the winners
-    rows = list(csv.DictReader(io.StringIO(client.get("/georeturn.csv").text)))
-    assert {(r["winner_country"], r["organisation"], r["contracts"], r["value_EUR"], r["winners"]) for r in rows} == {
-        ("NL", "ESO", "1", "1200000", "Delft Coatings B.V."), ("FR", "ESO", "1", "300000", "Optique SA")}
-    old = client.get("/georeturn.csv", params={"start": "2000-01-01", "end": "2000-12-31"}).text
-    assert old.strip() == "winner_country,organisation,contracts,winners"
+def test_georeturn_names_the_winners_of_ted_awards(client, seeded) -> None:
+    html = client.get("/georeturn", params={"organisation": "ESO"}).text
+    assert "<svg" in html and "Delft Coatings B.V." in html and "Optique SA" in html
+    rows = list(csv.DictReader(io.StringIO(client.get("/georeturn.csv", params={"organisation": "ESO"}).text)))
+    assert {(r["country"], r["contracts"], r["orders_eur"], r["orders_share_pct"]) for r in rows} == {
+        ("NL", "1", "1200000", "80.00"), ("FR", "1", "300000", "20.00")}
+    old = client.get("/georeturn.csv", params={"organisation": "ESO", "start": "2000-01-01", "end": "2000-12-31"})
+    assert [r["orders_eur"] for r in csv.DictReader(io.StringIO(old.text))] == ["0"]
 
 
 def test_georeturn_default_window_shows_the_latest_awards(client, seeded, engine) -> None:
@@ -231,11 +229,12 @@ def test_georeturn_default_window_shows_the_latest_awards(client, seeded, engine
         s.execute(update(Award).values(awarded_at=NOW - timedelta(days=800)))
         s.execute(update(Notice).where(Notice.notice_type == "contract_award")
                   .values(published_at=NOW - timedelta(days=799)))
-    html = client.get("/georeturn").text
-    assert "Delft Coatings B.V." in html and "No awards in the last 12 months" in html
-    assert f'value="{(NOW - timedelta(days=800)).date().isoformat()}"' in html  # the period shown is in the form
-    asked = client.get("/georeturn", params={"start": (NOW - timedelta(days=30)).date().isoformat()}).text
-    assert "No awards in this period." in asked and "Delft" not in asked
+    html = client.get("/georeturn", params={"organisation": "ESO"}).text
+    assert "Delft Coatings B.V." in html and "No awards known in the last 12 months" in html
+    assert (NOW - timedelta(days=800)).date().isoformat() in html  # the period shown says where it ends
+    asked = client.get("/georeturn", params={"organisation": "ESO",
+                                             "start": (NOW - timedelta(days=30)).date().isoformat()}).text
+    assert "No award to NL known in this period." in asked and "Delft" not in asked
 
 
 def test_one_click_unsubscribe_rfc8058(client, seeded, engine, config) -> None:
