@@ -164,7 +164,7 @@ def run_bare(n: int, case: str) -> float:
 
 
 def run_ingest(n: int, db: str, case: str, bulk_only: bool = False) -> tuple[float, dict[str, int]]:
-    from pipeline.ingest import Ingestor
+    from pipeline.ingest import Ingestor, fewer_collections
     from pipeline.records import NoticeRecord
     from pipeline.ted import parse_notice
     from tenderwatch.config import load_config
@@ -184,7 +184,7 @@ def run_ingest(n: int, db: str, case: str, bulk_only: bool = False) -> tuple[flo
                                  published_at=datetime(2021, 3, 1, tzinfo=UTC)))
     gen = [0.0]
     start = time.perf_counter()
-    with Ingestor(engine, config, batch_size=500) as ing:
+    with fewer_collections(), Ingestor(engine, config, batch_size=500) as ing:  # as tenderwatch import does
         if bulk_only:  # no buyer is a Big Science organisation: no lifecycle lookups at all
             ing.buyers.match = lambda name: None  # type: ignore[method-assign]
         batch = []

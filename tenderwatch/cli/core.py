@@ -108,7 +108,7 @@ def import_(
 
     from pipeline.import_base import GIB, ImportLimits, Problem
     from pipeline.importers import iter_items, read_jsonl
-    from pipeline.ingest import Ingestor
+    from pipeline.ingest import Ingestor, fewer_collections
 
     missing = [p for p in paths if p != "-" and not Path(p).exists()]
     if missing:
@@ -118,7 +118,7 @@ def import_(
     items = read_jsonl(sys.stdin, "<stdin>") if paths == ["-"] else iter_items((Path(p) for p in paths), limits)
     shown_problems: list[tuple[str, str]] = []  # the first SHOWN_PROBLEMS, without their raw input
     problem_count = 0
-    with Ingestor(engine, app_ctx.config) as ing, Progress(
+    with fewer_collections(), Ingestor(engine, app_ctx.config) as ing, Progress(
         TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=app_ctx.err, transient=True, disable=not app_ctx.err.is_terminal,
     ) as progress:
