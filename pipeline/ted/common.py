@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -129,6 +130,13 @@ def split_offset(text: str) -> tuple[str, tzinfo | None]:
 
 
 
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    """``ZoneInfo(name)``, kept: ``ZoneInfo`` holds only 8 zones strongly, so reading notices of many countries
+    read the zone files from disk again and again (a quarter of a legacy notice's extraction)."""
+    return ZoneInfo(name)
+
+
 def eforms_datetime(date_text: str | None, time_text: str | None = None, *, end_of_day: bool = False,
                     fallback_tz: str = "UTC") -> datetime | None:
     """eForms dates carry their offset (``2019-11-15+01:00``, time ``12:00:00+01:00``); keep it."""
@@ -159,7 +167,7 @@ def _eforms(date_text: str | None, time_text: str | None, end_of_day: bool,
         with contextlib.suppress(ValueError):
             at, timed = time.fromisoformat(t_text[:8]), True
         tz = t_tz or tz
-    return datetime.combine(day, at, tzinfo=tz or ZoneInfo(fallback_tz)), timed
+    return datetime.combine(day, at, tzinfo=tz or zone(fallback_tz)), timed
 
 
 def local_datetime(date_text: str | None, time_text: str | None, tz_name: str, *,
@@ -190,7 +198,7 @@ def _local(date_text: str | None, time_text: str | None, tz_name: str,
         m = re.match(r"^\s*(\d{1,2})[:.h](\d{2})", time_text)
         if m and int(m[1]) < 24 and int(m[2]) < 60:
             at, timed = time(int(m[1]), int(m[2])), True
-    return datetime.combine(day, at, tzinfo=ZoneInfo(tz_name)), timed
+    return datetime.combine(day, at, tzinfo=zone(tz_name)), timed
 
 
 class Deadline(NamedTuple):
