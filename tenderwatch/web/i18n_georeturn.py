@@ -39,6 +39,9 @@ NL_GEORETURN: dict[str, str] = {
     "Technology areas won and missed": "Gewonnen en gemiste technologiegebieden",
     "The awards behind the figures": "De gunningen achter de cijfers",
     "Trend over five periods": "Verloop over vijf perioden",
+    "No return coefficient in these five periods (no contribution figures, or no contract known): nothing to draw. "
+    "The table counts the contracts known.": "Geen rendementscoëfficiënt in deze vijf perioden (geen cijfers over "
+    "bijdragen, of geen opdracht bekend): niets te tekenen. De tabel telt de bekende opdrachten.",
     "Value": "Waarde",
     "Values in euro at the European Central Bank's reference rate of the award's day.":
         "Waarden in euro tegen de referentiekoers van de Europese Centrale Bank op de dag van gunning.",

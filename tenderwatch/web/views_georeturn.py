@@ -124,16 +124,20 @@ def georeturn_page(request: Request) -> Response:
     lines = sorted({float(c.below) for _, rule in rules for c in rule.classes})
     note = "; ".join((f"{t(KIND_LABELS[kind])}: " if len(rules) > 1 else "") + ", ".join(
         f"< {c.below:.2f} {t(c.label)}" for c in rule.classes) for kind, rule in rules)
-    chart = trend_chart([(p.period.label, [float(v) if v is not None else None for v in p.coefficients.values()])
-                         for p in result.trend], series=kinds, lines=lines,
+    points = [(p.period.label, [float(v) if v is not None else None for v in p.coefficients.values()])
+              for p in result.trend]
+    # without a coefficient in any period (no contribution figures, nothing known) a chart of dashes says
+    # nothing: the page says why instead, and the table below still counts the contracts known
+    chart = trend_chart(points, series=kinds, lines=lines,
                         title=t("Return coefficient of {country} at {organisation}, five periods",
-                                country=q.country, organisation=q.organisation.code))
+                                country=q.country, organisation=q.organisation.code)) if any(
+        v is not None for _, vs in points for v in vs) else None
     orgs = [(o.code, o.name, bool(o.contributions)) for o in web.config.organisations]
     return render(request, "georeturn.html", {
         "q": q, "r": result, "moved": moved, "chart": chart, "organisations": orgs, "kind_labels": KIND_LABELS,
         "euros": figures.euros, "two": figures.two, "contribution_note": figures.contribution_note(result),
         "query": q.as_query(), "problems": q.problems, "origin_plurals": ORIGIN_PLURALS,
- "show": lambda figure: figures.display(figure, lang),
+        "show": lambda figure: figures.display(figure, lang),
         "limits_note": note,
     }, status_code=400 if q.problems else 200)
 

@@ -76,6 +76,7 @@ def test_a_company_edits_an_ilo_publishes_the_directory_and_brochure_show_it(cli
     assert client.get("/directory/cryovac-delft").status_code == 404
 
     _login(client)
+    assert 'href="/ilo/directory"' in client.get("/ilo/").text  # the ILO's first page leads to the queue
     queue = client.get("/ilo/directory").text
     assert "CryoVac Delft B.V." in queue and "pending" in queue
     review = client.get("/directory/cryovac-delft")

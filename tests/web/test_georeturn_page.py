@@ -86,6 +86,10 @@ def test_an_organisation_without_figures_shows_its_orders_and_a_win_from_the_fol
     page = client.get("/georeturn", params={"organisation": "ESO", "year": "2024"})
     assert "ESO has no contribution figures" in page.text and "Photon Optics Eindhoven B.V." in page.text
     assert "ILO follow-up: recorded by ilo-cern" in page.text
+    # no coefficient in any period: no chart of dashes, a sentence that says why; no "—%"
+    assert 'id="no-trend"' in page.text and "<svg" not in page.text and "—%" not in page.text
+    dutch = client.get("/georeturn", params={"organisation": "ESO", "year": "2024", "lang": "nl"}).text
+    assert "niets te tekenen" in dutch
     row = next(r for r in csv.DictReader(io.StringIO(client.get(
         "/georeturn.csv", params={"organisation": "ESO", "year": "2024"}).text)) if r["country"] == "NL")
     assert (row["orders_eur"], row["coefficient"], row["contribution_share_pct"]) == ("5000", "", "")
