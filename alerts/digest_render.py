@@ -22,7 +22,7 @@ from alerts.matching import Match, Reason
 from alerts.message import Attachment, Unsubscribe, address, build_message, parse_from
 from alerts.periods import Period
 from alerts.render import environment, render_pair
-from alerts.tokens import TokenError, make_token
+from alerts.tokens import AnswerSigner, TokenError, answer_urls, make_token
 from alerts.views import NoticeView, bounded_reasons, notice_view, reason_label
 from pipeline.values import ValueBands
 from tenderwatch.calendars import CalendarWriter, DeadlineEvent
@@ -36,6 +36,8 @@ MAX_CLOSING = 10
 """Calls repeated under "closing soon" (the soonest first): the issue asks for a short section."""
 MAX_CACHED_ENDS = 20_000
 """Rendered 'why' lines kept for re-use (a 10,000-company run has hundreds of thousands of distinct ones)."""
+_YES, _NO = "\x00interested\x00", "\x00not-interested\x00"
+"""Where a company's two answer URLs go in the answer lines rendered once per language."""
 
 
 class AlertsError(RuntimeError):
@@ -92,6 +94,11 @@ class DigestRenderer:
         self._text_macros = env.get_template("_notice.txt.j2").module
         self._html_macros = env.get_template("_notice.html.j2").module
         self._row_start = self._html_macros.row_start()  # type: ignore[attr-defined]
+        self._row_close = self._html_macros.row_close()  # type: ignore[attr-defined]
+        self._signer: AnswerSigner | None = None
+        self._answers = {lang: (str(self._text_macros.answers(_YES, _NO, t)),  # type: ignore[attr-defined]
+                                str(self._html_macros.answers(_YES, _NO, t)))  # type: ignore[attr-defined]
+                         for lang, t in self.texts.items()}
 
     def block(self, notice: NoticeFacts, language: str, timezone: str, status: str | None,
               since: datetime) -> tuple[NoticeView, str, Markup]:
@@ -134,8 +141,8 @@ class DigestRenderer:
         return out
 
     def item_ends(self, reasons: list[Reason], language: str, notice: NoticeFacts) -> tuple[str, Markup]:
-        """What follows a call's block in the text and HTML digest (why it matched), once per distinct
-        reasons and evidence."""
+        """Why a call matched, under its block in the text and HTML digest, once per distinct reasons and
+        evidence (the company's answer links follow: ``answer_links``)."""
         key = (tuple(reasons), language,
                tuple(tuple(notice.area_evidence.get(r.value, ())) for r in reasons if r.kind == "area"))
         hit = self._ends.get(key)
@@ -144,9 +151,22 @@ class DigestRenderer:
                 self._ends.clear()
             t = self.texts[language]
             labels = bounded_reasons(self.reason_labels(reasons, language, notice), t)
-            hit = self._ends[key] = (self._text_macros.item_end(labels, t),  # type: ignore[attr-defined]
-                                     self._html_macros.row_end(labels, t))  # type: ignore[attr-defined]
+            hit = self._ends[key] = (self._text_macros.why(labels, t),  # type: ignore[attr-defined]
+                                     self._html_macros.why(labels, t))  # type: ignore[attr-defined]
         return hit
+
+    def answer_links(self, company_key: str, call_uid: str, language: str) -> tuple[str, str]:
+        """The company's "Interested" / "Not for us" links under a call (``alerts.tokens``' answer links,
+        signed for this company and call): the language's lines, rendered once, with the two URLs put in."""
+        if self._signer is None:
+            try:
+                self._signer = AnswerSigner(self.settings)
+            except TokenError as exc:
+                raise AlertsError(str(exc)) from exc
+        urls = answer_urls(self.settings.site_base_url, self._signer, company_key, call_uid)
+        text, html = self._answers[language]
+        yes, no = urls["interested"], urls["not_interested"]
+        return text.replace(_YES, yes).replace(_NO, no), html.replace(_YES, yes).replace(_NO, no)
 
     def closing(self, matches: list[Match], language: str, timezone: str,
                 since: datetime) -> tuple[list[NoticeView], str, Markup]:
@@ -189,13 +209,14 @@ class DigestRenderer:
         grouped: dict[str | None, tuple[list[str], list[str]]] = defaultdict(lambda: ([], [self._row_start]))
         listed = main[:MAX_LISTED]
         payload_notices = []
-        row_start = self._row_start
+        row_start, row_close = self._row_start, self._row_close
         for match, status in listed:
             _view, text_block, html_block = self.block(match.notice, lang, tz, status, since)
-            text_end, html_end = self.item_ends(match.reasons, lang, match.notice)
+            text_why, html_why = self.item_ends(match.reasons, lang, match.notice)
+            text_answers, html_answers = self.answer_links(company.key, match.notice.call_uid, lang)
             texts, htmls = grouped[self._section_of(company, match)]
-            texts += (text_block, text_end)
-            htmls += (html_block, html_end, row_start)
+            texts += (text_block, text_why, text_answers, "\n")
+            htmls += (html_block, html_why, html_answers, row_close, row_start)
             payload_notices.append(match.notice.uid if status == "new" else [match.notice.uid, status])
         company_rank = {a: i for i, a in enumerate(company.areas)}
         order = sorted(grouped, key=lambda a: (a is None, company_rank.get(a or "", 100),

@@ -1,8 +1,9 @@
 """Signed, expiring tokens for the preferences, one-click unsubscribe and answer links.
 
 Signed with the secret from the environment variable named by ``settings.secret_key_env``
-(itsdangerous, HMAC-SHA256; signature compared in constant time by itsdangerous). A token names
-the company and its purpose; a forged, altered or expired token is refused with ``TokenError``.
+(itsdangerous, HMAC with its default SHA-1; signature compared in constant time by itsdangerous).
+A token names the company and its purpose; a forged, altered or expired token is refused with
+``TokenError``.
 
 Answer links ("Interested" / "Not for us" under a call in a digest or a targeted mail) are signed
 with their own salt and name the company, the call and the answer: one cannot be turned into
@@ -17,6 +18,7 @@ from typing import Literal
 from urllib.parse import quote
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode, int_to_bytes, want_bytes
 
 from tenderwatch.config import Settings
 
@@ -84,12 +86,30 @@ _SHORT = {"interested": "i", "not_interested": "n"}
 _LONG = {v: k for k, v in _SHORT.items()}
 
 
+class _RunSigner(TimestampSigner):
+    """itsdangerous' ``TimestampSigner`` for the many answer links one run signs (two per call per company
+    in a digest): the signing key is derived once and the time read once, when the signer is made, not
+    per signature. The tokens are the library's own format and are verified by the library."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__(secret, salt="tenderwatch-answer-link")
+        self._key = super().derive_key()
+        self._stamp = want_bytes(self.sep) + base64_encode(int_to_bytes(self.get_timestamp()))
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        return self._key if secret_key is None else super().derive_key(secret_key)
+
+    def sign(self, value: str | bytes) -> bytes:
+        value = want_bytes(value) + self._stamp
+        return value + want_bytes(self.sep) + self.get_signature(value)
+
+
 class AnswerSigner:
     """Makes answer tokens: ``<answer>.<call>.<company>.<time>.<signature>`` (itsdangerous'
     ``TimestampSigner``, no JSON and no compression: a digest run signs two per call per company)."""
 
     def __init__(self, settings: Settings, *, allow_demo: bool = False) -> None:
-        self._signer = TimestampSigner(_secret(settings, allow_demo), salt="tenderwatch-answer-link")
+        self._signer = _RunSigner(_secret(settings, allow_demo))
 
     def token(self, company_key: str, call_uid: str, answer: Answer) -> str:
         if answer not in _SHORT:

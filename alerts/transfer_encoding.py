@@ -27,12 +27,16 @@ def _qp_lines(chunk: bytes) -> str:
 
 
 _qp_chunk = lru_cache(maxsize=1 << 15)(_qp_lines)
-_CHUNK = re.compile(rb'\n(?=\n|<tr>|<div class="why">|BEGIN:VEVENT)')
+_CHUNK = re.compile(rb'\n(?=\n|<tr>|<div class="why">|<div class="ans">|BEGIN:VEVENT|[^\n<]*/answer/)')
 """Where a body is cut into runs of whole lines that recur across mails: a digest's calls are separated
 by a blank line in text and start with <tr> in HTML, the line saying why a call matched (which differs
-between companies) is cut from the call's lines (which do not), and a calendar's events each start
-with BEGIN:VEVENT. Only speed depends on it: any cut is exact."""
+between companies) is cut from the call's lines (which do not), and so are the company's own answer
+links under it (which differ in every mail), and a calendar's events each start with BEGIN:VEVENT.
+Only speed depends on it: any cut is exact."""
 _CHUNK_CACHED = 4096
+_PER_MAIL = b"/answer/"
+"""A run holding a company's answer links (``alerts.tokens``) is in one mail only: encoded, not cached,
+so it does not push the runs that recur out of the cache."""
 
 
 def qp_body(text: str) -> str:
@@ -45,7 +49,8 @@ def qp_body(text: str) -> str:
     data = text.encode("utf-8")
     if b"\r" in data:  # CR, CRLF and LF all end a line: go line by line
         return "".join([_qp_lines(line) + "\n" for line in data.splitlines()]) or "\n"
-    body = "\n".join([_qp_chunk(c) if len(c) <= _CHUNK_CACHED else _qp_lines(c) for c in _CHUNK.split(data)])
+    body = "\n".join([_qp_chunk(c) if len(c) <= _CHUNK_CACHED and _PER_MAIL not in c else _qp_lines(c)
+                      for c in _CHUNK.split(data)])
     return body if data.endswith(b"\n") else body + "\n"
 
 
