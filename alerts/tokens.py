@@ -14,6 +14,7 @@ the same answer (``tenderwatch.followup.records`` makes a repeated answer change
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 from urllib.parse import quote
 
@@ -80,6 +81,8 @@ class AnswerClaims:
     company_key: str
     call_uid: str
     answer: Answer
+    signed_at: datetime | None = None
+    """When the link was signed (the answer pages refuse a link used before whose answer has changed since)."""
 
 
 _SHORT = {"interested": "i", "not_interested": "n"}
@@ -120,7 +123,8 @@ class AnswerSigner:
 
     def read(self, token: str, max_age_seconds: int) -> AnswerClaims:
         try:
-            value = self._signer.unsign(token, max_age=max_age_seconds).decode("utf-8")
+            raw, signed_at = self._signer.unsign(token, max_age=max_age_seconds, return_timestamp=True)
+            value = raw.decode("utf-8")
         except SignatureExpired as exc:
             raise TokenError("the link has expired") from exc
         except (BadSignature, UnicodeDecodeError) as exc:
@@ -129,7 +133,8 @@ class AnswerSigner:
         call_uid, _, company_key = rest.partition(".")
         if short not in _LONG or not call_uid or not company_key:
             raise TokenError("the link is not valid")
-        return AnswerClaims(company_key=company_key, call_uid=call_uid, answer=_LONG[short])  # type: ignore[arg-type]
+        return AnswerClaims(company_key=company_key, call_uid=call_uid, answer=_LONG[short],  # type: ignore[arg-type]
+                            signed_at=signed_at)
 
 
 def make_answer_token(settings: Settings, company_key: str, call_uid: str, answer: Answer, *,

@@ -227,6 +227,10 @@ NL: dict[str, str] = {
     'Call page': 'Pagina van de oproep',
     'Change the state': 'De stand wijzigen',
     'Changed your mind? Answer the other way': 'Van gedachten veranderd? Antwoord andersom',
+    ("This link was used before and your answer has changed since: it records nothing again. "
+     "Use the links in a newer mail, or reply to your ILO."):
+        ("Deze link is al eerder gebruikt en uw antwoord is sindsdien gewijzigd: hij legt niets meer vast. "
+         "Gebruik de links in een nieuwere mail, of beantwoord de mail van uw ILO."),
     'Companies per call, by where they stand.': 'Bedrijven per oproep, naar hoe het ervoor staat.',
     'Contract value': 'Contractwaarde',
     'Currency': 'Valuta',

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from alerts.tokens import AnswerSigner, TokenError
+from alerts.tokens import ANSWERS, AnswerSigner, TokenError
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Company
 from tenderwatch.followup.records import Actor, FollowUpError, change_state, find_call, follow_up_of
@@ -27,6 +27,9 @@ from tenderwatch.web import i18n
 from tenderwatch.web.pages import render, state
 from tenderwatch.web.security import read_form
 from tenderwatch.web.views_followup import words
+
+REPLAYED = ("This link was used before and your answer has changed since: it records nothing again. "
+            "Use the links in a newer mail, or reply to your ILO.")
 
 
 def _answer(request: Request) -> tuple[Any, str | None]:
@@ -67,6 +70,9 @@ def answer_page(request: Request) -> Response:
     if claims is None:
         return render(request, "message.html", {"title": "Tenderwatch", "message": problem, "tone": "error"}, 403)
     with session_scope(state(request).engine) as session:
+        company = session.scalar(select(Company).where(Company.key == claims.company_key))
+        if company is not None and _replayed(session, claims, company):  # said at once, not after the button
+            return _answer_page(request, session, claims, error=REPLAYED, status_code=409)
         return _answer_page(request, session, claims)
 
 
@@ -85,6 +91,8 @@ async def answer_save(request: Request) -> Response:
             if company is None:
                 return render(request, "message.html", {"title": "Tenderwatch", "message": "This link is not valid.",
                                                         "tone": "error"}, 403)
+            if _replayed(session, claims, company):
+                return _answer_page(request, session, claims, error=REPLAYED, status_code=409)
             try:
                 change_state(session, call_uid=claims.call_uid, company=company, state=claims.answer,
                              actor=Actor("company", company.key), reason=reason,
@@ -95,6 +103,18 @@ async def answer_save(request: Request) -> Response:
             return _answer_page(request, session, claims, done=True)
 
     return await run_in_threadpool(save)
+
+
+def _replayed(session: Session, claims: Any, company: Company) -> bool:
+    """A link used before (the company gave this answer after the link was signed) whose answer the company
+    has changed since: using it again would undo the newer answer, so it is refused. Repeating the current
+    answer records nothing new (``change_state``); after a bid, ``change_state`` refuses every answer."""
+    follow_up = follow_up_of(session, claims.call_uid, company)
+    if follow_up is None or follow_up.state == claims.answer or follow_up.state not in ANSWERS \
+            or claims.signed_at is None:
+        return False
+    return any(c.actor == "company" and c.to_state == claims.answer and c.at >= claims.signed_at
+               for c in follow_up.changes)
 
 
 def _reason(form: FormData) -> str | None:

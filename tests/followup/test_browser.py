@@ -88,6 +88,20 @@ def test_targeted_mail_answer_bid_and_win_end_on_the_georeturn_page(  # type: ig
         assert company.get_by_role("status").count() == 1
         shot(company, "followup-answered")
 
+        # the other company answers "Interested", then "Not for us" from the same mail; its used
+        # "Interested" link cannot undo that
+        other_mail = recorder.to("leiden-cryogenics@example.nl")[0]
+        yes, no = (urlsplit(u).path for u in HtmlTags.of(_html(other_mail)).links if "/answer/" in u)
+        company.goto(f"{live_url}{yes}")
+        company.get_by_role("button", name="Yes, we are interested").click()
+        company.goto(f"{live_url}{no}")
+        company.check("#reason-too_big")
+        company.get_by_role("button", name="Not for us").click()
+        company.goto(f"{live_url}{yes}")  # the page says so at once: no button
+        assert "used before" in company.get_by_role("alert").inner_text()
+        assert company.get_by_role("button").count() == 0
+        shot(company, "followup-answer-replayed")
+
         # the ILO sees it on the board, then records the bid and the win
         ilo.goto(f"{live_url}/ilo/follow-up")
         interested_group = ilo.locator("section[aria-labelledby=h-interested]")
@@ -120,3 +134,6 @@ def test_targeted_mail_answer_bid_and_win_end_on_the_georeturn_page(  # type: ig
             ("ilo", "informed"), ("company", "interested"), ("ilo", "bid_submitted"), ("ilo", "won")]
         assert (fu.value_amount, fu.value_currency) == (184000, "EUR")
     assert "CryoVac Delft B.V." in str(seen["georeturn"])
+    with session_scope(engine) as s:
+        other = s.scalar(select(FollowUp).join(Company).where(Company.key == "leiden-cryogenics"))
+        assert other is not None and (other.state, other.answer_reason) == ("not_interested", "too_big")

@@ -187,9 +187,15 @@ def test_answer_links_show_a_button_record_once_and_cannot_be_forged_or_moved(
         assert [(c.actor, c.to_state, c.reason) for c in fu.changes] == [
             ("ilo", "proposed", None), ("company", "not_interested", "too_big")]
     # the company changes its mind from the page's own link; then the ILO records its bid
-    other = re.search(r'href="(/answer/[^"]+)"', done.text)
+    other = re.search(r'<a href="(/answer/[^"?]+)">Van gedachten veranderd', done.text)  # not the EN/NL links
     assert other is not None
+    assert other is not None and other.group(1) != url
     assert client.post(other.group(1), data={"csrf_token": token}).status_code == 200
+    replayed = client.post(url, data={"reason": "too_big", "csrf_token": token})  # the used link cannot undo it
+    assert replayed.status_code == 409 and "al eerder gebruikt" in replayed.text  # in the company's Dutch
+    with session_scope(engine) as s:
+        assert s.scalar(select(FollowUp.state).join(Company).where(Company.key == "twente-precision")) == \
+            "interested"
     _set(engine, call, "twente-precision", "bid_submitted")
     late = client.post(url, data={"csrf_token": token})
     assert late.status_code == 409 and "already bid submitted" in late.text
