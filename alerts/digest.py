@@ -20,7 +20,8 @@ day=None, progress=None, preview_dir=None) -> DigestReport``
   same period renders nothing and sends nothing, and a run cut short is finished by the next one
   (it first sends what is still due). A period older than ``mail.ledger_days`` is refused: its
   ledger rows may be pruned, so the ledger could no longer tell who already had it.
-- At its end the run prunes the ledger (``alerts.ledger.prune``): retention needs no other job.
+- At its end the run prunes the ledger and the outbox (``alerts.outbox_index.prune_outbox``):
+  retention needs no other job.
 - ``dry_run`` renders without writing the ledger or sending; with ``preview_dir`` each mail is
   written to its ``<period key>`` folder as it is rendered (``.eml`` and an HTML preview, with an
   ``index.html``), and the report keeps only counts and a few subjects, whatever the number of
@@ -52,8 +53,9 @@ from alerts.digest_render import (
     require_secret,
 )
 from alerts.facts import CompanyProfile, attach_changes, load_companies, load_open_notices
-from alerts.ledger import Outgoing, PruneReport, due_query, enqueue_many, prune
+from alerts.ledger import Outgoing, PruneReport, due_query, enqueue_many
 from alerts.matching import NoticeIndex
+from alerts.outbox_index import prune_outbox
 from alerts.outgoing import DeliveryReport, delivering
 from alerts.periods import Period, period_for
 from alerts.render import environment
@@ -254,7 +256,7 @@ def run_digests(engine: Engine, config: Config, *, week: str | None = None, now:
             if len(batch) >= batch_size:
                 report.queued += _write_and_send(engine, delivery, batch, now)
         report.queued += _write_and_send(engine, delivery, batch, now)
-    report.pruned = prune(engine, config, now=now)
+    report.pruned = prune_outbox(engine, config, now=now)
     return report
 
 

@@ -14,13 +14,23 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from alerts.ledger import OUTBOX
+from alerts.ledger import OUTBOX, PruneReport, prune
 from alerts.render import environment
 from tenderwatch.config import Config
 from tenderwatch.db.models import Delivery
 
 LISTED = 5_000
 """Mails listed (the newest); the page says how many more the outbox holds."""
+
+
+def prune_outbox(engine: Engine, config: Config, *, now: datetime | None = None,
+                 dry_run: bool = False) -> PruneReport:
+    """``alerts.ledger.prune``, then the index rewritten if mails left the outbox folder (it would
+    otherwise link to files that are gone). What ``tenderwatch prune`` and every digest run call."""
+    report = prune(engine, config, now=now, dry_run=dry_run)
+    if report.files and not dry_run and (Path(config.settings.mail.outbox) / "index.html").exists():
+        write_index(engine, config)
+    return report
 
 
 def write_index(engine: Engine, config: Config) -> Path:

@@ -126,14 +126,16 @@ def prune(
 ) -> None:
     """Drop what the delivery ledger no longer needs (settings: mail.retention_days, mail.ledger_days).
 
-    Sent mails older than retention_days lose their stored body and their outbox file; ledger rows
-    older than ledger_days go. Mails still pending or waiting for a retry keep everything.
+    Sent mails older than retention_days lose their stored body and their
+    outbox file (the outbox's index.html is rewritten); ledger rows older
+    than ledger_days go. Mails still pending or waiting for a retry keep
+    everything. Every digest run does the same at its end.
     """
     app_ctx: AppContext = ctx.obj
-    from alerts.ledger import prune as prune_ledger
+    from alerts.outbox_index import prune_outbox
 
     engine = app_ctx.prepare_database()
-    report = prune_ledger(engine, app_ctx.config, dry_run=dry_run)
+    report = prune_outbox(engine, app_ctx.config, dry_run=dry_run)
     mail = app_ctx.config.settings.mail
     app_ctx.console.print(f"[green]✓[/] {'would be: ' if dry_run else ''}{report} (retention "
                           f"{mail.retention_days} days, ledger {mail.ledger_days} days)")

@@ -3,6 +3,7 @@ connection per batch, retention and pruning, the migration of stored messages.""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from alerts.digest import AlertsError, run_digests
 from alerts.ledger import Outgoing, enqueue_many, prune, unpack
 from alerts.message import address, build_message, parse
+from alerts.outbox_index import prune_outbox
 from alerts.outgoing import deliver_pending
 from alerts.transport import OutboxTransport
 from tenderwatch.db.engine import session_scope
@@ -114,7 +116,9 @@ def test_prune_drops_bodies_and_files_after_retention_and_rows_after_the_ledger_
     assert (preview.rows, preview.bodies, preview.files) == (2, 4, 8)  # .eml and preview .html each
     assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 6  # a dry run changes nothing
 
-    report = prune(engine, config, now=NOW)
+    index = tmp_path / "outbox" / "index.html"
+    assert all(name in index.read_text() for name in files_before)
+    report = prune_outbox(engine, config, now=NOW)  # what `tenderwatch prune` and the digest run call
     assert (report.rows, report.bodies, report.files) == (2, 4, 8)
     with session_scope(engine) as s:
         rows = {r.recipient: r for r in s.scalars(select(Delivery))}
@@ -125,6 +129,8 @@ def test_prune_drops_bodies_and_files_after_retention_and_rows_after_the_ledger_
     assert rows["waiting@example.nl"].message is not None and rows["waiting@example.nl"].id == pending[0].id
     remaining = {p.name for p in (tmp_path / "outbox").rglob("*.eml")}
     assert len(remaining) == 2 and remaining < files_before
+    listed = set(re.findall(r"[\w-]+\.eml", index.read_text()))  # rewritten: no link to a pruned mail
+    assert listed == remaining
     assert prune(engine, config, now=NOW).bodies == 0  # nothing left to do
 
 
