@@ -82,7 +82,11 @@ class DigestRenderer:
         self.area_order = {a.id: i for i, a in enumerate(config.taxonomy.areas)}
         self.calendar = CalendarWriter(site_url=config.settings.site_base_url, stamp=period.as_of)
         self.sequences: dict[str, int] = {}
-        """How often each call's deadline moved (``tenderwatch.calendars.deadline_sequences``), set by the run."""
+        """How often each call's deadline moved (``tenderwatch.calendars.deadline_sequences``), set by the run
+        before the first digest is rendered."""
+        self._events: dict[int, DeadlineEvent] = {}
+        self._expires: dict[tuple[str, str], str] = {}
+        self._period_labels: dict[str, str] = {}
         self.value_bands = ValueBands(config.sources)
         self._blocks: dict[tuple[Any, ...], tuple[NoticeView, str, Markup]] = {}
         self._reasons: dict[tuple[Reason, str], str] = {}
@@ -120,13 +124,24 @@ class DigestRenderer:
         return hit
 
     def deadline_event(self, n: NoticeFacts) -> DeadlineEvent | None:
-        """A call's calendar event, as the web's calendars write it (same UID and SEQUENCE)."""
+        """A call's calendar event, as the web's calendars write it (same UID and SEQUENCE); made once per
+        run and notice (a call is in hundreds of digests: making the event anew was half a mail's calendar)."""
         if n.deadline_at is None:
             return None
-        return DeadlineEvent(call_uid=n.call_uid, title=n.title, deadline_at=n.deadline_at,
-                             deadline_date=n.deadline_date, organisation=n.organisation, reference=n.reference,
-                             sequence=self.sequences.get(n.call_uid, 0), cancelled=n.status == "cancelled",
-                             last_modified=n.last_changed_at, areas=tuple(a for a, _s in n.areas))
+        event = self._events.get(n.id)
+        if event is None:
+            event = self._events[n.id] = DeadlineEvent(
+                call_uid=n.call_uid, title=n.title, deadline_at=n.deadline_at, deadline_date=n.deadline_date,
+                organisation=n.organisation, reference=n.reference, sequence=self.sequences.get(n.call_uid, 0),
+                cancelled=n.status == "cancelled", last_modified=n.last_changed_at,
+                areas=tuple(a for a, _s in n.areas))
+        return event
+
+    def period_label(self, language: str) -> str:
+        label = self._period_labels.get(language)
+        if label is None:
+            label = self._period_labels[language] = self.period.label(language)
+        return label
 
     def reason_labels(self, reasons: list[Reason], language: str, notice: NoticeFacts) -> list[str]:
         out = []
@@ -227,13 +242,17 @@ class DigestRenderer:
         closing_views, closing_text, closing_html = self.closing(closing[:MAX_CLOSING], lang, tz, since)
         links = prefs_url, unsub_url, _token = self.links(company.key)
         subject = self.subject(t, company.name, [status for _m, status in listed], len(closing_views))
-        expires = format_day(as_of + timedelta(days=self.settings.token_max_age_days), tz, lang)
+        expires = self._expires.get((tz, lang))
+        if expires is None:  # the same for every company in one zone and language
+            expires = self._expires[(tz, lang)] = format_day(
+                as_of + timedelta(days=self.settings.token_max_age_days), tz, lang)
+        period = self.period_label(lang)
         shown = [m.notice for m, _ in listed] + [m.notice for m in closing[:MAX_CLOSING]]
         ics = self.calendar.calendar((e for e in map(self.deadline_event, shown) if e is not None),
                                      name=f"Tenderwatch deadlines: {company.name}")
         context = {
-            "t": t, "subject": subject, "company": company.name, "period": self.period.label(lang),
-            "intro": t("digest_intro", company=company.name, period=self.period.label(lang)),
+            "t": t, "subject": subject, "company": company.name, "period": period,
+            "intro": t("digest_intro", company=company.name, period=period),
             "sections": sections, "closing_text": closing_text, "closing_html": closing_html,
             "closing_days": self.closing_days,
             "more": max(0, len(main) - MAX_LISTED), "preferences_url": prefs_url, "unsubscribe_url": unsub_url,
@@ -249,7 +268,7 @@ class DigestRenderer:
     def subject(self, t: Texts, company: str, listed: list[str], closing: int) -> str:
         """What the mail lists, counted: '3 new calls, 1 changed, 2 closing soon' (never '0 calls' above a
         list of closing-soon calls). ``listed``: the status of each call listed in the main sections."""
-        period = self.period.label(t.language)
+        period = self.period_label(t.language)
         new = listed.count("new")
         summary = t.summary(("n_new", new), ("n_changed", len(listed) - new), ("n_closing", closing))
         if not summary:
