@@ -68,6 +68,8 @@ if TYPE_CHECKING:
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 _CACHE_LIMIT = 200_000
 _BUYER_CACHE_LIMIT = 10_000
+_OBJECT_REACH = 3
+"""Words after a context word in which an object word ("supply", "fornitura") cancels the destination."""
 
 STRONG, WEAK, NEGATIVE, ALONE = "strong", "weak", "negative", "alone"
 PRODUCT, DESTINATION, MODIFIER = "product", "destination", "modifier"
@@ -108,6 +110,8 @@ class _Compiled:
     suffixes: list[tuple[str, _Rule]] = field(default_factory=list)
     affix_re: re.Pattern[str] | None = None
     context: frozenset[str] = frozenset()
+    objects: frozenset[str] = frozenset()
+    """Words that, right after a context word, say the object itself follows ("for the supply of")."""
     word_cache: dict[str, _WordEntry] = field(default_factory=dict)
 
 
@@ -238,6 +242,8 @@ class Classifier:
         view.affix_re = re.compile("|".join(map(re.escape, affixes))) if affixes else None
         view.context = frozenset(fold(w) for lang, words in self.taxonomy.context_words.items()
                                  if langs is None or lang in langs for w in words)
+        view.objects = frozenset(fold(w) for lang, words in self.taxonomy.object_words.items()
+                                 if langs is None or lang in langs for w in words)
         self._views[language] = view
         return view
 
@@ -356,9 +362,15 @@ class Classifier:
         if names and not names.keys().isdisjoint(words):
             words = _blank_names(words, names)
             looked = [entry if w else _BLANK for entry, w in zip(looked, words, strict=True)]
-        # every word from the first context word after the first word on is in the DESTINATION role
-        named = view.context.intersection(words[1:]) if destinations and len(words) > 1 else ()
-        first_context = min(words.index(w, 1) for w in named) if named else len(words)
+        # every word from the first context word after the first word on is in the DESTINATION role,
+        # unless an object word follows it closely: "Procedura per la fornitura di rivelatori" names
+        # the object after "per", not a destination
+        first_context = len(words)
+        if destinations and len(words) > 1 and not view.context.isdisjoint(words[1:]):
+            for i in range(1, len(words)):
+                if words[i] in view.context and view.objects.isdisjoint(words[i + 1 : i + 1 + _OBJECT_REACH]):
+                    first_context = i
+                    break
         # only words with a rule, a modifier rule or a phrase start can yield (most words have none)
         count = len(looked)
         for i in compress(range(count), map(_ACTIVE, looked)):

@@ -55,6 +55,9 @@ class TaxonomyConfig(Strict):
     context_words: dict[str, list[str]] = {}
     """Language code -> words that introduce the destination of a supply ("for", "für", "pour"):
     keywords after the first of them in a title describe where the thing goes, not what it is."""
+    object_words: dict[str, list[str]] = {}
+    """Language code -> words that, within three words after a context word, say the object itself
+    follows ("for the supply of", "per la fornitura di"): such a context word starts no destination."""
     context_factor: float = Field(default=1.0, ge=0, le=1)
     """Weight multiplier of title keywords that come after a context word."""
     learned_layer: bool = False
