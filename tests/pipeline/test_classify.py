@@ -38,10 +38,10 @@ def test_quality_bar_on_the_real_test_part(classifier: Classifier) -> None:
         pytest.skip("tests/data/real_test.jsonl is not there yet")
     result = evaluate(classifier, test)
     micro, macro = round(result.micro_f1, 3), round(result.macro_f1, 3)
-    # Measured at the last rule change: micro-F1 0.731, macro-F1 0.672 on 348 notices. Issue 14's
+    # Measured at the last rule change: micro-F1 0.734, macro-F1 0.678 on 348 notices. Issue 14's
     # targets (micro >= 0.90, macro >= 0.85) are NOT reached; these floors guard what is.
-    assert micro >= 0.72, f"micro-F1 {micro}"
-    assert macro >= 0.66, f"macro-F1 {macro}"
+    assert micro >= 0.725, f"micro-F1 {micro}"
+    assert macro >= 0.67, f"macro-F1 {macro}"
 
 
 def test_quality_on_the_written_set(classifier: Classifier) -> None:
