@@ -26,6 +26,15 @@ def _qp_lines(chunk: bytes) -> str:
     return "\n".join([line.decode("ascii") if plain(line) else _qp_line(line) for line in chunk.split(b"\n")])
 
 
+def _qp_lines_once(chunk: bytes) -> str:
+    """``_qp_lines`` for a run seen in one mail only: its lines are not cached either (a digest's answer
+    links are a hundred distinct lines a mail, which pushed the recurring lines out of ``_qp_line``'s
+    cache: 0.86 -> 0.66 ms a digest body on 600 text and HTML bodies of the 2,000-company bench)."""
+    plain, encode = _PLAIN_LINE.fullmatch, binascii.b2a_qp
+    return "\n".join([line.decode("ascii") if plain(line) else encode(line, istext=True).decode("ascii")
+                      for line in chunk.split(b"\n")])
+
+
 _qp_chunk = lru_cache(maxsize=1 << 15)(_qp_lines)
 _CHUNK = re.compile(rb'\n(?=\n|<tr>|<div class="why">|<div class="ans">|BEGIN:VEVENT|[^\n<]*/answer/)')
 """Where a body is cut into runs of whole lines that recur across mails: a digest's calls are separated
@@ -49,8 +58,8 @@ def qp_body(text: str) -> str:
     data = text.encode("utf-8")
     if b"\r" in data:  # CR, CRLF and LF all end a line: go line by line
         return "".join([_qp_lines(line) + "\n" for line in data.splitlines()]) or "\n"
-    body = "\n".join([_qp_chunk(c) if len(c) <= _CHUNK_CACHED and _PER_MAIL not in c else _qp_lines(c)
-                      for c in _CHUNK.split(data)])
+    body = "\n".join([_qp_lines_once(c) if _PER_MAIL in c else _qp_chunk(c) if len(c) <= _CHUNK_CACHED
+                       else _qp_lines(c) for c in _CHUNK.split(data)])
     return body if data.endswith(b"\n") else body + "\n"
 
 
