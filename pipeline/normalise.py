@@ -1,9 +1,7 @@
 """``RawNotice`` (strings as extracted) -> ``NoticeRecord`` (typed, aware, ISO codes).
 
 Fields a source lacks stay None; nothing is invented. Every problem is a warning on the notice.
-Text, URLs and whole records are cleaned by ``pipeline.cleaning``; ``CONTROL_CHARACTERS``,
-``clean_record`` and ``public_url`` are still importable from here for one step, for branches in
-flight that import them from this module (new code imports ``pipeline.cleaning``).
+Text, URLs and whole records are cleaned by ``pipeline.cleaning``.
 """
 
 from __future__ import annotations
@@ -11,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from pipeline.cleaning import CONTROL_CHARACTERS, clean_record, clean_text, cpv_codes, public_url  # noqa: F401
+from pipeline.cleaning import clean_text, cpv_codes
 from pipeline.dates import parse_date, plausibility
 from pipeline.records import MAX_TITLE, NoticeRecord, RawNotice
 from pipeline.values import parse_value

@@ -9,8 +9,8 @@ The life of a record (``DirectoryProfile.status``):
 - a company that no longer wants to be listed (``listed`` false) leaves the public directory at
   once (``save`` clears the published copy): publication is opt-in, and so is staying.
 
-Text is bounded and cleaned like every other field (``pipeline.normalise.clean_text``); the website
-goes through the one URL policy (``pipeline.normalise.public_url``).
+Text is bounded and cleaned like every other field (``pipeline.cleaning.clean_text``); the website
+goes through the one URL policy (``pipeline.cleaning.public_url``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.normalise import clean_text, public_url
+from pipeline.cleaning import clean_text, public_url
 from tenderwatch.config.base import check_email
 from tenderwatch.db.models import Company, DirectoryProfile
 from tenderwatch.georeturn.awards import AwardFact, supplier_awards
