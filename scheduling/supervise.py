@@ -51,10 +51,17 @@ def crawl_command(source: str) -> list[str]:
     return [sys.executable, "-m", "tenderwatch", "crawl", source]
 
 
+def time_limit(config: Config, source: str) -> int:
+    """A crawl's hard limit in seconds: the source's own, else the settings' one for every crawl."""
+    src = config.source(source)
+    own = src.crawl_time_limit_seconds if src is not None else None
+    return own or config.settings.crawl.crawl_time_limit_seconds
+
+
 def crawl_in_child(engine: Engine, config: Config, db_url: str, source: str, *, child_env: dict[str, str],
                    stopping: threading.Event) -> CrawlOutcome:
     """Run one crawl in a child process with a hard time limit; record the run if the child could not."""
-    limit = config.settings.crawl.crawl_time_limit_seconds
+    limit = time_limit(config, source)
     started = datetime.now(UTC)
     env = {**os.environ, **child_env, "TENDERWATCH_DATABASE_URL": db_url, "TENDERWATCH_CONFIG_DIR": config.directory}
     with tempfile.TemporaryFile() as output:

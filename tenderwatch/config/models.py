@@ -330,6 +330,9 @@ class SourceConfig(Strict):
     start_urls: list[str] = []
     allowed_domains: list[str] = []
     schedule: Schedule | None = None
+    crawl_time_limit_seconds: int | None = Field(default=None, ge=10)
+    """This source's hard limit for one crawl; default: ``settings.crawl.crawl_time_limit_seconds``
+    (a TED backfill needs more than a page of ten calls, and a source known to hang can be cut short)."""
     language: str | None = None
     timezone: str | None = None
     """Time zone of dates the pages give without one; default: the organisation's."""

@@ -30,9 +30,12 @@ LIMIT = 10  # the smallest limit settings allow
 def test_a_hanging_crawl_is_killed_at_its_limit_and_the_cycle_goes_on(
         configure: Callable[..., Config], make_ops: Callable[..., Operations], engine: Engine,
         server: FixtureServer) -> None:
+    # the stuck source has the smallest limit allowed; the healthy one the settings' limit, so that a
+    # slow start of its child on a loaded machine is not taken for a hang
     cfg = configure(
-        sources=[listing_source("stuck", "slow.html"), listing_source("fine", "list.html")],
-        settings={"crawl": {"crawl_time_limit_seconds": LIMIT, "download_timeout_seconds": 300}},
+        sources=[listing_source("stuck", "slow.html", crawl_time_limit_seconds=LIMIT),
+                 listing_source("fine", "list.html")],
+        settings={"crawl": {"crawl_time_limit_seconds": 300, "download_timeout_seconds": 300}},
     )
     server.override("/example.org/slow.html", delay=120, body=b"<ul><li>too late</li></ul>")
     ops = make_ops(cfg, child_env={"TENDERWATCH_URL_REWRITE": json.dumps(server.rewrite_for("example.org"))})
