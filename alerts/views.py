@@ -17,7 +17,7 @@ from alerts.i18n import Texts
 from alerts.matching import Reason
 from pipeline.cleaning import clean_text, public_url
 from pipeline.evidence import evidence_phrases, evidence_text
-from pipeline.values import ValueBands
+from pipeline.values import ValueBands, names_only_a_unit
 from tenderwatch.formats import (
     days_left,
     describe_change,
@@ -109,7 +109,7 @@ def describe_value(organisation: str | None, note: str | None, amount: Decimal |
     in the reader's language and digits, with the organisation's name for the code; another note (a
     free-text range) in the organisation's words; else the amount we store, as money.
     """
-    if note:
+    if note and not names_only_a_unit(note):
         band = bands.find(organisation, note) if bands is not None else None
         text = format_value_band(band.low, band.high, band.currency, language) if band is not None else None
         if text is None or band is None:

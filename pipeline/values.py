@@ -29,6 +29,17 @@ _CURRENCY_WORDS = {"€": "EUR", "EURO": "EUR", "EUROS": "EUR", "KEURO": "EUR", 
                    "KCHF": "CHF", "MCHF": "CHF", "£": "GBP", "$": "USD", "SEK": "SEK", "KR": "SEK"}
 
 
+def names_only_a_unit(note: str | None) -> bool:
+    """True for a value note that states no value: an empty range such as esa-star's "KEURO", "€", "- EUR".
+
+    Such a note is kept as published (it is the organisation's word) but shown to nobody: "Value: KEURO"
+    tells a reader nothing."""
+    if not note or re.search(r"\d", note):
+        return not note
+    words = re.findall(r"[^\W\d_]+|[€£$]", note)
+    return all(w.upper() in _CURRENCY_WORDS or currency_code(w) is not None for w in words)
+
+
 def currency_code(text: str | None) -> str | None:
     """An ISO 4217 code found in ``text`` (EUR, CHF, '€', 'KEURO'...), checked against pycountry; a withdrawn
     code (BGN, HRK: ``codelists.HISTORIC_CURRENCIES``) only in capitals ("dem" is a German word, DEM a mark)."""

@@ -99,6 +99,9 @@ def test_cost_range_codes_config_knows_read_as_bands_in_the_readers_language(con
     # a note no config knows is shown in the organisation's words; an amount alone as money
     assert value_text(_notice("ESO", "between 1 and 2 MEUR"), "nl", bands) == "between 1 and 2 MEUR"
     assert value_text(_notice("ESO", None, "2500"), "nl", bands) == "€\xa02.500,00"
+    # esa-star's empty range "KEURO" states no value: nothing is shown, not "Value: KEURO"
+    assert value_text(_notice("ESA", "KEURO"), "en", bands) == ""
+    assert value_text(_notice("ESA", "KEURO", "2500"), "en", bands) == "€2,500.00"
     # CERN's letter means nothing at ESO
     assert value_text(_notice("ESO", "Cost range C: 5 - 10 MCHF"), "en", bands) == "Cost range C: 5 - 10 MCHF"
 
