@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tenderwatch.cli.base import app, fail
+from tenderwatch.cli.base import app, fail, organisation_code
 from tenderwatch.cli.tables import CODE, NUM, TEXT, fitted_table
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import data_out, shown, write_data
@@ -102,12 +102,7 @@ def awards(
         fail(str(exc), 2)
     if fmt not in ("table", "csv", "json"):
         fail(f"unknown format {fmt!r} (table, csv or json)", 2)
-    org_code = organisation
-    if organisation is not None:
-        known = {o.code.casefold(): o.code for o in app_ctx.config.organisations}
-        org_code = known.get(organisation.casefold())
-        if org_code is None:
-            fail(f"unknown organisation {organisation!r} (known: {', '.join(sorted(known.values()))})", 2)
+    org_code = organisation_code(app_ctx, organisation)
     engine = app_ctx.prepare_database(companies=False)
     with session_scope(engine) as session:
         rows = query_awards(session, country=country_code, organisation=org_code, since=since_date)

@@ -59,3 +59,14 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``error: message`` as one line on stderr and exit with ``code`` (2: a bad argument)."""
     error_line(AppContext().err, message)
     raise typer.Exit(code)
+
+
+def organisation_code(app_ctx: AppContext, value: str | None) -> str | None:
+    """An ``--organisation`` argument as config spells its code (any case), or exit 2 naming the known ones."""
+    if value is None:
+        return None
+    known = {o.code.casefold(): o.code for o in app_ctx.config.organisations}
+    code = known.get(value.casefold())
+    if code is None:
+        fail(f"unknown organisation {value!r} (known: {', '.join(sorted(known.values()))})", 2)
+    return code

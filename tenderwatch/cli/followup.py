@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tenderwatch.cli.base import app, fail
+from tenderwatch.cli.base import app, fail, organisation_code
 from tenderwatch.cli.tables import CODE, NUM, TEXT, fitted_table
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import data_out, shown
@@ -23,16 +23,6 @@ from tenderwatch.terminal import data_out, shown
 followup_app = typer.Typer(help="The ILO's follow-up of calls per company: list, set, export, import, answers.",
                            no_args_is_help=True)
 app.add_typer(followup_app, name="follow-up")
-
-
-def _organisation(app_ctx: AppContext, value: str | None) -> str | None:
-    if value is None:
-        return None
-    known = {o.code.casefold(): o.code for o in app_ctx.config.organisations}
-    code = known.get(value.casefold())
-    if code is None:
-        fail(f"unknown organisation {value!r} (known: {', '.join(sorted(known.values()))})", 2)
-    return code
 
 
 def _area(app_ctx: AppContext, value: str | None) -> str | None:
@@ -82,7 +72,7 @@ def _rows(app_ctx: AppContext, organisation: str | None, area: str | None, state
     from tenderwatch.db.engine import session_scope
     from tenderwatch.followup.board import BoardFilter, board_rows
 
-    f = BoardFilter(organisation=_organisation(app_ctx, organisation), area=_area(app_ctx, area),
+    f = BoardFilter(organisation=organisation_code(app_ctx, organisation), area=_area(app_ctx, area),
                     state=_state(state), call_uid=call, include_closed=include_closed)
     engine = app_ctx.prepare_database(companies=False)
     with session_scope(engine) as session:
@@ -203,7 +193,7 @@ def export(
             engine = app_ctx.prepare_database(companies=False)
             with session_scope(engine) as session:
                 scope = _scope(app_ctx, session, ilo)
-                code = _organisation(app_ctx, organisation)
+                code = organisation_code(app_ctx, organisation)
                 if code is not None:
                     scope = frozenset({code}) & scope if scope is not None else frozenset({code})
                 count = write_jsonl(session, out, scope)  # type: ignore[arg-type]

@@ -16,23 +16,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tenderwatch.cli.base import app, fail
+from tenderwatch.cli.base import app, fail, organisation_code
 from tenderwatch.context import AppContext
 from tenderwatch.terminal import shown, write_data
 
 georeturn_app = typer.Typer(help="Georeturn: award lists, exchange rates, return coefficients.",
                             no_args_is_help=True)
 app.add_typer(georeturn_app, name="georeturn")
-
-
-def _organisation(app_ctx: AppContext, code: str | None) -> str | None:
-    if code is None:
-        return None
-    known = {o.code.casefold(): o.code for o in app_ctx.config.organisations}
-    found = known.get(code.casefold())
-    if found is None:
-        fail(f"unknown organisation {code!r} (known: {', '.join(sorted(known.values()))})", 2)
-    return found
 
 
 @georeturn_app.command("import")
@@ -50,7 +40,7 @@ def import_list(
     from tenderwatch.georeturn.award_list import import_award_list
 
     app_ctx: AppContext = ctx.obj
-    org = _organisation(app_ctx, organisation)
+    org = organisation_code(app_ctx, organisation)
     if not path.is_file():
         fail(f"{path}: no such file", 2)
     engine = app_ctx.prepare_database(companies=False)
@@ -123,7 +113,7 @@ def report_command(
     from tenderwatch.georeturn.rates import load_table
 
     app_ctx: AppContext = ctx.obj
-    code = _organisation(app_ctx, organisation)
+    code = organisation_code(app_ctx, organisation)
     org = app_ctx.config.organisation(code or "")
     assert org is not None
     try:
