@@ -34,8 +34,10 @@ def names_only_a_unit(note: str | None) -> bool:
 
     Such a note is kept as published (it is the organisation's word) but shown to nobody: "Value: KEURO"
     tells a reader nothing."""
-    if not note or re.search(r"\d", note):
-        return not note
+    if not note:
+        return True
+    if re.search(r"\d", note):
+        return False
     words = re.findall(r"[^\W\d_]+|[€£$]", note)
     return all(w.upper() in _CURRENCY_WORDS or currency_code(w) is not None for w in words)
 

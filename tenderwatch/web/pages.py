@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from pipeline.evidence import evidence_phrases
+from pipeline.values import ValueBands
 from tenderwatch import formats
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
@@ -49,6 +51,11 @@ class WebState:
     @property
     def site_url(self) -> str:
         return self.config.settings.site_base_url
+
+    @cached_property
+    def value_bands(self) -> ValueBands:
+        """The sources' cost-range codes, read once per site (call pages show values through them)."""
+        return ValueBands(self.config.sources)
 
     def vocabulary(self) -> tuple[dict[str, str], dict[str, str]]:
         """Organisation code -> name and area id -> label, as stored (config mirrored into the DB)."""

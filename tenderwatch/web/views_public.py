@@ -15,7 +15,6 @@ from starlette.routing import Route
 from alerts.views import describe_value
 from pipeline.csv_export import NOTICE_COLUMNS, notice_row, write_csv
 from pipeline.lifecycle import current_stage
-from pipeline.values import ValueBands
 from tenderwatch.config.base import NOTICE_TYPES
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import SavedSearch
@@ -102,7 +101,7 @@ def call_page(request: Request) -> Response:
                          key=lambda item: (item[0].changed_at, item[0].id), reverse=True)
         current = current_stage(stages)
         value = describe_value(current.organisation.code if current.organisation else None, current.value_note,
-                               current.value_amount, current.value_currency, lang, ValueBands(web.config.sources))
+                               current.value_amount, current.value_currency, lang, web.value_bands)
         return render(request, "call.html", {"stages": stages, "current": current, "history": history,
                                              "value": value})
 
