@@ -69,6 +69,7 @@ _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 _CACHE_LIMIT = 200_000
 _BUYER_CACHE_LIMIT = 10_000
 _OBJECT_REACH = 3
+_ARTICLES = frozenset({"the", "der", "die", "das", "de", "het", "la", "le", "les", "il", "lo", "el", "los", "las"})
 """Words after a context word in which an object word ("supply", "fornitura") cancels the destination."""
 
 STRONG, WEAK, NEGATIVE, ALONE = "strong", "weak", "negative", "alone"
@@ -115,10 +116,12 @@ class _Compiled:
     word_cache: dict[str, _WordEntry] = field(default_factory=dict)
 
 
-_WordEntry = tuple[dict[str, tuple[str, ...]], tuple[_Rule, ...], tuple[_Rule, ...],
-                   tuple[tuple[str, tuple[str, ...], _Rule], ...], bool, str]
+_Starts = tuple[tuple[str, dict[str, tuple[tuple[tuple[str, ...], _Rule], ...]]], ...]
+"""The phrases a word starts, per language and indexed by the key of their second word: a phrase is
+tried only when the next word has that key (most words start phrases that the next word ends at once)."""
+_WordEntry = tuple[dict[str, tuple[str, ...]], tuple[_Rule, ...], tuple[_Rule, ...], _Starts, bool, str]
 """A lower-cased word in one view: (its keys per language, rules, modifier rules, phrases starting
-with it as (language, keys, rule), whether any of these three, the folded word)."""
+with it (``_Starts``), whether any of these three, the folded word)."""
 _ACTIVE = itemgetter(4)
 _FOLDED = itemgetter(5)
 _BLANK: _WordEntry = ({}, (), (), (), False, "")
@@ -146,6 +149,7 @@ class Classifier:
                         self._all_rules.append((word, _Rule(area.id, kind, lang)))
         self._cpv = {prefix.rstrip("0").ljust(2, "0"): areas for prefix, areas in taxonomy.cpv.items()}
         self._cpv_lengths = sorted({len(k) for k in self._cpv}, reverse=True)
+        self._cpv_seen: dict[str, tuple[str, list[str]] | None] = {}
         if taxonomy.cpv_vocabulary:  # the official CPV labels of reviewed branches, as keywords
             self._all_rules += self._vocabulary_rules(taxonomy.cpv_vocabulary)
         self._languages = {r.lang for _, r in self._all_rules} | set(taxonomy.context_words)
@@ -205,6 +209,10 @@ class Classifier:
     @staticmethod
     def _add_name(table: dict[str, list[tuple[str, ...]]], name: str) -> None:
         words = tuple(tokens(name))
+        if len(words) > 1 and words[0] in _ARTICLES:
+            # "The SKA Observatory" is masked from "SKA": a leading article is no evidence either way,
+            # and a name starting with one made every "the" of every text a name to check
+            words = words[1:]
         if words and words not in table.get(words[0], ()):
             table.setdefault(words[0], []).append(words)
             table[words[0]].sort(key=len, reverse=True)  # the longest name wins where names overlap
@@ -335,8 +343,7 @@ class Classifier:
             rules += modifiers + heads
         if len(view.word_cache) >= _CACHE_LIMIT:
             view.word_cache.clear()
-        starts = tuple((lang, seq, rule) for lang, ks in keys.items() for k in ks
-                       for seq, rule in view.phrases.get(lang, {}).get(k, ()))
+        starts = _phrase_starts(view, keys)
         unique, modifying = tuple(dict.fromkeys(rules)), tuple(dict.fromkeys(demoted))
         hit = view.word_cache[word] = (keys, unique, modifying, starts, bool(unique or modifying or starts), folded)
         return hit
@@ -360,8 +367,8 @@ class Classifier:
         words = list(map(_FOLDED, looked))
         names = self._names if names is None else names
         if names and not names.keys().isdisjoint(words):
-            words = _blank_names(words, names)
-            looked = [entry if w else _BLANK for entry, w in zip(looked, words, strict=True)]
+            for j in _name_positions(words, names):
+                words[j], looked[j] = "", _BLANK
         # every word from the first context word after the first word on is in the DESTINATION role,
         # unless an object word follows it closely: "Procedura per la fornitura di rivelatori" names
         # the object after "per", not a destination
@@ -380,22 +387,35 @@ class Classifier:
                 yield i, 1, words[i], rule, role
             for rule in demoted:
                 yield i, 1, words[i], rule, MODIFIER
-            for lang, seq, rule in starts:
-                n = len(seq)
-                # the second word first, inline: most phrase starts fail there (a tenth of the time was here)
-                if i + n > count or seq[1] not in looked[i + 1][0].get(lang, ()):
-                    continue
-                if n == 2 or all(seq[j] in looked[i + j][0].get(lang, ()) for j in range(2, n)):
-                    yield i, n, " ".join(words[i : i + n]), rule, role
+            if not starts or i + 1 == count:
+                continue
+            following = looked[i + 1][0]
+            for lang, by_second in starts:
+                # phrases indexed by their second word's key: only those the next word continues are tried
+                for second in following.get(lang, ()):
+                    for seq, rule in by_second.get(second, ()):
+                        n = len(seq)
+                        if n == 2 or (i + n <= count and all(seq[j] in looked[i + j][0].get(lang, ())
+                                                              for j in range(2, n))):
+                            yield i, n, " ".join(words[i : i + n]), rule, role
 
     def cpv_areas(self, code: str) -> tuple[str, list[str]] | None:
         """(matching prefix, areas) of the most specific table entry for a CPV code, if any."""
+        try:
+            return self._cpv_seen[code]
+        except KeyError:
+            pass
         digits = code.split("-", maxsplit=1)[0].strip()
+        found = None
         for length in self._cpv_lengths:
             areas = self._cpv.get(digits[:length])
             if areas is not None:
-                return digits[:length], areas
-        return None
+                found = digits[:length], areas
+                break
+        if len(self._cpv_seen) >= _BUYER_CACHE_LIMIT:
+            self._cpv_seen.clear()
+        self._cpv_seen[code] = found  # codes repeat across notices: each is looked up once
+        return found
 
     def classify(self, title: str, description: str | None = None, cpv_codes: list[str] | None = None,
                  language: str | None = None, buyer: str | None = None) -> list[AreaScore]:
@@ -461,6 +481,8 @@ class Classifier:
                 continue
             destination_only = title_destination - title_product
             found = list(self.matches(text, lang, names, destinations=name == "title"))
+            if not found:
+                continue
             vetoed = {rule.area for *_, rule, _ in found if rule.kind == NEGATIVE}
             # a phrase is one signal: its own words do not count again for the same area
             spans = {(rule.area, j) for i, n, _, rule, _ in found if n > 1 for j in range(i, i + n)}
@@ -500,10 +522,11 @@ class Classifier:
                 miss *= 1.0 - min(w, 1.0)
             score = round(1.0 - miss, 3)
             if score >= tax.threshold and area in named:
-                # built without validation: the values are the classifier's own (ids of its taxonomy, a
-                # score rounded in [0, 1], string tags), and validating them was a tenth of the time
-                scored.append(AreaScore.model_construct(id=area, score=score, evidence=evidence[area]))
-        chosen = sorted(self._select(scored, alone_only), key=lambda a: (-a.score, a.id))
+                # validated: pydantic's compiled validator builds the model faster than model_construct
+                scored.append(AreaScore(id=area, score=score, evidence=evidence[area]))
+        chosen = self._select(scored, alone_only)
+        if len(chosen) > 1:
+            chosen = sorted(chosen, key=_best_first)
         features = self._terms(title, description, cpv_codes, lang, names) if terms else {}
         return Findings(scored, chosen, features)
 
@@ -558,13 +581,30 @@ class Classifier:
         return scored
 
 
+def _best_first(area: AreaScore) -> tuple[float, str]:
+    return -area.score, area.id
+
+
 def _described_only(area: AreaScore) -> bool:
     return all(tag.startswith("description:") for tag in area.evidence)
 
 
-def _blank_names(words: list[str], names: dict[str, list[tuple[str, ...]]]) -> list[str]:
-    """``words`` with every occurrence of a name's word sequence replaced by empty strings."""
-    out = list(words)
+def _phrase_starts(view: _Compiled, keys: dict[str, tuple[str, ...]]) -> _Starts:
+    """The phrases of ``view`` that a word with ``keys`` starts, per language, by their second word's key."""
+    out: list[tuple[str, dict[str, tuple[tuple[tuple[str, ...], _Rule], ...]]]] = []
+    for lang, ks in keys.items():
+        by_second: dict[str, tuple[tuple[tuple[str, ...], _Rule], ...]] = {}
+        for k in ks:
+            for seq, rule in view.phrases.get(lang, {}).get(k, ()):
+                by_second[seq[1]] = (*by_second.get(seq[1], ()), (seq, rule))
+        if by_second:
+            out.append((lang, by_second))
+    return tuple(out)
+
+
+def _name_positions(words: list[str], names: dict[str, list[tuple[str, ...]]]) -> list[int]:
+    """The positions of ``words`` that an occurrence of a name's word sequence covers."""
+    out: list[int] = []
     after = 0  # the first word after the last blanked name
     for i in [i for i, w in enumerate(words) if w in names]:
         if i < after:
@@ -572,7 +612,15 @@ def _blank_names(words: list[str], names: dict[str, list[tuple[str, ...]]]) -> l
         for name in names[words[i]]:
             n = len(name)
             if tuple(words[i:i + n]) == name:
-                out[i:i + n] = [""] * n
+                out += range(i, i + n)
                 after = i + n
                 break
+    return out
+
+
+def _blank_names(words: list[str], names: dict[str, list[tuple[str, ...]]]) -> list[str]:
+    """``words`` with every occurrence of a name's word sequence replaced by empty strings."""
+    out = list(words)
+    for j in _name_positions(words, names):
+        out[j] = ""
     return out
