@@ -62,7 +62,7 @@ TRANSIENT = {
     "503 once, Retry-After: 0": {"status": 503, "body": b"busy", "headers": {"Retry-After": "0"}},
     "429 once": {"status": 429, "body": b"slow down", "headers": {"Retry-After": "0"}},
     "connection reset once": {"reset": True},
-    "read timeout once": {"delay": 1.4},
+    "read timeout once": {"delay": 3.0},
     "body cut halfway once": {"body": LISTING_BYTES, "truncate_at": len(LISTING_BYTES) // 2},
 }
 
@@ -153,7 +153,7 @@ PERSISTENT: dict[str, tuple[dict[str, Any], str]] = {
     "500 always": ({"status": 500, "body": b"oops"}, "HTTP 500"),
     "503 always": ({"status": 503, "body": b"busy"}, "HTTP 503"),
     "connection reset always": ({"reset": True}, "onnection"),
-    "read timeout always": ({"delay": 1.4}, "took longer than"),
+    "read timeout always": ({"delay": 3.0}, "took longer than"),
     "body cut halfway always": ({"body": LISTING_BYTES, "truncate_at": len(LISTING_BYTES) // 2}, "ailed"),
     "redirect loop": ({"status": 302, "headers": {"Location": f"https://{FAULTS}/list.html?loop=1"}},
                       "redirect"),
