@@ -6,7 +6,8 @@ Interface (stable; the scheduler calls it after every crawl, the demo once):
 ``run_ilo_notifications(engine, config, *, now=None, lookback=LOOKBACK) -> NotifyReport``
 
 Events: a new open notice (not an award) first seen within ``lookback``; a change of its deadline
-(``notice_changes.field == 'deadline_at'``); its cancellation (``status`` -> cancelled). Each event
+(``notice_changes.field == 'deadline_at'``); its cancellation (``status`` -> cancelled). Events of
+several stages of one call in one batch make one entry, read by the latest stage. Each event
 has a key (``new:<uid>``, ``change:<id>``) and the ledger row of the batch that reports it keeps
 the keys in ``payload['events']``: an event in any earlier batch of that ILO is never reported
 again, and the batch's ``period_key`` is a hash of its event keys, so two processes that compute
@@ -133,6 +134,26 @@ def _events(session: Any, orgs: set[str], since: datetime, now: datetime) -> dic
     return out
 
 
+def _one_entry_per_call(items: list[_Item], facts: dict[int, NoticeFacts]) -> list[_Item]:
+    """Stages of one call with events in the same batch (a market survey and the invitation to tender
+    that follows it, a site notice and its TED copy) become one entry: the ILO hears of the call once,
+    read by its latest stage (published later, else first seen later, then stored later), under the
+    most pressing of its events, and the batch's ledger row still keeps every event key."""
+    by_call: dict[str, list[_Item]] = defaultdict(list)
+    for item in items:
+        by_call[facts[item.notice_id].call_uid].append(item)
+    merged = []
+    for stages in by_call.values():
+        if len(stages) == 1:
+            merged.append(stages[0])
+            continue
+        latest = max(stages, key=lambda i: (facts[i.notice_id].published_at or facts[i.notice_id].first_seen_at,
+                                            i.notice_id))
+        kind = min((i.kind for i in stages), key=PRIORITY.__getitem__)
+        merged.append(_Item(latest.notice_id, latest.organisation, kind, [k for i in stages for k in i.keys]))
+    return merged
+
+
 def _already_notified(session: Any, since: datetime) -> dict[str, set[str]]:
     done: dict[str, set[str]] = defaultdict(set)
     for recipient, payload in session.execute(
@@ -195,7 +216,7 @@ def run_ilo_notifications(engine: Engine, config: Config, *, now: datetime | Non
         attach_changes(session, list(facts.values()), since)
         companies = CompanyIndex(load_companies(session))
         for ilo in ilos:
-            items = wanted.get(ilo.id, [])
+            items = _one_entry_per_call(wanted.get(ilo.id, []), facts)
             due = reminded.get(ilo.id, [])
             if not items and not due:
                 continue

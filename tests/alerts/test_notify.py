@@ -150,3 +150,28 @@ def test_ilo_mail_links_to_the_call_and_its_companies_lists_the_top_ones_and_has
     with session_scope(engine) as s:
         (payload,) = s.scalars(select(Delivery.payload).where(Delivery.kind == "ilo-notification"))
     assert payload["calls"][0]["companies"] == 15 and len(payload["calls"][0]["listed"]) == 10
+
+
+def test_two_stages_of_one_call_in_one_batch_make_one_entry(engine, smtp_config, smtp):
+    """A market survey and the invitation to tender that names it arrive in the same run: the ILO hears
+    of one call, read by its invitation, and both notices' events are kept so neither comes back."""
+    recorder, _ = smtp
+    survey = notice("ms1", "Market survey: cryostat", eligible=CERN_MEMBERS, areas=["cryogenics"],
+                    notice_type="market_survey")
+    itt = notice("itt1", "Invitation to tender: cryostat", eligible=CERN_MEMBERS, areas=["cryogenics"], days=40)
+    itt.previous_notice = "ms1"
+    other = notice("c9", "Beam dump", eligible=CERN_MEMBERS, areas=["accelerator"])
+    store(engine, smtp_config, [survey, itt, other])
+    with session_scope(engine) as s:
+        calls = {t: c for t, c in s.execute(select(Notice.title, Notice.call_uid))}
+    assert calls["Market survey: cryostat"] == calls["Invitation to tender: cryostat"]  # one call, two stages
+
+    report = run_ilo_notifications(engine, smtp_config, now=NOW + timedelta(minutes=10))
+    assert (report.sent, report.calls, report.events) == (1, 2, 3)
+    (mail,) = recorder.to("ilo-cern@example.nl")
+    assert str(mail["Subject"]) == "Tenderwatch CERN: 2 new calls"
+    text = body(mail)
+    assert "Invitation to tender: cryostat" in text and "Market survey: cryostat" not in text
+    assert text.count(f"Call page: {smtp_config.settings.site_base_url}/calls/{calls['Market survey: cryostat']}") == 1
+    again = run_ilo_notifications(engine, smtp_config, now=NOW + timedelta(minutes=20))
+    assert again.queued == 0 and len(recorder.received) == 1
