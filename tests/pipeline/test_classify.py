@@ -38,10 +38,11 @@ def test_quality_bar_on_the_real_test_part(classifier: Classifier) -> None:
         pytest.skip("tests/data/real_test.jsonl is not there yet")
     result = evaluate(classifier, test)
     micro, macro = round(result.micro_f1, 3), round(result.macro_f1, 3)
-    # Measured at the last rule change: micro-F1 0.734, macro-F1 0.678 on 348 notices. Issue 14's
-    # targets (micro >= 0.90, macro >= 0.85) are NOT reached; these floors guard what is.
-    assert micro >= 0.725, f"micro-F1 {micro}"
-    assert macro >= 0.67, f"macro-F1 {macro}"
+    # Measured when stage 5 of the data landed: micro-F1 0.712, macro-F1 0.659 on 405 notices (was
+    # 0.734 / 0.678 on the 348 before it). Issue 14's targets (micro >= 0.90, macro >= 0.85) are NOT
+    # reached; these floors guard what is.
+    assert micro >= 0.705, f"micro-F1 {micro}"
+    assert macro >= 0.65, f"macro-F1 {macro}"
 
 
 def test_quality_on_the_written_set(classifier: Classifier) -> None:
