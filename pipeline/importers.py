@@ -17,9 +17,7 @@ and the rejects folder gets at most ``max_reject_disk`` bytes per import. What i
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -29,12 +27,6 @@ from pipeline.export import record_from_export
 from pipeline.import_base import Importer, ImportLimits, Item, Problem
 
 MAX_LINE = 20_000_000
-
-
-@dataclass
-class ImportReport:
-    counts: Counter[str] = field(default_factory=Counter)
-    problems: list[Problem] = field(default_factory=list)
 
 
 def read_jsonl(stream: IO[str], name: str) -> Iterator[Item]:
