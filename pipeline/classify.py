@@ -370,12 +370,14 @@ class Classifier:
             for j in _name_positions(words, names):
                 words[j], looked[j] = "", _BLANK
         # every word from the first context word after the first word on is in the DESTINATION role,
-        # unless an object word follows it closely: "Procedura per la fornitura di rivelatori" names
-        # the object after "per", not a destination
+        # unless an object word follows it closely and none came before: "Procedura per la fornitura di
+        # rivelatori" names the object after "per", but in "Fornitura di niobio per la realizzazione
+        # delle cavità" the object is named already and "per la realizzazione" says what it is for
         first_context = len(words)
         if destinations and len(words) > 1 and not view.context.isdisjoint(words[1:]):
             for i in range(1, len(words)):
-                if words[i] in view.context and view.objects.isdisjoint(words[i + 1 : i + 1 + _OBJECT_REACH]):
+                if words[i] in view.context and (view.objects.isdisjoint(words[i + 1 : i + 1 + _OBJECT_REACH])
+                                                 or not view.objects.isdisjoint(words[:i])):
                     first_context = i
                     break
         # only words with a rule, a modifier rule or a phrase start can yield (most words have none)
@@ -485,10 +487,15 @@ class Classifier:
                 continue
             vetoed = {rule.area for *_, rule, _ in found if rule.kind == NEGATIVE}
             # a phrase is one signal: its own words do not count again for the same area
-            spans = {(rule.area, j) for i, n, _, rule, _ in found if n > 1 for j in range(i, i + n)}
+            spans = {(rule.area, j) for i, n, _, rule, _ in found if n > 1 and rule.kind != NEGATIVE
+                     for j in range(i, i + n)}
+            # ... nor, if it is a weak word, for another area: "superconducting" in "superconducting
+            # cavities" (accelerator) is no hint of magnets
+            phrased = {j for _, j in spans}
             weak_seen: set[str] = set()
             for i, n, words, rule, role in found:
-                if rule.kind == NEGATIVE or rule.area in vetoed or (n == 1 and (rule.area, i) in spans):
+                if rule.kind == NEGATIVE or rule.area in vetoed or (n == 1 and (rule.area, i) in spans) or (
+                        rule.kind == WEAK and n == 1 and i in phrased):
                     continue
                 if rule.kind == ALONE and name == "description":
                     continue
