@@ -72,7 +72,7 @@ def brochure_command(
     ctx: typer.Context,
     fmt: Annotated[str, typer.Option("--format", "-f", metavar="pdf|html", help="pdf or html.")] = "pdf",
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE",
-                                                help="Where to write it [default: directory-brochure.pdf/.html].")]
+                                                help="Where to write it (default: directory-brochure.pdf or .html).")]
     = None,
 ) -> None:
     """Write the print-ready brochure of the published companies, grouped by technology area, with an index."""

@@ -97,11 +97,11 @@ def report_command(
     organisation: Annotated[str, typer.Option("--organisation", "-o", metavar="CODE",
                                               help="Organisation code (with contribution figures in config).")],
     country: Annotated[str | None, typer.Option("--country", metavar="CC",
-                                                help="ISO alpha-2 [default: settings home_country].")] = None,
+                                                help="ISO alpha-2 (default: the home_country setting).")] = None,
     year: Annotated[int | None, typer.Option("--year", min=1950, max=2100,
                                              help="A calendar year instead of the rolling period.")] = None,
     end: Annotated[str | None, typer.Option("--end", metavar="YYYY-MM-DD",
-                                            help="Last day of the rolling period [default: today].")] = None,
+                                            help="Last day of the rolling period (default: today).")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", metavar="table|json", help="table or json.")] = "table",
 ) -> None:
     """The return coefficient of a country with an organisation, as the /georeturn page shows it."""
