@@ -75,7 +75,9 @@ async def test_transient_listing_fault_is_retried(fault: str, cfg: Config, engin
     with figures.fault("http: transient, retried", fault):
         server.override(LISTING, **spec)
         await crawl(cfg, engine, server)
-        assert server.requests[LISTING] == spec["times"] + 1
+        # the fault served `times` times, then the good answer; a loaded machine may time out on a good
+        # answer and retry it once more, within the retry budget
+        assert spec["times"] + 1 <= server.requests[LISTING] <= FAST["RETRY_TIMES"] + 1
         run = last_run(engine, "faults")
         assert (run.status, run.notices_found) == ("ok", 3), run.problems
         assert_whole(engine)
@@ -234,7 +236,7 @@ async def test_failed_detail_page_keeps_the_row_and_lends_nothing(fault: str, cf
         # the fault goes away: the next crawl fetches the detail page again and completes the notice
         server.reset()
         await crawl(cfg, engine, server)
-        assert server.requests[path] == 1
+        assert 1 <= server.requests[path] <= FAST["RETRY_TIMES"] + 1  # fetched again (a slow answer may be retried)
         assert_whole(engine)
     figures.count("notices", f"detail {fault}", lost=len(REFS - set(notices_of(engine, "faults"))))
 
