@@ -69,6 +69,8 @@ _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 _CACHE_LIMIT = 200_000
 _BUYER_CACHE_LIMIT = 10_000
 _OBJECT_REACH = 3
+_CARRIER_REACH = 3
+"""The first words of a title in which a services keyword followed by a carrier word opens a destination."""
 _ARTICLES = frozenset({"the", "der", "die", "das", "de", "het", "la", "le", "les", "il", "lo", "el", "los", "las"})
 """Words after a context word in which an object word ("supply", "fornitura") cancels the destination."""
 
@@ -112,6 +114,9 @@ class _Compiled:
     affix_re: re.Pattern[str] | None = None
     context: frozenset[str] = frozenset()
     objects: frozenset[str] = frozenset()
+    carriers: frozenset[str] = frozenset()
+    """Words that, after a services keyword, make what follows its object ("transport of the coils")."""
+    exclusive: frozenset[str] = frozenset()
     """Words that, right after a context word, say the object itself follows ("for the supply of")."""
     word_cache: dict[str, _WordEntry] = field(default_factory=dict)
 
@@ -250,6 +255,9 @@ class Classifier:
         view.affix_re = re.compile("|".join(map(re.escape, affixes))) if affixes else None
         view.context = frozenset(fold(w) for lang, words in self.taxonomy.context_words.items()
                                  if langs is None or lang in langs for w in words)
+        view.carriers = frozenset(fold(w) for lang, words in self.taxonomy.carrier_words.items()
+                                  if langs is None or lang in langs for w in words)
+        view.exclusive = self._exclusive
         view.objects = frozenset(fold(w) for lang, words in self.taxonomy.object_words.items()
                                  if langs is None or lang in langs for w in words)
         self._views[language] = view
@@ -379,6 +387,14 @@ class Classifier:
                 if words[i] in view.context and (view.objects.isdisjoint(words[i + 1 : i + 1 + _OBJECT_REACH])
                                                  or not view.objects.isdisjoint(words[:i])):
                     first_context = i
+                    break
+        if destinations and len(words) > 2 and not view.carriers.isdisjoint(words[1:first_context]):
+            # "Air transport of the toroidal field coils": the coils are what a service carries (only
+            # where the title opens with the service: "... réseau de transport d'énergie" is no transport)
+            for i in range(min(first_context, len(words) - 1, _CARRIER_REACH)):
+                if words[i + 1] in view.carriers and any(
+                        r.area in view.exclusive and r.kind == STRONG for r in looked[i][1]):
+                    first_context = i + 1
                     break
         # only words with a rule, a modifier rule or a phrase start can yield (most words have none)
         count = len(looked)

@@ -58,6 +58,10 @@ class TaxonomyConfig(Strict):
     object_words: dict[str, list[str]] = {}
     """Language code -> words that, within three words after a context word, say the object itself
     follows ("for the supply of", "per la fornitura di"): such a context word starts no destination."""
+    carrier_words: dict[str, list[str]] = {}
+    """Language code -> words that, right after a title keyword of an exclusive area (services), say
+    that what follows is what the service carries or serves ("transport of the coils", "formation des
+    techniciens"): keywords there weigh like a destination's."""
     context_factor: float = Field(default=1.0, ge=0, le=1)
     """Weight multiplier of title keywords that come after a context word."""
     learned_layer: bool = False
