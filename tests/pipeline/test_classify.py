@@ -231,10 +231,10 @@ def test_english_participles_keep_their_form(classifier: Classifier) -> None:
 
 
 def test_weak_words_alone_give_no_area(classifier: Classifier) -> None:
-    """A weak word needs a strong one or a CPV code: 'control' in the title and in the description
+    """A weak word needs a strong one or a CPV code: 'controllers' in the title and in the description
     is still only a hint of electronics; a generic activity word in a description is no evidence."""
-    assert areas(classifier, "Supply of control units", "Control units for the heaters.") == set()
-    assert "electronics" in areas(classifier, "Supply of control units", "PLC based control units.")
+    assert areas(classifier, "Supply of controllers", "Controllers for the heaters.") == set()
+    assert "electronics" in areas(classifier, "Supply of controllers", "PLC based controllers.")
     assert areas(classifier, "Manufacture of antennas", "Erected on 512 sites.") == set()
 
 
