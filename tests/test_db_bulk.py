@@ -70,3 +70,23 @@ def test_insert_rows_refuses_uneven_rows_and_naive_datetimes(engine: Engine) -> 
         insert_rows(conn, Award.__table__, naive)
     with session_scope(engine) as s:
         assert s.scalars(select(Award)).all() == []
+
+
+def test_insert_rows_converts_each_moment_once_and_equal_moments_alike(engine: Engine) -> None:
+    """A date or time value is converted once per call; an equal moment given in another zone is the same
+    stored value, and a naive one after an aware one is still refused."""
+    nid = _notice_id(engine)
+    cet = timezone(timedelta(hours=1))
+    rows = _rows(nid, "m")
+    rows[1]["awarded_at"] = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)  # the first row's moment, in UTC
+    rows += [dict(rows[0], lot_number="m-3"), dict(rows[0], lot_number="m-4", awarded_at=None)]
+    with engine.begin() as conn:
+        insert_rows(conn, Award.__table__, rows)
+    with session_scope(engine) as s:
+        got = {a.lot_number: a.awarded_at for a in s.scalars(select(Award))}
+    moment = datetime(2026, 3, 1, 12, 0, tzinfo=cet)
+    assert got == {"m-1": moment, "m-2": moment, "m-3": moment, "m-4": None}
+    late_naive = _rows(nid, "n")
+    late_naive[1]["awarded_at"] = datetime(2026, 3, 1, 11, 0)
+    with engine.begin() as conn, pytest.raises(ValueError, match="naive datetime"):
+        insert_rows(conn, Award.__table__, late_naive)

@@ -149,9 +149,21 @@ def eforms_deadline(date_text: str | None, time_text: str | None, fallback_tz: s
     return Deadline(value, value.date() if value is not None and not timed else None)
 
 
+_KEPT_DATE_TEXT = 40
+"""Longer date or time texts (no real one is) are read every time, not kept."""
+
+
 def _eforms(date_text: str | None, time_text: str | None, end_of_day: bool,
             fallback_tz: str) -> tuple[datetime | None, bool]:
-    """(the moment, whether a time was given)."""
+    """(the moment, whether a time was given), kept for texts of real length: a day's notices share a few
+    dates and times, and an aware ``datetime`` cannot change."""
+    if len(date_text or "") > _KEPT_DATE_TEXT or len(time_text or "") > _KEPT_DATE_TEXT:
+        return _read_eforms(date_text, time_text, end_of_day, fallback_tz)
+    return _kept_eforms(date_text, time_text, end_of_day, fallback_tz)
+
+
+def _read_eforms(date_text: str | None, time_text: str | None, end_of_day: bool,
+                 fallback_tz: str) -> tuple[datetime | None, bool]:
     if not date_text:
         return None, False
     day_text, day_tz = split_offset(date_text.strip())
@@ -168,6 +180,9 @@ def _eforms(date_text: str | None, time_text: str | None, end_of_day: bool,
             at, timed = time.fromisoformat(t_text[:8]), True
         tz = t_tz or tz
     return datetime.combine(day, at, tzinfo=tz or zone(fallback_tz)), timed
+
+
+_kept_eforms = lru_cache(maxsize=4096)(_read_eforms)
 
 
 def local_datetime(date_text: str | None, time_text: str | None, tz_name: str, *,

@@ -110,8 +110,9 @@ def is_eforms(root: etree._Element) -> bool:
 def _first_below(parents: list[etree._Element] | None, tag: str) -> etree._Element | None:
     """The first ``tag`` child of any of ``parents``, in document order (``A/B`` where the A are given)."""
     for parent in parents or ():
-        for child in parent.iterchildren(tag):
-            return child
+        for child in parent:  # a handful of children: cheaper than building iterchildren's tag matcher
+            if child.tag == tag:
+                return child
     return None
 
 

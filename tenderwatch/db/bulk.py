@@ -10,21 +10,29 @@ the same connection and transaction.
 
 Only for rows that give every column the statement names (no Python-side defaults are filled in):
 ``insert_rows`` refuses rows whose keys differ from the first row's.
+
+A date or time column's distinct values are converted once per call: a batch's rows share their
+``first_seen_at`` and ``last_seen_at`` (one moment) and a day's notices their publication date, while
+the conversion (to UTC, then the dialect's rendering) costs about 2 us a value. Equal moments in different
+zones convert alike (the stored value is the moment in UTC), so a value equal to one seen gets its result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Table
 
 _Processor = Callable[[Any], Any] | None
-_PLANS: dict[tuple[str, str, Table, tuple[str, ...]], tuple[str, list[str], list[_Processor], bool]] = {}
+_Plan = tuple[str, list[str], list[_Processor], list[bool], bool]
+_PLANS: dict[tuple[str, str, Table, tuple[str, ...]], _Plan] = {}
 
 
-def _plan(conn: Connection, table: Table, keys: tuple[str, ...]) -> tuple[str, list[str], list[_Processor], bool]:
-    """(SQL, parameter names in order, their processors, positional?) for this dialect, table and columns."""
+def _plan(conn: Connection, table: Table, keys: tuple[str, ...]) -> _Plan:
+    """(SQL, parameter names in order, their processors, which are a date or time's, positional?) for this
+    dialect, table and columns."""
     dialect = conn.dialect
     cache_key = (dialect.name, dialect.driver, table, keys)
     plan = _PLANS.get(cache_key)
@@ -38,8 +46,30 @@ def _plan(conn: Connection, table: Table, keys: tuple[str, ...]) -> tuple[str, l
     if unknown:  # a column with a Python-side default the rows do not give: not for this path
         raise ValueError(f"insert_rows into {table.name}: rows lack {sorted(unknown)}")
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-    plan = _PLANS[cache_key] = (str(compiled), names, processors, positional)
+    moments = [fn is not None and _is_moment(table, name) for name, fn in zip(names, processors, strict=True)]
+    plan = _PLANS[cache_key] = (str(compiled), names, processors, moments, positional)
     return plan
+
+
+def _is_moment(table: Table, name: str) -> bool:
+    try:
+        return issubclass(table.c[name].type.python_type, date)  # date and datetime (UTCDateTime too)
+    except NotImplementedError:
+        return False
+
+
+def _once_each(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert``, each distinct value converted once (for one ``insert_rows`` call)."""
+    seen: dict[Any, Any] = {}
+
+    def process(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            out = seen[value] = convert(value)
+            return out
+
+    return process
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -47,8 +77,9 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     keys = tuple(rows[0])
-    sql, names, processors, positional = _plan(conn, table, keys)
-    pairs = list(zip(names, processors, strict=True))
+    sql, names, processors, moments, positional = _plan(conn, table, keys)
+    pairs = [(name, _once_each(fn) if moment else fn)  # type: ignore[arg-type]
+             for name, fn, moment in zip(names, processors, moments, strict=True)]
     params: list[Any] = []
     try:
         for row in rows:
