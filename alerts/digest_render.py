@@ -5,17 +5,25 @@ subject counting what is listed, the calendar, and one message per recipient.
 call's block is the same for every company reading it in one language and zone, so blocks are
 rendered once per run and joined per company: 10,000 digests render a popular call a handful of
 times, not thousands.
+
+The same holds for the mail's transfer encoding: a call's block, the line saying why it matched and
+a calendar event are encoded to quoted-printable once per run, kept beside the text, and the bodies
+of a mail are joined from those encodings (``alerts.transfer_encoding.splice``) with only the
+company's own lines (its answer links, the page around the sections) encoded per mail.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
+from alerts.digest_calendar import DigestCalendar
 from alerts.facts import CompanyProfile, NoticeFacts
 from alerts.i18n import Texts
 from alerts.matching import Match, Reason
@@ -23,9 +31,9 @@ from alerts.message import Attachment, Unsubscribe, address, build_message, pars
 from alerts.periods import Period
 from alerts.render import environment, render_pair
 from alerts.tokens import AnswerSigner, TokenError, answer_urls, make_token
+from alerts.transfer_encoding import Encoded, qp_text, splice
 from alerts.views import NoticeView, bounded_reasons, notice_view, reason_label
 from pipeline.values import ValueBands
-from tenderwatch.calendars import CalendarWriter, DeadlineEvent
 from tenderwatch.config import Config
 from tenderwatch.formats import format_day
 
@@ -38,6 +46,19 @@ MAX_CACHED_ENDS = 20_000
 """Rendered 'why' lines kept for re-use (a 10,000-company run has hundreds of thousands of distinct ones)."""
 _YES, _NO = "\x00interested\x00", "\x00not-interested\x00"
 """Where a company's two answer URLs go in the answer lines rendered once per language."""
+
+
+class Block(NamedTuple):
+    """A call's block as every company reading it in one language and zone gets it, with its encodings."""
+
+    view: NoticeView
+    text: str
+    html: Markup
+    text_qp: str
+    """``text`` in quoted-printable."""
+    row: str
+    """The HTML row's start and ``html``: where a call's row begins in a digest, whole lines."""
+    row_qp: str
 
 
 class AlertsError(RuntimeError):
@@ -56,6 +77,10 @@ class RenderedDigest:
     closing_soon: int
     links: tuple[str, str, str] | None = None
     """(preferences URL, unsubscribe URL, unsubscribe token), as rendered (the mail's headers re-use them)."""
+    bodies: tuple[Encoded, Encoded] | None = None
+    """``text`` and ``html`` with their quoted-printable forms (joined from runs encoded once per run)."""
+    ics_qp: str | None = None
+    """``ics`` in quoted-printable, CRLF as LF (each event's lines encoded once per run)."""
 
 
 def require_secret(config: Config) -> None:
@@ -80,18 +105,17 @@ class DigestRenderer:
         self.labels = {lang: area_labels(config, lang) for lang in ("en", "nl")}
         self.texts = {lang: Texts(lang) for lang in ("en", "nl")}
         self.area_order = {a.id: i for i, a in enumerate(config.taxonomy.areas)}
-        self.calendar = CalendarWriter(site_url=config.settings.site_base_url, stamp=period.as_of)
-        self.sequences: dict[str, int] = {}
-        """How often each call's deadline moved (``tenderwatch.calendars.deadline_sequences``), set by the run
-        before the first digest is rendered."""
-        self._events: dict[int, DeadlineEvent] = {}
+        self.calendar = DigestCalendar(config.settings.site_base_url, period.as_of)
         self._expires: dict[tuple[str, str], str] = {}
         self._period_labels: dict[str, str] = {}
         self.value_bands = ValueBands(config.sources)
-        self._blocks: dict[tuple[Any, ...], tuple[NoticeView, str, Markup]] = {}
+        self._blocks: dict[tuple[Any, ...], Block] = {}
         self._reasons: dict[tuple[Reason, str], str] = {}
-        self._closing: dict[tuple[int, str, str], tuple[str, Markup]] = {}
-        self._ends: dict[tuple[tuple[Reason, ...], str], tuple[str, Markup]] = {}
+        self._closing: dict[tuple[int, str, str], tuple[str, Markup, str, str]] = {}
+        self._ends: dict[tuple[Any, ...], tuple[str, Markup, str, str]] = {}
+        token = secrets.token_hex(8)  # no company name or scraped title can hold it by chance
+        self._run_marker = re.compile(f"\x00{token}:([a-z0-9]+)\x00")
+        self._run_place = f"\x00{token}:{{}}\x00"
         self.unsubscribe_mailto = parse_from(config.settings.mail.from_address).addr_spec
         env = environment()
         self._block_text, self._block_html = env.get_template("_block.txt.j2"), env.get_template("_block.html.j2")
@@ -99,13 +123,14 @@ class DigestRenderer:
         self._html_macros = env.get_template("_notice.html.j2").module
         self._row_start = self._html_macros.row_start()  # type: ignore[attr-defined]
         self._row_close = self._html_macros.row_close()  # type: ignore[attr-defined]
+        self._row_close_qp = qp_text(self._row_close)
         self._signer: AnswerSigner | None = None
         self._answers = {lang: (str(self._text_macros.answers(_YES, _NO, t)),  # type: ignore[attr-defined]
                                 str(self._html_macros.answers(_YES, _NO, t)))  # type: ignore[attr-defined]
                          for lang, t in self.texts.items()}
 
     def block(self, notice: NoticeFacts, language: str, timezone: str, status: str | None,
-              since: datetime) -> tuple[NoticeView, str, Markup]:
+              since: datetime) -> Block:
         """A call's view and rendered text/HTML blocks, built once per run for each language, zone and status.
 
         Everything in a call's block is the same for every company reading it in that language
@@ -119,23 +144,11 @@ class DigestRenderer:
             view = notice_view(notice, t=t, timezone=timezone, at=self.period.as_of, reasons=[],
                                area_labels=self.labels[language], status=status, since=since,
                                value_bands=self.value_bands)
-            hit = self._blocks[key] = (view, self._block_text.render(n=view, t=t).rstrip("\n") + "\n",
-                                       Markup(self._block_html.render(n=view, t=t)))  # noqa: S704 - autoescaped
+            text = self._block_text.render(n=view, t=t).rstrip("\n") + "\n"
+            html = Markup(self._block_html.render(n=view, t=t))  # noqa: S704 - autoescaped
+            row = self._row_start + html
+            hit = self._blocks[key] = Block(view, text, html, qp_text(text), row, qp_text(row))
         return hit
-
-    def deadline_event(self, n: NoticeFacts) -> DeadlineEvent | None:
-        """A call's calendar event, as the web's calendars write it (same UID and SEQUENCE); made once per
-        run and notice (a call is in hundreds of digests: making the event anew was half a mail's calendar)."""
-        if n.deadline_at is None:
-            return None
-        event = self._events.get(n.id)
-        if event is None:
-            event = self._events[n.id] = DeadlineEvent(
-                call_uid=n.call_uid, title=n.title, deadline_at=n.deadline_at, deadline_date=n.deadline_date,
-                organisation=n.organisation, reference=n.reference, sequence=self.sequences.get(n.call_uid, 0),
-                cancelled=n.status == "cancelled", last_modified=n.last_changed_at,
-                areas=tuple(a for a, _s in n.areas))
-        return event
 
     def period_label(self, language: str) -> str:
         label = self._period_labels.get(language)
@@ -155,9 +168,9 @@ class DigestRenderer:
             out.append(label)
         return out
 
-    def item_ends(self, reasons: list[Reason], language: str, notice: NoticeFacts) -> tuple[str, Markup]:
+    def item_ends(self, reasons: list[Reason], language: str, notice: NoticeFacts) -> tuple[str, Markup, str, str]:
         """Why a call matched, under its block in the text and HTML digest, once per distinct reasons and
-        evidence (the company's answer links follow: ``answer_links``)."""
+        evidence, with both in quoted-printable (the company's answer links follow: ``answer_links``)."""
         key = (tuple(reasons), language,
                tuple(tuple(notice.area_evidence.get(r.value, ())) for r in reasons if r.kind == "area"))
         hit = self._ends.get(key)
@@ -166,8 +179,9 @@ class DigestRenderer:
                 self._ends.clear()
             t = self.texts[language]
             labels = bounded_reasons(self.reason_labels(reasons, language, notice), t)
-            hit = self._ends[key] = (self._text_macros.why(labels, t),  # type: ignore[attr-defined]
-                                     self._html_macros.why(labels, t))  # type: ignore[attr-defined]
+            text = self._text_macros.why(labels, t)  # type: ignore[attr-defined]
+            html = self._html_macros.why(labels, t)  # type: ignore[attr-defined]
+            hit = self._ends[key] = (text, html, qp_text(text), qp_text(html))
         return hit
 
     def answer_links(self, company_key: str, call_uid: str, language: str) -> tuple[str, str]:
@@ -184,20 +198,24 @@ class DigestRenderer:
         return text.replace(_YES, yes).replace(_NO, no), html.replace(_YES, yes).replace(_NO, no)
 
     def closing(self, matches: list[Match], language: str, timezone: str,
-                since: datetime) -> tuple[list[NoticeView], str, Markup]:
-        """The "closing soon" calls: their views, and their lines in text and HTML (each rendered once per run)."""
-        views, texts, htmls = [], [], []
+                since: datetime) -> tuple[list[NoticeView], tuple[str, str], tuple[str, str]]:
+        """The "closing soon" calls: their views, and their lines in text and HTML, each with its
+        quoted-printable form (every line rendered and encoded once per run)."""
+        views, texts, htmls, text_codes, html_codes = [], [], [], [], []
         for m in matches:
-            view = self.block(m.notice, language, timezone, None, since)[0]
+            view = self.block(m.notice, language, timezone, None, since).view
             key = (m.notice.id, language, timezone)
             lines = self._closing.get(key)
             if lines is None:
-                lines = self._closing[key] = (self._text_macros.closing_line(view),  # type: ignore[attr-defined]
-                                              self._html_macros.closing_line(view))  # type: ignore[attr-defined]
+                text = self._text_macros.closing_line(view)  # type: ignore[attr-defined]
+                html = self._html_macros.closing_line(view)  # type: ignore[attr-defined]
+                lines = self._closing[key] = (text, html, qp_text(text), qp_text(html))
             views.append(view)
             texts.append(lines[0])
             htmls.append(lines[1])
-        return views, "".join(texts), Markup("".join(htmls))  # noqa: S704 - autoescaped macros
+            text_codes.append(lines[2])
+            html_codes.append(lines[3])
+        return views, ("".join(texts), "".join(text_codes)), ("".join(htmls), "".join(html_codes))
 
     def links(self, company_key: str) -> tuple[str, str, str]:
         """(preferences URL, one-click unsubscribe URL, unsubscribe token)."""
@@ -219,27 +237,38 @@ class DigestRenderer:
                since: datetime) -> RenderedDigest:
         lang = company.language if company.language in self.texts else "en"
         t, labels, as_of, tz = self.texts[lang], self.labels[lang], self.period.as_of, company.timezone
-        # Per section, the text and HTML of its calls as lists of strings rendered once per run
-        # (blocks, reason lines), joined here rather than re-rendered through macros per company.
-        grouped: dict[str | None, tuple[list[str], list[str]]] = defaultdict(lambda: ([], [self._row_start]))
+        # Per section, the text and HTML of its calls as lists of strings rendered (and encoded) once per
+        # run (blocks, reason lines), joined here rather than re-rendered through macros per company:
+        # (text, its quoted-printable form) x (text part, HTML part).
+        grouped: dict[str | None, tuple[list[str], list[str], list[str], list[str]]] = defaultdict(
+            lambda: ([], [], [], []))
         listed = main[:MAX_LISTED]
         payload_notices = []
-        row_start, row_close = self._row_start, self._row_close
+        row_close, row_close_qp = self._row_close, self._row_close_qp
         for match, status in listed:
-            _view, text_block, html_block = self.block(match.notice, lang, tz, status, since)
-            text_why, html_why = self.item_ends(match.reasons, lang, match.notice)
+            block = self.block(match.notice, lang, tz, status, since)
+            text_why, html_why, text_why_qp, html_why_qp = self.item_ends(match.reasons, lang, match.notice)
             text_answers, html_answers = self.answer_links(company.key, match.notice.call_uid, lang)
-            texts, htmls = grouped[self._section_of(company, match)]
-            texts += (text_block, text_why, text_answers, "\n")
-            htmls += (html_block, html_why, html_answers, row_close, row_start)
+            texts, text_codes, htmls, html_codes = grouped[self._section_of(company, match)]
+            texts += (block.text, text_why, text_answers, "\n")
+            text_codes += (block.text_qp, text_why_qp, qp_text(text_answers), "\n")
+            htmls += (block.row, html_why, html_answers, row_close)
+            html_codes += (block.row_qp, html_why_qp, qp_text(html_answers), row_close_qp)
             payload_notices.append(match.notice.uid if status == "new" else [match.notice.uid, status])
         company_rank = {a: i for i, a in enumerate(company.areas)}
         order = sorted(grouped, key=lambda a: (a is None, company_rank.get(a or "", 100),
                                                self.area_order.get(a or "", 1000)))
-        sections = [{"label": labels.get(a, t.other_area) if a else t.other_area, "text": "".join(grouped[a][0]),
-                     "html": Markup("".join(grouped[a][1][:-1]))}  # noqa: S704 - autoescaped blocks and macros
-                    for a in order]
-        closing_views, closing_text, closing_html = self.closing(closing[:MAX_CLOSING], lang, tz, since)
+        # The page is rendered with a placeholder where each section's calls go (and the closing-soon
+        # lines); ``splice`` puts the runs in, text and encoding alike.
+        runs: dict[str, tuple[str, str]] = {}
+        place = self._run_place
+        sections = []
+        for i, a in enumerate(order):
+            texts, text_codes, htmls, html_codes = grouped[a]
+            runs[f"t{i}"], runs[f"h{i}"] = ("".join(texts), "".join(text_codes)), ("".join(htmls), "".join(html_codes))
+            sections.append({"label": labels.get(a, t.other_area) if a else t.other_area,
+                             "text": place.format(f"t{i}"), "html": Markup(place.format(f"h{i}"))})  # noqa: S704
+        closing_views, runs["tc"], runs["hc"] = self.closing(closing[:MAX_CLOSING], lang, tz, since)
         links = prefs_url, unsub_url, _token = self.links(company.key)
         subject = self.subject(t, company.name, [status for _m, status in listed], len(closing_views))
         expires = self._expires.get((tz, lang))
@@ -248,22 +277,24 @@ class DigestRenderer:
                 as_of + timedelta(days=self.settings.token_max_age_days), tz, lang)
         period = self.period_label(lang)
         shown = [m.notice for m, _ in listed] + [m.notice for m in closing[:MAX_CLOSING]]
-        ics = self.calendar.calendar((e for e in map(self.deadline_event, shown) if e is not None),
-                                     name=f"Tenderwatch deadlines: {company.name}")
+        ics, ics_qp = self.calendar.attachment(f"Tenderwatch deadlines: {company.name}", shown)
         context = {
             "t": t, "subject": subject, "company": company.name, "period": period,
-            "intro": t("digest_intro", company=company.name, period=period),
-            "sections": sections, "closing_text": closing_text, "closing_html": closing_html,
+            "intro": t("digest_intro", company=company.name, period=period), "sections": sections,
+            "closing_text": place.format("tc") if runs["tc"][0] else "",
+            "closing_html": Markup(place.format("hc")) if runs["hc"][0] else "",  # noqa: S704 - a placeholder
             "closing_days": self.closing_days,
             "more": max(0, len(main) - MAX_LISTED), "preferences_url": prefs_url, "unsubscribe_url": unsub_url,
             "expires": expires, "has_calendar": ics is not None,
         }
-        text, html = render_pair("digest", context)
+        text_page, html_page = render_pair("digest", context)
+        text, html = splice(text_page, self._run_marker, runs), splice(html_page, self._run_marker, runs)
         # what the runs that follow may ask of the ledger: the calls listed (uid, or [uid, status] when
         # not new), not the mail again (the message itself holds the words and the reasons)
         payload = {"notices": payload_notices, "closing_soon": [m.notice.uid for m in closing[:MAX_CLOSING]],
                    "unlisted": max(0, len(main) - MAX_LISTED)}
-        return RenderedDigest(company.key, subject, text, html, ics, payload, len(listed), len(closing_views), links)
+        return RenderedDigest(company.key, subject, text.text, html.text, ics, payload, len(listed),
+                              len(closing_views), links, (text, html), ics_qp)
 
     def subject(self, t: Texts, company: str, listed: list[str], closing: int) -> str:
         """What the mail lists, counted: '3 new calls, 1 changed, 2 closing soon' (never '0 calls' above a
@@ -282,12 +313,12 @@ class DigestRenderer:
         attachments = ()
         if rendered.ics is not None:
             attachments = (Attachment(rendered.ics, "text", "calendar", f"tenderwatch-{self.period.key}.ics",
-                                      (("method", "PUBLISH"),)),)
+                                      (("method", "PUBLISH"),), encoded=rendered.ics_qp),)
+        text, html = rendered.bodies or (rendered.text, rendered.html)
         return [
             (rcpt, build_message(kind=KIND, from_address=self.settings.mail.from_address,
-                                 to=[address(company.name, rcpt)], subject=rendered.subject, text=rendered.text,
-                                 html=rendered.html, attachments=attachments, unsubscribe=unsubscribe,
-                                 date=None))
+                                 to=[address(company.name, rcpt)], subject=rendered.subject, text=text,
+                                 html=html, attachments=attachments, unsubscribe=unsubscribe, date=None))
             for rcpt in recipients
         ]
 

@@ -36,7 +36,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from alerts.transfer_encoding import base64_body, qp_body
+from alerts.transfer_encoding import Encoded, base64_body, qp_body
 
 KINDS = ("digest", "ilo-notification", "health", "targeted")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
@@ -77,6 +77,9 @@ class Attachment:
     subtype: str
     filename: str
     params: tuple[tuple[str, str], ...] = ()
+    encoded: str | None = None
+    """A text attachment's quoted-printable body made beforehand from runs encoded once (a digest's calendar:
+    each event's lines are encoded once per run); must be ``qp_body`` of ``data`` decoded, CRLF as LF."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,8 @@ def _attachment_body(a: Attachment) -> str:
     """A text attachment (UTF-8) in quoted-printable, its lines as lines (a calendar's events recur across
     mails, and its text compresses where base64 does not); anything else in base64."""
     if a.maintype == "text":
+        if a.encoded is not None:
+            return a.encoded
         return qp_body(a.data.decode("utf-8").replace("\r\n", "\n"))
     return base64_body(a.data)
 
@@ -227,11 +232,16 @@ def _part(headers: tuple[tuple[str, BaseHeader], ...], payload: str | None = Non
     return part
 
 
-def build_message(*, kind: str, from_address: str, to: list[Address], subject: str, text: str,
-                  html: str | None = None, attachments: tuple[Attachment, ...] = (),
+def _qp(body: str | Encoded) -> str:
+    return body.qp if isinstance(body, Encoded) else qp_body(body)
+
+
+def build_message(*, kind: str, from_address: str, to: list[Address], subject: str, text: str | Encoded,
+                  html: str | Encoded | None = None, attachments: tuple[Attachment, ...] = (),
                   unsubscribe: Unsubscribe | None = None, date: datetime | None = None,
                   extra_headers: dict[str, str] | None = None) -> EmailMessage:
-    """text/plain; + text/html as multipart/alternative; + attachments as multipart/mixed."""
+    """text/plain; + text/html as multipart/alternative; + attachments as multipart/mixed. A body may come
+    ``Encoded`` already (``alerts.transfer_encoding``: its quoted-printable form joined from runs encoded once)."""
     if kind not in KINDS:
         raise ValueError(f"unknown mail kind {kind!r} (known: {', '.join(KINDS)})")
     extras = [(header_text(name, 60), header_text(value, 300)) for name, value in (extra_headers or {}).items()]
@@ -259,10 +269,10 @@ def build_message(*, kind: str, from_address: str, to: list[Address], subject: s
     plain_headers = _text_headers("plain")
     mime_version = plain_headers[2]
     content_headers = plain_headers[:2]
-    payload: str | list[EmailMessage] = qp_body(text)
+    payload: str | list[EmailMessage] = _qp(text)
     leaves = [payload]
     if html is not None:
-        html_payload = qp_body(html)
+        html_payload = _qp(html)
         leaves.append(html_payload)
         payload = [_part(content_headers, payload), _part(_text_headers("html"), html_payload)]
         content_headers = (("Content-Type", _multipart_header("alternative")[1]),)

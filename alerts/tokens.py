@@ -13,6 +13,8 @@ the same answer (``tenderwatch.followup.records`` makes a repeated answer change
 
 from __future__ import annotations
 
+import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -91,20 +93,24 @@ _LONG = {v: k for k, v in _SHORT.items()}
 
 class _RunSigner(TimestampSigner):
     """itsdangerous' ``TimestampSigner`` for the many answer links one run signs (two per call per company
-    in a digest): the signing key is derived once and the time read once, when the signer is made, not
-    per signature. The tokens are the library's own format and are verified by the library."""
+    in a digest): the signing key is derived once and the time read once, when the signer is made, and
+    each signature is one call of ``hmac.digest`` (the C one-shot HMAC, a fifth of the time of the
+    ``hmac.new`` object the library makes per signature) with the library's own key and digest. The
+    tokens are byte for byte the library's (HMAC-SHA1 over value and time stamp) and are verified by it."""
 
     def __init__(self, secret: str) -> None:
         super().__init__(secret, salt="tenderwatch-answer-link")
         self._key = super().derive_key()
         self._stamp = want_bytes(self.sep) + base64_encode(int_to_bytes(self.get_timestamp()))
+        self._sep = want_bytes(self.sep)
+        self._digest = self.digest_method().name  # what the library's HMACAlgorithm uses (sha1)
 
     def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
         return self._key if secret_key is None else super().derive_key(secret_key)
 
     def sign(self, value: str | bytes) -> bytes:
         value = want_bytes(value) + self._stamp
-        return value + want_bytes(self.sep) + self.get_signature(value)
+        return value + self._sep + base64_encode(hmac.digest(self._key, value, self._digest))
 
 
 class AnswerSigner:
@@ -147,8 +153,17 @@ def read_answer_token(settings: Settings, token: str, *, allow_demo: bool = Fals
     return AnswerSigner(settings, allow_demo=allow_demo).read(token, settings.token_max_age_days * 86400)
 
 
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")
+"""What ``quote(..., safe='')`` leaves as it is: a token made of such characters needs no quoting."""
+
+
 def answer_urls(base_url: str, signer: AnswerSigner, company_key: str, call_uid: str) -> dict[str, str]:
     """The two one-click answer links of a call for a company, under ``base_url`` (the site's
-    ``/answer/<token>``): what digests and targeted mails put under a call."""
-    return {answer: f"{base_url}/answer/{quote(signer.token(company_key, call_uid, answer), safe='')}"
-            for answer in ANSWERS}
+    ``/answer/<token>``): what digests and targeted mails put under a call. A token is quoted only
+    when it holds a character a URL path must escape (a company key's or call id's; the rest of a
+    token is URL-safe base64)."""
+    out = {}
+    for answer in ANSWERS:
+        token = signer.token(company_key, call_uid, answer)
+        out[answer] = f"{base_url}/answer/{token if _URL_SAFE.fullmatch(token) else quote(token, safe='')}"
+    return out

@@ -99,6 +99,7 @@ class CalendarWriter:
         self.site_url = site_url.rstrip("/")
         self.stamp = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         self._events: dict[DeadlineEvent, bytes] = {}
+        self._head: bytes | None = None
 
     def event(self, ev: DeadlineEvent) -> bytes:
         """The serialised VEVENT of one call's deadline (cached)."""
@@ -135,6 +136,26 @@ class CalendarWriter:
         event.add_component(alarm)
         return event
 
+    def head(self, *, name: str | None = None, refresh: timedelta | None = None) -> bytes:
+        """A calendar's lines before its events: BEGIN, PRODID, VERSION, CALSCALE and METHOD (the same in
+        every calendar: made by the library once per writer), then the name and refresh interval (made by
+        the library per calendar: a name is text to escape and fold, a company's own)."""
+        if self._head is None:
+            cal = Calendar()
+            cal.add("prodid", PRODID)
+            cal.add("version", "2.0")
+            cal.add("calscale", "GREGORIAN")
+            cal.add("method", "PUBLISH")
+            self._head = _inner(cal.to_ical())
+        if name is None and refresh is None:
+            return BEGIN + self._head
+        own = Calendar()  # the library writes these after the four above (its canonical order, then by name)
+        if name:
+            own.add("x-wr-calname", vText(name))  # vText: escaped like any text (commas in a company's name)
+        if refresh is not None:
+            own.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+        return BEGIN + self._head + _inner(own.to_ical())
+
     def calendar(self, events: Iterable[DeadlineEvent], *, name: str | None = None,
                  refresh: timedelta | None = None, empty: bool = False) -> bytes | None:
         """One calendar of these events (one per call: the first of a call wins).
@@ -149,16 +170,14 @@ class CalendarWriter:
                 blocks.append(self.event(ev))
         if not blocks and not empty:
             return None
-        cal = Calendar()
-        cal.add("prodid", PRODID)
-        cal.add("version", "2.0")
-        cal.add("calscale", "GREGORIAN")
-        cal.add("method", "PUBLISH")
-        if name:
-            cal.add("x-wr-calname", vText(name))  # vText: escaped like any text (commas in a company's name)
-        if refresh is not None:
-            cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
-        head = cal.to_ical()
-        end = b"END:VCALENDAR\r\n"
-        assert head.endswith(end)
-        return head[: -len(end)] + b"".join(blocks) + end
+        return self.head(name=name, refresh=refresh) + b"".join(blocks) + END
+
+
+BEGIN = b"BEGIN:VCALENDAR\r\n"
+END = b"END:VCALENDAR\r\n"
+
+
+def _inner(calendar: bytes) -> bytes:
+    """The lines of a serialised calendar between its BEGIN and END lines."""
+    assert calendar.startswith(BEGIN) and calendar.endswith(END)
+    return calendar[len(BEGIN):-len(END)]

@@ -38,3 +38,25 @@ def test_every_call_of_a_digest_has_its_own_answer_links(engine: Engine, smtp_co
                                               for answer in ("interested", "not_interested")}
         text = msg.get_body(preferencelist=("plain",)).get_content()
         assert all(text.count(word) == 2 for word in words), text
+
+
+def test_answer_tokens_are_the_signing_librarys_own_and_cannot_be_turned(secret: str, config: Config) -> None:
+    """The run's signer makes each signature with one C call; the token is byte for byte itsdangerous'
+    TimestampSigner's, which verifies it; flipping the answer or the company breaks the signature."""
+    from itsdangerous import TimestampSigner
+
+    from alerts.tokens import AnswerSigner, TokenError
+
+    token = AnswerSigner(config.settings).token("cryo", "tw-abc123", "interested")
+    signed, _, signature = token.rpartition(".")
+    library = TimestampSigner(secret, salt="tenderwatch-answer-link")
+    assert library.get_signature(signed).decode("ascii") == signature
+    assert library.unsign(token).decode("ascii") == "i.tw-abc123.cryo"
+    claims = read_answer_token(config.settings, token)
+    assert (claims.company_key, claims.call_uid, claims.answer) == ("cryo", "tw-abc123", "interested")
+    for forged in ("n" + token[1:], token.replace(".cryo.", ".koud.")):
+        try:
+            read_answer_token(config.settings, forged)
+        except TokenError:
+            continue
+        raise AssertionError(f"accepted a forged token {forged}")
