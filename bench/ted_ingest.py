@@ -25,6 +25,7 @@ that the records are unchanged byte for byte on generated copies too.
     .venv/bin/python bench/ted_ingest.py [--sizes 1000,10000,100000] [--cases year,hard,typical]
     .venv/bin/python bench/ted_ingest.py --whole-process [--sizes 6000,20000] [--cases eforms]
     .venv/bin/python bench/ted_ingest.py --digest --sizes 3000 --cases year,hard,eforms
+    .venv/bin/python bench/ted_ingest.py --stages --sizes 3000 --cases eforms
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from tenderwatch.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -167,10 +174,10 @@ def run_bare(n: int, case: str) -> tuple[float, float]:
     return time.perf_counter() - start - gen[0], time.process_time() - cpu - gen[1]
 
 
-def run_ingest(n: int, db: str, case: str, bulk_only: bool = False) -> tuple[float, float, dict[str, int]]:
-    from pipeline.ingest import Ingestor, fewer_collections
+def prepared_database(db: str) -> tuple[Engine, Config]:
+    """A migrated database with the configuration mirrored in and one site notice of every organisation."""
+    from pipeline.ingest import Ingestor
     from pipeline.records import NoticeRecord
-    from pipeline.ted import parse_notice
     from tenderwatch.config import load_config
     from tenderwatch.db.engine import make_engine, session_scope
     from tenderwatch.db.migrate import upgrade
@@ -186,6 +193,14 @@ def run_ingest(n: int, db: str, case: str, bulk_only: bool = False) -> tuple[flo
             ing.add(NoticeRecord(source="bench-site", external_id=f"site-{org.code}", organisation=org.code,
                                  notice_type="invitation_to_tender", title=f"Site call of {org.code}",
                                  published_at=datetime(2021, 3, 1, tzinfo=UTC)))
+    return engine, config
+
+
+def run_ingest(n: int, db: str, case: str, bulk_only: bool = False) -> tuple[float, float, dict[str, int]]:
+    from pipeline.ingest import Ingestor, fewer_collections
+    from pipeline.ted import parse_notice
+
+    engine, config = prepared_database(db)
     gen = [0.0, 0.0]
     start, cpu = time.perf_counter(), time.process_time()
     with fewer_collections(), Ingestor(engine, config, batch_size=500) as ing:  # as tenderwatch import does
@@ -199,6 +214,66 @@ def run_ingest(n: int, db: str, case: str, bulk_only: bool = False) -> tuple[flo
                 batch = []
         ing.add_many(batch)
     return time.perf_counter() - start - gen[0], time.process_time() - cpu - gen[1], dict(ing.stats.counts)
+
+
+def run_stages(n: int, case: str) -> None:
+    """``--stages``: where an import's CPU goes, each stage timed on its own in one process beside a bare parse
+    of the same documents (held in memory first, so nothing else is timed; each document's bare parse runs just
+    before its import, so both see the same machine): the safe parse, the extraction
+    (eForms or legacy walk and the record built, the tree freed), storing (buyer match, cleaning,
+    classification, rows, inserts, commits: ``Ingestor.add_many`` in batches of 500, as ``tenderwatch
+    import``), and, of storing, classification alone (the classifier's calls, timed where the store makes
+    them)."""
+    from lxml import etree
+
+    from pipeline.ingest import Ingestor, fewer_collections
+    from pipeline.ted.parse import parse_tree
+    from pipeline.ted.safexml import parse_bytes
+
+    docs = list(documents(n, case))
+    cpu = time.process_time
+    bare = 0.0
+    spent = {"parse": 0.0, "extraction": 0.0, "store": 0.0, "classification": 0.0}
+    with tempfile.TemporaryDirectory() as tmp:
+        engine, config = prepared_database(f"sqlite:///{tmp}/bench.db")
+        with fewer_collections(), Ingestor(engine, config, batch_size=500) as ing:
+            classify = ing.classifier.classify
+
+            def timed_classify(*args: object, **kwargs: object) -> object:
+                start = cpu()
+                try:
+                    return classify(*args, **kwargs)  # type: ignore[arg-type]
+                finally:
+                    spent["classification"] += cpu() - start
+
+            ing.classifier.classify = timed_classify  # type: ignore[method-assign]
+            batch = []
+            for i, data in enumerate(docs):
+                where = f"doc-{i}"
+                start = cpu()
+                etree.fromstring(data)
+                bare_end = cpu()
+                bare += bare_end - start
+                start = bare_end
+                tree = parse_bytes(data, where)
+                parsed = cpu()
+                batch.append(parse_tree(tree, where))
+                del tree
+                spent["parse"] += parsed - start
+                spent["extraction"] += cpu() - parsed
+                if len(batch) == 500 or i == len(docs) - 1:
+                    start = cpu()
+                    ing.add_many(batch)
+                    spent["store"] += cpu() - start
+                    batch = []
+        engine.dispose()
+    total = spent["parse"] + spent["extraction"] + spent["store"]
+    print(f"{case:>7} {n:>8}  bare parse {1e6 * bare / n:6.0f} us a notice; import {1e6 * total / n:6.0f} us "
+          f"({total / bare:.2f}x), load {os.getloadavg()[0]:.1f}")
+    for stage, seconds in spent.items():
+        label = "  of which classification" if stage == "classification" else stage
+        print(f"{'':>17}{label:<26} {1e6 * seconds / n:6.0f} us  {seconds / bare:5.2f}x bare  "
+              f"{100 * seconds / total:3.0f}% of the import", flush=True)
 
 
 def one(n: int, mode: str, case: str, bulk_only: bool = False) -> None:
@@ -310,6 +385,9 @@ def main() -> None:
     parser.add_argument("--digest", action="store_true",
                         help="print digests of the records and stored rows instead of timing (compare them "
                              "before and after a change)")
+    parser.add_argument("--stages", action="store_true",
+                        help="time each stage of the import (parse, extraction, store, classification) on its own, "
+                             "in one process beside a bare parse (the documents are held in memory)")
     parser.add_argument("--one", type=int)
     parser.add_argument("--mode", default="ingest")
     parser.add_argument("--bulk-only", action="store_true",
@@ -326,6 +404,12 @@ def main() -> None:
         for case in cases:
             for n in sizes:
                 print_digests(n, case)
+        return
+    if args.stages:
+        print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; CPU time of each stage")
+        for case in cases:
+            for n in sizes:
+                run_stages(n, case)
         return
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     if args.whole_process:

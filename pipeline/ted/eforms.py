@@ -160,12 +160,12 @@ class _Organisations:
         found = self._companies.get(oid)
         if found is None:
             return default
-        names = [name for party_name in found.get(PARTY_NAME, ()) for name in party_name.iterchildren(NAME)]
+        names = [name for party_name in found.get(PARTY_NAME, ()) for name in party_name if name.tag == NAME]
         country = _first_below(found.get(ADDRESS), COUNTRY)
         known = self._read[oid] = {
             "name": self.lang.pick(names),
-            "country": codelists.country_alpha2(None if country is None else leaf_text(
-                next(country.iterchildren(COUNTRY_CODE), None))),
+            "country": codelists.country_alpha2(_text_below([country] if country is not None else None,
+                                                            COUNTRY_CODE)),
             "identifier": _text_below(found.get(LEGAL), COMPANY_ID),
         }
         return known
@@ -182,7 +182,7 @@ class _Project:
         if not found:
             return []
         codes = [cpv(_text_below(found.get(MAIN_CPV), CPV_CODE))]
-        codes += [cpv(c.text) for more in found.get(MORE_CPV, ()) for c in more.iterchildren(CPV_CODE)]
+        codes += [cpv(c.text) for more in found.get(MORE_CPV, ()) for c in more if c.tag == CPV_CODE]
         return [c for c in codes if c]
 
     def value(self) -> Money | None:
