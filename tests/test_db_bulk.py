@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Text, cast, select
+from sqlalchemy.exc import IntegrityError
 
 from tenderwatch.db.bulk import insert_rows
 from tenderwatch.db.engine import session_scope
@@ -90,3 +91,51 @@ def test_insert_rows_converts_each_moment_once_and_equal_moments_alike(engine: E
     late_naive[1]["awarded_at"] = datetime(2026, 3, 1, 11, 0)
     with engine.begin() as conn, pytest.raises(ValueError, match="naive datetime"):
         insert_rows(conn, Award.__table__, late_naive)
+
+
+def test_insert_rows_keeps_json_and_text_exactly(engine: Engine) -> None:
+    """Every character a text or JSON value may hold arrives as the core ``INSERT`` stores it, on PostgreSQL
+    (where the rows go by ``COPY``, whose text format escapes tabs, line breaks and backslashes) as on SQLite."""
+    _notice_id(engine)
+    tricky = 'tab\\there\tnew\nline \\N back\\\\slash "quoted" ünï €, \u200b'
+    rows = []
+    for uid in ("tw-bulk-json", "tw-core-json"):
+        moment = datetime(2026, 1, 1, tzinfo=UTC)
+        rows.append({"uid": uid, "call_uid": uid, "title": tricky, "description": None, "cpv_codes": [tricky],
+                     "raw": {"text": tricky, "nested": {"x": [1, 2.5, None, True]}}, "languages": ["de"],
+                     "warnings": [], "extra": {"k": tricky}, "first_seen_at": moment, "last_seen_at": moment,
+                     "last_changed_at": moment, "notice_type": "other", "status": "open"})
+    with engine.begin() as conn:
+        insert_rows(conn, Notice.__table__, rows[:1])
+        conn.execute(Notice.__table__.insert(), rows[1:])
+    table = Notice.__table__
+    with engine.connect() as conn:
+        got = {uid: rest for uid, *rest in conn.execute(select(
+            table.c.uid, table.c.title, table.c.description, table.c.cpv_codes, table.c.raw, table.c.extra,
+            table.c.first_seen_at))}
+        texts = {uid: text for uid, text in conn.execute(select(table.c.uid, cast(table.c.raw, Text)))}
+    assert got["tw-bulk-json"] == got["tw-core-json"]
+    assert got["tw-bulk-json"][0] == tricky and got["tw-bulk-json"][4] == {"k": tricky}
+    assert texts["tw-bulk-json"] == texts["tw-core-json"] and "\\t" in texts["tw-bulk-json"]
+
+
+def test_a_refused_insert_rows_is_sqlalchemys_error_and_rolls_back_to_its_savepoint(engine: Engine) -> None:
+    """What ``Ingestor.add_many`` relies on to store a refused batch record by record: the refusal is an
+    ``IntegrityError`` (also from PostgreSQL's ``COPY``), and the transaction goes on after its savepoint."""
+    nid = _notice_id(engine)
+    with engine.begin() as conn:
+        try:
+            with conn.begin_nested():
+                insert_rows(conn, Award.__table__, _rows(nid, "kept"))
+                moment = datetime(2026, 1, 1, tzinfo=UTC)
+                insert_rows(conn, Notice.__table__, [{
+                    "id": nid, "uid": "tw-bulk", "call_uid": "tw-bulk", "title": "again", "notice_type": "other",
+                    "status": "open", "cpv_codes": [], "raw": {}, "languages": [], "warnings": [], "extra": {},
+                    "first_seen_at": moment, "last_seen_at": moment, "last_changed_at": moment}])
+        except IntegrityError:
+            pass
+        else:
+            raise AssertionError("a second notice with a stored id and uid was not refused")
+        insert_rows(conn, Award.__table__, _rows(nid, "after"))
+    with session_scope(engine) as s:
+        assert sorted(a.lot_number for a in s.scalars(select(Award))) == ["after-1", "after-2"]

@@ -1,4 +1,5 @@
-"""Many rows into one table in one driver ``executemany``, each column's parameters converted once.
+"""Many rows into one table in one driver ``executemany`` (PostgreSQL: one ``COPY``), each column's
+parameters converted once.
 
 ``connection.execute(table.insert(), rows)`` builds, for every row, a dict of every parameter through
 the compiled statement's generic machinery before the driver sees it: about 10 us a row, which is a
@@ -6,7 +7,9 @@ tenth of a TED backfill (six rows a notice). Here the statement is compiled once
 of columns, each column's bind processor (JSON encoding, the UTC datetime check and rendering, the
 driver's own conversions) is looked up once, and a row is one tuple (positional drivers) or one dict
 (named ones) handed to the driver through ``exec_driver_sql``: the same SQL, the same values, on
-the same connection and transaction.
+the same connection and transaction. On PostgreSQL (psycopg) the same values go by ``COPY ... FROM
+STDIN`` instead (``_copy_rows``): psycopg's ``executemany`` spent 0.35 ms of Python a TED notice on
+its rows' queries and parameters (6,000 eForms notices imported in 12.2 s of CPU, 10.1 s by ``COPY``).
 
 Only for rows that give every column the statement names (no Python-side defaults are filled in):
 ``insert_rows`` refuses rows whose keys differ from the first row's.
@@ -80,13 +83,45 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     sql, names, processors, moments, positional = _plan(conn, table, keys)
     pairs = [(name, _once_each(fn) if moment else fn)  # type: ignore[arg-type]
              for name, fn, moment in zip(names, processors, moments, strict=True)]
+    copy = _copies(conn)
     params: list[Any] = []
     try:
         for row in rows:
             if len(row) != len(keys):
                 raise KeyError
             values = [row[name] if fn is None else fn(row[name]) for name, fn in pairs]
-            params.append(tuple(values) if positional else dict(zip(names, values, strict=True)))
+            params.append(tuple(values) if positional or copy else dict(zip(names, values, strict=True)))
     except KeyError:
         raise ValueError(f"insert_rows into {table.name}: rows do not all give the same columns") from None
-    conn.exec_driver_sql(sql, params)
+    if copy:
+        _copy_rows(conn, table, names, params)
+    else:
+        conn.exec_driver_sql(sql, params)
+
+
+def _copies(conn: Connection) -> bool:
+    """PostgreSQL through psycopg takes the rows by ``COPY ... FROM STDIN``."""
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+
+
+def _copy_rows(conn: Connection, table: Table, names: list[str], params: list[tuple[Any, ...]]) -> None:
+    """The rows in one ``COPY`` on the connection's own transaction: psycopg's ``executemany`` spends
+    a row's worth of Python on each row (query, parameters, pipeline), ``COPY`` writes each row in C.
+
+    A value is what the column's bind processor made of it (JSON as its text, a moment in UTC), written in
+    COPY's text format and read by the server as the column's type, as the ``INSERT`` would have it.
+    A refusal comes back as SQLAlchemy's ``DBAPIError``, as ``exec_driver_sql``'s would."""
+    from sqlalchemy.exc import DBAPIError
+
+    prepare = conn.dialect.identifier_preparer
+    statement = (f"COPY {prepare.format_table(table)} ({', '.join(prepare.quote(name) for name in names)}) "
+                 "FROM STDIN")
+    driver = conn.connection.dbapi_connection
+    assert driver is not None
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in params:
+                copy.write_row(row)
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
