@@ -38,11 +38,12 @@ def test_quality_bar_on_the_real_test_part(classifier: Classifier) -> None:
         pytest.skip("tests/data/real_test.jsonl is not there yet")
     result = evaluate(classifier, test)
     micro, macro = round(result.micro_f1, 3), round(result.macro_f1, 3)
-    # Measured with stage 5 of the data (part 3): micro-F1 0.703, macro-F1 0.659 on 456 notices (was
-    # 0.734 / 0.678 on the 348 before stage 5). Issue 14's targets (micro >= 0.90, macro >= 0.85)
-    # are NOT reached; these floors guard what is.
-    assert micro >= 0.695, f"micro-F1 {micro}"
-    assert macro >= 0.65, f"macro-F1 {macro}"
+    # Measured with all of stage 5 of the data: micro-F1 0.720, macro-F1 0.687 on 465 notices (the
+    # same rules score 0.748 / 0.703 on the 348 notices from before stage 5 and 0.621 / 0.622 on its
+    # 117). Issue 14's targets (micro >= 0.90, macro >= 0.85) are NOT reached; these floors guard
+    # what is.
+    assert micro >= 0.71, f"micro-F1 {micro}"
+    assert macro >= 0.675, f"macro-F1 {macro}"
 
 
 def test_quality_on_the_written_set(classifier: Classifier) -> None:
