@@ -25,8 +25,9 @@ older than ``LOCK_STALE`` is taken over.
   writing it again writes the same file: a batch's files are written, then the batch is marked
   sent in one transaction; a crash in between makes the next run rewrite the same files, never
   a second copy.
-- SMTP: a server cannot take a mail back, so each mail is marked sent in its own small
-  transaction as soon as the server accepted it, on one connection per batch. On PostgreSQL that
+- SMTP: a server cannot take a mail back, so each mail is marked sent as soon as the server accepted
+  it, before another mail is started, on ``mail.smtp.connections`` connections per batch sending in
+  parallel (``alerts.lanes``; one by default: mark, then the next mail). On PostgreSQL that
   commit does not wait for the disk (``synchronous_commit = off``, as SQLite's WAL with
   ``synchronous=NORMAL`` does not): it survives any crash of Tenderwatch, and only a crash of the
   database server within a fraction of a second of the acceptance could forget the mark, and so
@@ -50,6 +51,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from alerts.lanes import Answer, send_in_lanes
 from alerts.ledger import Outgoing, due_query, enqueue, enqueue_many, load_due, mark_failed, mark_sent
 from alerts.message import parse_from
 from alerts.transport import SendError, Transport, make_transport
@@ -183,6 +185,9 @@ class DeliverySession:
                  heartbeat: Callable[[], bool] | None, report: DeliveryReport) -> None:
         self.engine, self.config, self.now = engine, config, now
         self.transport = transport
+        self.lanes: list[Transport] = [transport, *(transport.another() for _ in range(
+            getattr(transport, "connections", 1) - 1))]  # type: ignore[attr-defined]
+        """SMTP: the connections a batch is sent over in parallel (the transport, and more of its kind)."""
         self.heartbeat = heartbeat
         self.report = report
         self.batch_size = config.settings.mail.batch_size
@@ -217,7 +222,8 @@ class DeliverySession:
             try:
                 self._batch(batch)
             finally:
-                self.transport.end_batch()
+                for lane in self.lanes:
+                    lane.end_batch()
                 self.report.seconds += time.perf_counter() - began
                 self.report.cpu_seconds += time.process_time() - began_cpu
             if not self.stopped and self.heartbeat is not None and not self.heartbeat():
@@ -225,37 +231,61 @@ class DeliverySession:
                 self.report.error("the delivery lock was taken over by another process; the rest is left pending")
 
     def _batch(self, batch: Sequence[Outgoing]) -> None:
-        report, idempotent = self.report, self.transport.idempotent
+        stored = []
+        for item in batch:
+            assert item.id is not None
+            if item.data:
+                stored.append(item)
+            else:
+                self._failed(item, SendError("ledger row has no stored message", permanent=True))
+        if self.transport.idempotent:
+            self._write(stored)
+        else:  # SMTP: each acceptance marked before another mail starts
+            self.report.deferred += send_in_lanes(stored, self.lanes, self.sender, self._record)
+
+    def _write(self, batch: Sequence[Outgoing]) -> None:
+        """Outbox: the batch's files written, then its rows marked sent in one transaction."""
         done: list[tuple[int, str]] = []
         try:
             for i, item in enumerate(batch):
-                assert item.id is not None
-                if not item.data:
-                    self._failed(item, SendError("ledger row has no stored message", permanent=True))
-                    continue
                 try:
                     where = self.transport.send(item, sender=self.sender)
                 except SendError as exc:
                     self._failed(item, exc)
                     if exc.connection_lost:
                         self.stopped = True
-                        report.deferred += len(batch) - i - 1
+                        self.report.deferred += len(batch) - i - 1
                         return
                     continue
-                if idempotent:
-                    done.append((item.id, where))
-                else:
-                    with self.engine.begin() as conn:
-                        _quick_commit(conn)
-                        mark_sent(conn, [(item.id, where)], self._sent_at())
-                report.sent += 1
-                report.bytes += len(item.data)
-                report.largest = max(report.largest, len(item.data))
+                assert item.id is not None
+                done.append((item.id, where))
+                self._count(item)
                 self.wrote_outbox = self.wrote_outbox or where.startswith("outbox:")
         finally:
             if done:  # also when a later mail of the batch failed: what was written is marked
                 with self.engine.begin() as conn:
                     mark_sent(conn, done, self._sent_at())
+
+    def _record(self, answers: list[Answer]) -> bool:
+        """SMTP: what the server answered to a group of mails, recorded (the accepted ones marked sent in one
+        transaction); False when the connection was lost (the rest of the batch stays pending)."""
+        accepted = [(a.item.id, a.where) for a in answers if a.error is None]
+        if accepted:
+            with self.engine.begin() as conn:
+                _quick_commit(conn)
+                mark_sent(conn, accepted, self._sent_at())  # type: ignore[arg-type]
+        for a in answers:
+            if a.error is None:
+                self._count(a.item)
+            else:
+                self._failed(a.item, a.error)
+                self.stopped = self.stopped or a.error.connection_lost
+        return not self.stopped
+
+    def _count(self, item: Outgoing) -> None:
+        self.report.sent += 1
+        self.report.bytes += len(item.data)
+        self.report.largest = max(self.report.largest, len(item.data))
 
     def _sent_at(self) -> datetime:
         return max(self.now, datetime.now(UTC))
@@ -290,6 +320,8 @@ def delivering(engine: Engine, config: Config, *, now: datetime | None = None, t
             session = DeliverySession(engine, config, now, tx, heartbeat, report)
             yield session
     finally:
+        for lane in session.lanes[1:] if session is not None else ():
+            lane.close()
         if own_transport:
             tx.close()
     if session is not None and session.wrote_outbox:

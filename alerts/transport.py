@@ -53,6 +53,10 @@ class Transport(Protocol):
         """A batch is done (SMTP: its connection is closed; the next batch opens a new one)."""
         ...
 
+    def another(self) -> Transport:
+        """One more of this transport to the same place (SMTP: another connection, for ``mail.smtp.connections``)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -107,6 +111,9 @@ class OutboxTransport:
     def end_batch(self) -> None:
         return None
 
+    def another(self) -> OutboxTransport:
+        return OutboxTransport(self.folder)
+
     def close(self) -> None:
         return None
 
@@ -133,13 +140,19 @@ def preview_of(data: str) -> str:
 
 
 class SmtpTransport:
-    """One connection per batch (opened on its first message), STARTTLS, SSL or plain; login when a user is set."""
+    """One connection per batch (opened on its first message), STARTTLS, SSL or plain; login when a user is set.
+    ``connections``: how many of these a batch is sent over in parallel (``another`` makes the others)."""
 
     idempotent = False
 
     def __init__(self, settings: MailSettings) -> None:
+        self.mail = settings
         self.settings = settings.smtp
+        self.connections = settings.smtp.connections
         self._conn: smtplib.SMTP | None = None
+
+    def another(self) -> SmtpTransport:
+        return SmtpTransport(self.mail)
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings

@@ -61,6 +61,8 @@ class SmtpSettings(Strict):
     password_env: str = "TENDERWATCH_SMTP_PASSWORD"
     """Name of the environment variable holding the password: secrets never live in config files."""
     timeout_seconds: float = 30
+    connections: int = Field(default=1, ge=1, le=16)
+    """Connections a batch is sent over in parallel (raise it where the server allows several from one client)."""
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env)
