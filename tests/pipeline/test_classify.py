@@ -38,12 +38,11 @@ def test_quality_bar_on_the_real_test_part(classifier: Classifier) -> None:
         pytest.skip("tests/data/real_test.jsonl is not there yet")
     result = evaluate(classifier, test)
     micro, macro = round(result.micro_f1, 3), round(result.macro_f1, 3)
-    # Measured with all of stage 5 of the data: micro-F1 0.720, macro-F1 0.687 on 465 notices (the
-    # same rules score 0.748 / 0.703 on the 348 notices from before stage 5 and 0.621 / 0.622 on its
-    # 117). Issue 14's targets (micro >= 0.90, macro >= 0.85) are NOT reached; these floors guard
-    # what is.
-    assert micro >= 0.71, f"micro-F1 {micro}"
-    assert macro >= 0.675, f"macro-F1 {macro}"
+    # Measured at the last rule change (classify, 2026-12-03): micro-F1 0.727, macro-F1 0.691 on 465
+    # notices (the rules from before that work: 0.703 / 0.662 on the same notices). Issue 14's targets
+    # (micro >= 0.90, macro >= 0.85) are NOT reached; these floors guard what is.
+    assert micro >= 0.72, f"micro-F1 {micro}"
+    assert macro >= 0.685, f"macro-F1 {macro}"
 
 
 def test_quality_on_the_written_set(classifier: Classifier) -> None:
