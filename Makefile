@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# test processes (pytest-xdist): one per core; `make test TEST_WORKERS=0` runs in this process only
+TEST_WORKERS ?= auto
 
 .PHONY: demo serve-demo test run serve lint reliability soak bench clean help browser-deps
 
@@ -47,7 +49,7 @@ browser-deps:
 		"browser and brochure tests will skip"; fi
 
 test: $(STAMP) browser-deps
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 run: $(STAMP)
 	$(BIN)/tenderwatch run
