@@ -16,6 +16,10 @@ def scrapy_settings(config: Config, *, url_rewrite: dict[str, str] | None = None
     crawl = config.settings.crawl
     return {
         "BOT_NAME": "tenderwatch",
+        # default True: Scrapy re-parses each generator callback's source with `ast` to warn of a `return`
+        # with a value; on CPython 3.11 that parse is not thread-safe ("AST constructor recursion depth
+        # mismatch", seen once failing a callback at load 7), and our callbacks are tested, not linted at run time
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
         # default "Scrapy/x (+https://scrapy.org)": site owners must know who we are and how to reach us
         "USER_AGENT": f"Tenderwatch/{__version__} (+mailto:{crawl.contact})",
         "ROBOTSTXT_OBEY": True,  # default False in a bare project
