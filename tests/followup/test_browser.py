@@ -21,7 +21,7 @@ from tenderwatch.db.models import Company, FollowUp
 from tenderwatch.web.users import add_user
 from tests.alerts.support import HtmlTags, Recorder, company, set_companies
 from tests.web.conftest import ILO_PASSWORD, Seed
-from tests.web.test_browser import new_page, shot
+from tests.web.test_browser import follow, new_page, shot
 
 pytestmark = pytest.mark.browser
 
@@ -45,9 +45,9 @@ def test_targeted_mail_answer_bid_and_win_end_on_the_georeturn_page(  # type: ig
         ilo.goto(f"{live_url}/login")
         ilo.fill("#username", "anna-cern")
         ilo.fill("#password", ILO_PASSWORD)
-        ilo.click("main form button[type=submit]")
+        follow(ilo, "main form button[type=submit]")
         ilo.goto(f"{live_url}/calls/{call}")
-        ilo.get_by_role("link", name="Matching companies and follow-up", exact=True).click()
+        follow(ilo, ilo.get_by_role("link", name="Matching companies and follow-up", exact=True))
         boxes = ilo.locator("form#follow-up input[name=company]:not([disabled])")
         assert boxes.count() >= 2
         chosen = [boxes.nth(i).get_attribute("value") for i in (0, 1)]
@@ -56,7 +56,7 @@ def test_targeted_mail_answer_bid_and_win_end_on_the_georeturn_page(  # type: ig
             ilo.check(f"#send-{key}")
         ilo.fill("#note", "Your cryostats fit this market survey. Call me before the 20th.")
         shot(ilo, "followup-call")
-        ilo.get_by_role("button", name="Send targeted mail").click()
+        follow(ilo, ilo.get_by_role("button", name="Send targeted mail"))
         assert ilo.locator("h1").inner_text() == "Targeted mail"
         assert ilo.locator("tbody tr").count() == 2 and ilo.get_by_text("refused").count() == 0
         shot(ilo, "followup-sent")
@@ -66,7 +66,7 @@ def test_targeted_mail_answer_bid_and_win_end_on_the_georeturn_page(  # type: ig
         ilo.goto(f"{live_url}/ilo/calls/{call}/companies")
         for key in chosen:
             ilo.check(f"#send-{key}")
-        ilo.get_by_role("button", name="Send targeted mail").click()
+        follow(ilo, ilo.get_by_role("button", name="Send targeted mail"))
         assert ilo.get_by_role("button", name="Yes, send again").count() == 1
         shot(ilo, "followup-resend")
         seen["again"] = Counter(r.rcpt_tos[0] for r in recorder.received)
@@ -84,7 +84,7 @@ def test_targeted_mail_answer_bid_and_win_end_on_the_georeturn_page(  # type: ig
             seen["after_get"] = s.scalar(select(FollowUp.state).join(Company).where(
                 Company.key == "cryovac-delft", FollowUp.call_uid == call))
         shot(company, "followup-answer")
-        company.get_by_role("button").filter(has_text="interesse").click()  # the company's page is in Dutch
+        follow(company, company.get_by_role("button").filter(has_text="interesse"))  # the company's page is in Dutch
         assert company.get_by_role("status").count() == 1
         shot(company, "followup-answered")
 
@@ -93,10 +93,10 @@ def test_targeted_mail_answer_bid_and_win_end_on_the_georeturn_page(  # type: ig
         other_mail = recorder.to("leiden-cryogenics@example.nl")[0]
         yes, no = (urlsplit(u).path for u in HtmlTags.of(_html(other_mail)).links if "/answer/" in u)
         company.goto(f"{live_url}{yes}")
-        company.get_by_role("button", name="Yes, we are interested").click()
+        follow(company, company.get_by_role("button", name="Yes, we are interested"))
         company.goto(f"{live_url}{no}")
         company.check("#reason-too_big")
-        company.get_by_role("button", name="Not for us").click()
+        follow(company, company.get_by_role("button", name="Not for us"))
         company.goto(f"{live_url}{yes}")  # the page says so at once: no button
         assert "used before" in company.get_by_role("alert").inner_text()
         assert company.get_by_role("button").count() == 0
@@ -107,14 +107,14 @@ def test_targeted_mail_answer_bid_and_win_end_on_the_georeturn_page(  # type: ig
         interested_group = ilo.locator("section[aria-labelledby=h-interested]")
         assert interested_group.get_by_text("CryoVac Delft B.V.").count() == 1
         shot(ilo, "followup-board")
-        interested_group.get_by_role("link", name="CryoVac Delft B.V.").click()
+        follow(ilo, interested_group.get_by_role("link", name="CryoVac Delft B.V."))
         ilo.select_option("#state", "bid_submitted")
         ilo.fill("#note", "bid sent by courier")
-        ilo.get_by_role("button", name="Save").click()
+        follow(ilo, ilo.get_by_role("button", name="Save"))
         ilo.select_option("#state", "won")
         ilo.fill("#value", "184000")
         ilo.fill("#currency", "EUR")
-        ilo.get_by_role("button", name="Save").click()
+        follow(ilo, ilo.get_by_role("button", name="Save"))
         assert ilo.locator("table.history tbody tr").count() >= 4
         shot(ilo, "followup-won")
         ilo.goto(f"{live_url}/georeturn")

@@ -82,6 +82,16 @@ def new_page(browser, **options):  # type: ignore[no-untyped-def]
     return pg
 
 
+def follow(page, target) -> None:  # type: ignore[no-untyped-def]
+    """Click a link or a form's button (a locator or a selector) and wait for the page it leads to: a click
+    does not wait for the navigation it starts, so reading at once may read the page being left."""
+    with page.expect_navigation():
+        if isinstance(target, str):
+            page.click(target)
+        else:
+            target.click()
+
+
 def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
@@ -105,7 +115,7 @@ def test_filter_calls_and_open_one_without_javascript(drive, live_url, seeded) -
         assert "area=cryogenics" in page.url
         rows = page.locator("table.calls tbody tr")
         assert rows.count() == 1
-        rows.first.locator("a").first.click()
+        follow(page, rows.first.locator("a").first)
         assert page.locator("h1").inner_text() == "Supply of a cryostat for superconducting magnet tests"
         assert page.get_by_text("deadline moved from").count() == 1
         shot(page, "call")
@@ -151,7 +161,7 @@ def test_ilo_signs_in_and_downloads_matching_companies(drive, live_url, seeded, 
         assert page.url.endswith("/ilo/sources")
         shot(page, "source-health")
         page.goto(f"{live_url}/calls/{seeded.cryostat_call}")
-        page.get_by_role("link", name="Matching companies and follow-up", exact=True).click()
+        follow(page, page.get_by_role("link", name="Matching companies and follow-up", exact=True))
         # once in the list of matching companies; the partners section below may name it again per area
         assert page.locator("table.companies").get_by_text("CryoVac Delft B.V.").count() == 1
         shot(page, "matching-companies")
@@ -186,10 +196,10 @@ def test_preferences_then_one_click_unsubscribe(drive, live_url, seeded, engine,
         page.fill("#keywords", "bellows\nvacuum vessel")
         page.check("#freq-daily")
         shot(page, "preferences")
-        page.get_by_role("button", name="Voorkeuren opslaan").click()
+        follow(page, page.get_by_role("button", name="Voorkeuren opslaan"))
         assert page.get_by_role("status").first.inner_text() == "Uw voorkeuren zijn opgeslagen."
         seen["saved"] = _company(engine, "twente-precision")
-        page.get_by_role("button", name="Afmelden voor alle Tenderwatch-mail").click()
+        follow(page, page.get_by_role("button", name="Afmelden voor alle Tenderwatch-mail"))
         assert "U bent afgemeld" in page.locator("main").inner_text()
         shot(page, "unsubscribed")
 
@@ -269,7 +279,7 @@ def test_georeturn_and_the_directory_in_chromium(drive, live_url, seeded, engine
         entries = page.locator("article.directory-entry")
         assert entries.count() == 1
         shot(page, "directory")
-        entries.first.locator("h2 a").click()
+        follow(page, entries.first.locator("h2 a"))
         assert page.locator("h1").inner_text() == "CryoVac Delft B.V."
         assert page.get_by_text("CERN 2024: Helium valves").count() == 1
         shot(page, "directory-company")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_browser import CHROMIUM, _in_thread, new_page, shot
+from .test_browser import CHROMIUM, _in_thread, follow, new_page, shot
 
 pytestmark = pytest.mark.browser
 
@@ -94,7 +94,7 @@ def test_the_demo_in_a_browser(in_chromium, demo) -> None:
         page.goto(f"{site}/calls")
         assert page.locator("table.calls tbody tr").count() >= 20
         shot(page, "demo-calls")
-        page.locator("table.calls tbody tr").first.locator("a").first.click()
+        follow(page, page.locator("table.calls tbody tr").first.locator("a").first)
         assert "/calls/" in page.url and page.locator("h1").inner_text()
         assert page.get_by_text("Stages").count() >= 1
         shot(page, "demo-call")
