@@ -185,8 +185,7 @@ class DeliverySession:
                  heartbeat: Callable[[], bool] | None, report: DeliveryReport) -> None:
         self.engine, self.config, self.now = engine, config, now
         self.transport = transport
-        self.lanes: list[Transport] = [transport, *(transport.another() for _ in range(
-            getattr(transport, "connections", 1) - 1))]  # type: ignore[attr-defined]
+        self.lanes: list[Transport] = [transport, *(transport.another() for _ in range(transport.connections - 1))]
         """SMTP: the connections a batch is sent over in parallel (the transport, and more of its kind)."""
         self.heartbeat = heartbeat
         self.report = report

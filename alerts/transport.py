@@ -44,6 +44,8 @@ class Transport(Protocol):
     idempotent: bool
     """Sending the same ledger row twice has the effect of sending it once (the outbox rewrites one file):
     then a batch's rows may be marked sent together after the batch."""
+    connections: int
+    """How many of this transport a batch is sent over in parallel (``another`` makes the others)."""
 
     def send(self, item: Outgoing, *, sender: str) -> str:
         """Deliver the row's serialised message; return where it went (``outbox:<path>``, ``smtp:<host>:<port>``)."""
@@ -88,6 +90,7 @@ class OutboxTransport:
     """Writes each message atomically under the outbox folder, with an HTML preview beside it."""
 
     idempotent = True
+    connections = 1  # one writer: files are rewritten, never sent twice
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
