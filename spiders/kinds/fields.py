@@ -7,6 +7,7 @@ and by extraction (``spiders.kinds.extract``). No Scrapy here (only lxml/parsel 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import jmespath
@@ -47,20 +48,24 @@ def looks_like_xpath(expr: str) -> bool:
     return expr.startswith(("/", "./", "(", "..")) or expr.startswith("string(")
 
 
-def check_css(expr: str) -> str:
+def _compiled(
+    expr: str, what: str, compile_: Callable[[str], object], errors: type[Exception] | tuple[type[Exception], ...]
+) -> str:
+    """``expr`` unchanged when ``compile_`` accepts it; else a ValueError naming ``what`` and the reason."""
     try:
-        _TRANSLATOR.css_to_xpath(expr)
-    except Exception as exc:  # cssselect raises several types; every one means "bad syntax"
-        raise ValueError(f"bad CSS selector {expr!r}: {exc}") from exc
+        compile_(expr)
+    except errors as exc:
+        raise ValueError(f"bad {what} {expr!r}: {exc}") from exc
     return expr
+
+
+def check_css(expr: str) -> str:
+    # cssselect raises several types; every one means "bad syntax"
+    return _compiled(expr, "CSS selector", _TRANSLATOR.css_to_xpath, Exception)
 
 
 def check_xpath(expr: str) -> str:
-    try:
-        etree.XPath(expr)
-    except etree.XPathSyntaxError as exc:
-        raise ValueError(f"bad XPath {expr!r}: {exc}") from exc
-    return expr
+    return _compiled(expr, "XPath", etree.XPath, etree.XPathSyntaxError)
 
 
 def check_selector(expr: str) -> str:
@@ -69,19 +74,11 @@ def check_selector(expr: str) -> str:
 
 
 def check_path(expr: str) -> str:
-    try:
-        jmespath.compile(expr)
-    except JMESPathError as exc:
-        raise ValueError(f"bad JMESPath {expr!r}: {exc}") from exc
-    return expr
+    return _compiled(expr, "JMESPath", jmespath.compile, JMESPathError)
 
 
 def check_regex(expr: str) -> str:
-    try:
-        re.compile(expr)
-    except re.error as exc:
-        raise ValueError(f"bad regular expression {expr!r}: {exc}") from exc
-    return expr
+    return _compiled(expr, "regular expression", re.compile, re.error)
 
 
 class Strict(BaseModel):

@@ -44,22 +44,23 @@ def calls_feed(request: Request) -> Response:
     return _atom(request, queries.CallFilter(), feed_id="urn:tenderwatch:feed:calls", title="Tenderwatch: calls")
 
 
-def area_feed(request: Request) -> Response:
-    area = request.path_params["area"]
-    _, areas = state(request).vocabulary()
-    if area not in areas:
+def _named_feed(request: Request, kind: str, param: str) -> Response:
+    """The feed of one area or organisation, by the code in the path; 404 for a code config lacks."""
+    code = request.path_params[param]
+    orgs, areas = state(request).vocabulary()
+    names = areas if kind == "area" else orgs
+    if code not in names:
         raise HTTPException(404)
-    return _atom(request, queries.CallFilter(area=area), feed_id=f"urn:tenderwatch:feed:area:{area}",
-                 title=f"Tenderwatch: {areas[area]}")
+    f = queries.CallFilter(area=code) if kind == "area" else queries.CallFilter(organisation=code)
+    return _atom(request, f, feed_id=f"urn:tenderwatch:feed:{kind}:{code}", title=f"Tenderwatch: {names[code]}")
+
+
+def area_feed(request: Request) -> Response:
+    return _named_feed(request, "area", "area")
 
 
 def organisation_feed(request: Request) -> Response:
-    code = request.path_params["code"]
-    orgs, _ = state(request).vocabulary()
-    if code not in orgs:
-        raise HTTPException(404)
-    return _atom(request, queries.CallFilter(organisation=code), feed_id=f"urn:tenderwatch:feed:organisation:{code}",
-                 title=f"Tenderwatch: {orgs[code]}")
+    return _named_feed(request, "organisation", "code")
 
 
 def search_feed(request: Request) -> Response:
