@@ -108,6 +108,22 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     assert classifier.cpv_areas("99999999") is None
 
 
+@pytest.mark.parametrize(("code", "expected"), [
+    ("42961200", ["electronics"]),  # SCADA or equivalent system (LABELLING.md: PLC/SCADA is electronics)
+    ("42967000", ["electronics"]),  # controller unit
+    ("42961100", ["civil"]),  # access control system: hardware for buildings
+    ("34632200", ["electronics"]),  # electrical signalling equipment for railways
+    ("34630000", ["mechanical"]),  # parts of rolling stock
+    ("42122130", ["mechanical"]),  # water pumps: machinery ...
+    ("42122450", ["vacuum"]),  # ... but vacuum pumps are vacuum
+    ("50100000", ["mechanical"]),  # repair of vehicles is mechanical work ...
+    ("50118110", ["services"]),  # ... towing them is a plain service
+    ("50225000", ["civil"]),  # maintenance of railway track
+])
+def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
+    assert classifier.cpv_areas(code)[1] == expected
+
+
 def test_negative_rule_vetoes_keyword(classifier: Classifier) -> None:
     assert "vacuum" in areas(classifier, "Supply of vacuum pumps")
     assert "vacuum" not in areas(classifier, "Supply of heat pumps")
