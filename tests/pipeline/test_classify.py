@@ -124,6 +124,26 @@ def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code:
     assert classifier.cpv_areas(code)[1] == expected
 
 
+@pytest.mark.parametrize(("title", "language", "expected"), [
+    # LABELLING.md electronics: PLC/SCADA/industrial control systems, in each language's own words
+    ("Supply of control cabinets for the pumping stations", "en", {"electronics"}),
+    ("SPS-Programmierung und Fernwirktechnik", "de", {"electronics"}),
+    ("Fourniture d'armoires de commande", "fr", {"electronics"}),
+    ("Levering van besturingskasten", "nl", {"electronics"}),
+    ("Sistema di telecontrollo", "it", {"electronics"}),
+    ("Sistema de telemando", "es", {"electronics"}),
+    # mechanical: machinery and handling equipment, from the official CPV labels and by hand
+    ("Supply of compressors", "en", {"mechanical"}),
+    ("Lieferung eines Gabelstaplers", "de", {"mechanical"}),
+    ("Levering van compressoren", "nl", {"mechanical"}),
+    ("Suministro de cilindros hidráulicos", "es", {"mechanical"}),
+    ("Fornitura di pompe da vuoto", "it", {"vacuum"}),  # the vacuum pumps' own label stays vacuum
+])
+def test_specification_vocabulary_in_every_language(classifier: Classifier, title: str, language: str,
+                                                     expected: set[str]) -> None:
+    assert areas_in(classifier, title, language) == expected
+
+
 def test_negative_rule_vetoes_keyword(classifier: Classifier) -> None:
     assert "vacuum" in areas(classifier, "Supply of vacuum pumps")
     assert "vacuum" not in areas(classifier, "Supply of heat pumps")
