@@ -493,6 +493,10 @@ class Classifier:
         # description's mentions of them describe the same destination and weigh as little
         title_product: set[str] = set()
         title_destination: set[str] = set()
+        # a title's alone words ("travaux", "construction", "Neubau") say what kind of work it is, not
+        # its object: they count only when no other area names the object in the title
+        alone_hits: list[tuple[str, float, str]] = []
+        title_objects: set[str] = set()
         for name, text, base in (("title", title, tax.title_weight),
                                  ("description", description, tax.description_weight)):
             if not text:
@@ -521,6 +525,8 @@ class Classifier:
                     weight *= tax.context_factor
                 if name == "title" and rule.kind != ALONE:
                     (title_destination if role is not PRODUCT else title_product).add(rule.area)
+                    if rule.kind == STRONG and role is PRODUCT:
+                        title_objects.add(rule.area)
                 if rule.kind == WEAK:
                     # weak words are one hint per field: five of them in a description are not five signals
                     if rule.area in weak_seen:
@@ -529,10 +535,17 @@ class Classifier:
                             tags.append(f"{name}:{words}")
                         continue
                     weak_seen.add(rule.area)
-                add(rule.area, weight, f"{name}:{words}", rule.kind == ALONE)
+                if rule.kind == ALONE:
+                    alone_hits.append((rule.area, weight, f"{name}:{words}"))
+                    continue
+                add(rule.area, weight, f"{name}:{words}")
                 if rule.kind != WEAK:
                     named.add(rule.area)
 
+        for area, weight, tag in alone_hits:
+            if not title_objects - {area}:
+                add(area, weight, tag, alone=True)
+                named.add(area)
         scored: list[AreaScore] = []
         for area in self._exclusive & weights.keys():
             # a description lists ancillary duties ("transport, installation and training"): an
@@ -581,7 +594,8 @@ class Classifier:
         """The areas a notice gets from those above the threshold, by the labelling rules.
 
         An area resting only on its ``alone`` words (a service whose object decides) goes when
-        another area applies; an area named only in the description goes beside one named in the
+        another area applies (``findings`` already left those words out where another area's strong
+        keyword names the title's object); an area named only in the description goes beside one named in the
         title or by a CPV code unless it scores ``description_secondary``; then areas below
         ``relative_threshold`` of the best go; then an exclusive area (services) goes when a
         technical area scores higher than it.

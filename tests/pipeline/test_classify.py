@@ -144,6 +144,19 @@ def test_specification_vocabulary_in_every_language(classifier: Classifier, titl
     assert areas_in(classifier, title, language) == expected
 
 
+def test_work_words_yield_to_the_object_the_title_names(classifier: Classifier) -> None:
+    """'Travaux', 'construction', 'Neubau' say what kind of work a notice is, not its object: beside an
+    area the title names they add nothing (LABELLING.md: electrical installation works are power);
+    alone they still give their area."""
+    # with a general construction code (45000000) as well, which alone would keep civil beside power
+    found = classifier.classify("Travaux de construction de réseaux électricité", None, ["45000000"], "fr")
+    assert [a.id for a in found] == ["power"]
+    found = classifier.classify("Travaux d'installation d'ombrières photovoltaïques", None, ["45223000"], "fr")
+    assert [a.id for a in found] == ["power"]
+    assert areas_in(classifier, "Construction of the new cable car", "en") == {"civil"}
+    assert areas_in(classifier, "Lavori di ristrutturazione", "it") == {"civil"}
+
+
 def test_negative_rule_vetoes_keyword(classifier: Classifier) -> None:
     assert "vacuum" in areas(classifier, "Supply of vacuum pumps")
     assert "vacuum" not in areas(classifier, "Supply of heat pumps")
