@@ -494,7 +494,8 @@ class Classifier:
         title_product: set[str] = set()
         title_destination: set[str] = set()
         # a title's alone words ("travaux", "construction", "Neubau") say what kind of work it is, not
-        # its object: they count only when no other area names the object in the title
+        # its object: they count only when no other technical area names the object in the title
+        # (a services word does not: "construction of the canteen" is still civil)
         alone_hits: list[tuple[str, float, str]] = []
         title_objects: set[str] = set()
         for name, text, base in (("title", title, tax.title_weight),
@@ -543,7 +544,7 @@ class Classifier:
                     named.add(rule.area)
 
         for area, weight, tag in alone_hits:
-            if not title_objects - {area}:
+            if not title_objects - self._exclusive - {area}:
                 add(area, weight, tag, alone=True)
                 named.add(area)
         scored: list[AreaScore] = []

@@ -143,6 +143,10 @@ SPECIFICATION_WORDS = {
     # raw and semi-finished special materials
     "materials": ["fr: Fourniture de matières premières métallurgiques", "it: Fornitura di materie prime",
                   "es: Suministro de fluoruro de calcio"],
+    # plainly non-technical services and supplies: printers, workwear, audits, events, staff, offices
+    "services": ["en: Supply of printers and toner", "de: Lieferung von Arbeitskleidung", "de: Wirtschaftsprüfung",
+                 "fr: Organisation d'événements", "nl: Inhuur van personeel", "it: Locazione di uffici",
+                 "es: Auditoría de cuentas"],
 }
 
 
@@ -163,6 +167,10 @@ def test_work_words_yield_to_the_object_the_title_names(classifier: Classifier) 
     assert [a.id for a in found] == ["power"]
     assert areas_in(classifier, "Construction of the new cable car", "en") == {"civil"}
     assert areas_in(classifier, "Lavori di ristrutturazione", "it") == {"civil"}
+    # a services word names no technical object: the work word keeps its area beside it
+    found = classifier.classify("Refurbishment works of the staff restaurant", None, ["45000000"], "en")
+    assert [a.id for a in found] == ["civil"]
+    assert areas_in(classifier, "Supply of a 3D printer", "en") == {"mechanical"}  # no office printer
 
 
 def test_negative_rule_vetoes_keyword(classifier: Classifier) -> None:
