@@ -139,11 +139,14 @@ SPECIFICATION_WORDS = {
     # scientific and measuring instruments; an electron microscope is no electronics
     "detectors": ["de: Lieferung eines Gaschromatographen", "de: Lieferung von Temperaturfühlern",
                   "fr: Fourniture d'un microscope électronique à balayage", "nl: Levering van een warmtebeeldcamera",
-                  "es: Suministro de equipamiento científico"],
+                  "es: Suministro de equipamiento científico", "es: Compra de un criomicroscopio electrónico",
+                  "es: Suministro de máquina universal de ensayos"],
     # raw and semi-finished special materials
     "materials": ["fr: Fourniture de matières premières métallurgiques", "it: Fornitura di materie prime",
                   "es: Suministro de fluoruro de calcio"],
     # plainly non-technical services and supplies: printers, workwear, audits, events, staff, offices
+    # electronic tickets and ticketing are IT, not electronics hardware
+    "ict": ["it: Servizio di vendita dei titoli di viaggio elettronici", "fr: Plateformes billettiques"],
     "services": ["en: Supply of printers and toner", "de: Lieferung von Arbeitskleidung", "de: Wirtschaftsprüfung",
                  "fr: Organisation d'événements", "nl: Inhuur van personeel", "it: Locazione di uffici",
                  "es: Auditoría de cuentas"],
