@@ -37,7 +37,8 @@ Why it is built this way:
   "pour", "für", ...) name where the thing goes, not what it is: "RF amplifiers for the storage
   ring" is RF, not accelerator. Keywords there weigh ``context_factor`` as much, except for the
   platform areas (``DESTINATION_AREAS``: space, telescopes) whose labelling rule is "built for it
-  counts" (an item built for a satellite is space).
+  counts" (an item built for a satellite is space), and for a cryo or vacuum plant after a control
+  system (``CONTROLLED_AREAS``: "Control system for the cryogenic plant" is electronics and cryogenics).
 - **Fast.** Rules are compiled once per language; each distinct word is looked up once and cached, so a
   notice costs one tokenising regex pass per field plus a dictionary lookup per word
   (``bench/classify_eval.py`` measures notices/s).
@@ -82,6 +83,14 @@ DESTINATION_AREAS = frozenset({"space", "telescopes"})
 """Areas that a title's destination ("... for the satellite") does give a notice, by the labelling
 rules of ``tests/data/README.md``; other areas' keywords after a context word weigh context_factor.
 (A code constant because the taxonomy config model has no field for it yet.)"""
+CONTROLLED_AREAS = frozenset({"cryogenics", "vacuum"})
+"""Plants whose control system is part of the plant (LABELLING.md, electronics: "a control system for a
+cryo or vacuum plant also gets that plant's area"): after an electronics product in a title, their
+keywords in the destination weigh fully ("Control system for the cryogenic plant")."""
+CONTROL_AREA = "electronics"
+CONTROL_STEMS = ("control", "steuer", "command", "plc", "sps", "scada", "automat", "regel", "besturing", "comando",
+                 "mando", "msr", "leittechnik")
+"""Folded stems of the electronics keywords that name a control system (not boards or firmware)."""
 _ISO639_2 = {"eng": "en", "fra": "fr", "fre": "fr", "deu": "de", "ger": "de", "nld": "nl", "dut": "nl",
              "ita": "it", "spa": "es"}
 
@@ -498,6 +507,7 @@ class Classifier:
         # (a services word does not: "construction of the canteen" is still civil)
         alone_hits: list[tuple[str, float, str]] = []
         title_objects: set[str] = set()
+        title_controls = False  # the title's product is a control system (CONTROL_STEMS)
         for name, text, base in (("title", title, tax.title_weight),
                                  ("description", description, tax.description_weight)):
             if not text:
@@ -521,13 +531,16 @@ class Classifier:
                 if rule.kind == ALONE and name == "description":
                     continue
                 weight = base * (tax.weak_factor if rule.kind == WEAK else 1.0)
-                if rule.area not in DESTINATION_AREAS and (role is MODIFIER or rule.area in destination_only
-                                                           or (role is DESTINATION and name == "title")):
+                controlled = role is DESTINATION and rule.area in CONTROLLED_AREAS and title_controls
+                if rule.area not in DESTINATION_AREAS and not controlled and (
+                        role is MODIFIER or rule.area in destination_only or (role is DESTINATION and name == "title")):
                     weight *= tax.context_factor
                 if name == "title" and rule.kind != ALONE:
                     (title_destination if role is not PRODUCT else title_product).add(rule.area)
                     if rule.kind == STRONG and role is PRODUCT:
                         title_objects.add(rule.area)
+                        if rule.area == CONTROL_AREA and any(stem in words for stem in CONTROL_STEMS):
+                            title_controls = True
                 if rule.kind == WEAK:
                     # weak words are one hint per field: five of them in a description are not five signals
                     if rule.area in weak_seen:

@@ -208,6 +208,11 @@ def test_services_is_exclusive_and_service_words_yield_to_the_object(classifier:
     ("Supply of power supplies for klystrons", {"power"}),  # destination is not product
     ("Machining of copper components", {"mechanical"}),  # machining of copper is mechanical
     ("Maintenance of the chillers", {"civil"}),  # chillers are civil, not cryogenics
+    # a control system for a cryo or vacuum plant also gets that plant's area; boards for it do not
+    ("Control system for the cryogenic plant", {"cryogenics", "electronics"}),
+    ("PLC upgrade for the vacuum system of the beamlines", {"electronics", "vacuum"}),
+    ("Supply of FPGA boards for the cryostat test stand", {"electronics"}),
+    ("Detector arrays for the MICADO instrument", {"detectors"}),  # LABELLING.md: detectors only
 ])
 def test_specification_cases(classifier: Classifier, title: str, expected: set[str]) -> None:
     assert areas_in(classifier, title, "en") == expected
