@@ -145,6 +145,8 @@ SPECIFICATION_WORDS = {
     "materials": ["fr: Fourniture de matières premières métallurgiques", "it: Fornitura di materie prime",
                   "es: Suministro de fluoruro de calcio"],
     # plainly non-technical services and supplies: printers, workwear, audits, events, staff, offices
+    # a satellite adjective names a space object ("transponder satellitari", "comunicazione satellitare")
+    "space": ["it: Servizi di comunicazione satellitare", "es: Servicios de comunicaciones satelitales"],
     # electronic tickets and ticketing are IT, not electronics hardware
     "ict": ["it: Servizio di vendita dei titoli di viaggio elettronici", "fr: Plateformes billettiques"],
     "services": ["en: Supply of printers and toner", "de: Lieferung von Arbeitskleidung", "de: Wirtschaftsprüfung",
