@@ -119,6 +119,10 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     ("50100000", ["mechanical"]),  # repair of vehicles is mechanical work ...
     ("50118110", ["services"]),  # ... towing them is a plain service
     ("50225000", ["civil"]),  # maintenance of railway track
+    ("50511000", ["mechanical"]),  # repair of pumps
+    ("50531400", ["mechanical"]),  # repair of cranes
+    ("50531100", ["civil"]),  # repair of boilers
+    ("31625100", ["civil"]),  # fire-detection systems
 ])
 def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
     assert classifier.cpv_areas(code)[1] == expected
