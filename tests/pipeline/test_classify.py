@@ -135,7 +135,8 @@ SPECIFICATION_WORDS = {
     "electronics": ["en: Supply of control cabinets for the pumping stations",
                     "de: SPS-Programmierung und Fernwirktechnik",
                     "fr: Fourniture d'armoires de commande", "nl: Levering van besturingskasten",
-                    "it: Sistema di telecontrollo", "es: Sistema de telemando"],
+                    "it: Sistema di telecontrollo", "es: Sistema de telemando",
+                    "de: Erneuerung der Zugsicherungstechnik", "it: Sistemi di segnalamento ferroviario"],
     # machinery and handling equipment, from the official CPV labels and by hand
     "mechanical": ["en: Supply of compressors", "de: Lieferung eines Gabelstaplers", "nl: Levering van compressoren",
                    "es: Suministro de cilindros hidráulicos"],
@@ -144,7 +145,8 @@ SPECIFICATION_WORDS = {
     "detectors": ["de: Lieferung eines Gaschromatographen", "de: Lieferung von Temperaturfühlern",
                   "fr: Fourniture d'un microscope électronique à balayage", "nl: Levering van een warmtebeeldcamera",
                   "es: Suministro de equipamiento científico", "es: Compra de un criomicroscopio electrónico",
-                  "es: Suministro de máquina universal de ensayos"],
+                  "es: Suministro de máquina universal de ensayos", "de: Lieferung von Laborgeräten",
+                  "es: Suministro de equipos de laboratorio"],
     # raw and semi-finished special materials
     "materials": ["fr: Fourniture de matières premières métallurgiques", "it: Fornitura di materie prime",
                   "es: Suministro de fluoruro de calcio"],
