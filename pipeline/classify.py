@@ -37,7 +37,8 @@ Why it is built this way:
   "pour", "für", ...) name where the thing goes, not what it is: "RF amplifiers for the storage
   ring" is RF, not accelerator. Keywords there weigh ``context_factor`` as much, except for the
   platform areas (``DESTINATION_AREAS``: space, telescopes) whose labelling rule is "built for it
-  counts" (an item built for a satellite is space), and for a cryo or vacuum plant after a control
+  counts" (an item built for a satellite is space; a service for one is not: "Insurance for the
+  satellite launch" is services), and for a cryo or vacuum plant after a control
   system (``CONTROLLED_AREAS``: "Control system for the cryogenic plant" is electronics and cryogenics).
 - **Fast.** Rules are compiled once per language; each distinct word is looked up once and cached, so a
   notice costs one tokenising regex pass per field plus a dictionary lookup per word
@@ -532,7 +533,10 @@ class Classifier:
                     continue
                 weight = base * (tax.weak_factor if rule.kind == WEAK else 1.0)
                 controlled = role is DESTINATION and rule.area in CONTROLLED_AREAS and title_controls
-                if rule.area not in DESTINATION_AREAS and not controlled and (
+                # a platform is built for, not served: "Insurance for the satellite launch" is services
+                platform = rule.area in DESTINATION_AREAS and not (
+                    role is DESTINATION and name == "title" and not self._exclusive.isdisjoint(title_objects))
+                if not platform and not controlled and (
                         role is MODIFIER or rule.area in destination_only or (role is DESTINATION and name == "title")):
                     weight *= tax.context_factor
                 if name == "title" and rule.kind != ALONE:

@@ -295,6 +295,9 @@ def test_destination_weighs_less_except_platforms(classifier: Classifier) -> Non
     assert areas_in(classifier, "Supply of connectors for satellites", "en") == {"space"}
     assert areas_in(classifier, "Infrared detectors for the telescope", "en") == {"detectors", "telescopes"}
     assert areas_in(classifier, "Supply of equipment for the storage ring", "en") == {"accelerator"}
+    # a plain service for a platform is the service (LABELLING.md: insurance, transport are services)
+    assert areas_in(classifier, "Insurance for the satellite launch", "en") == {"services"}
+    assert areas_in(classifier, "Transport of the satellite to the launch site", "en") == {"services"}
 
 
 def test_folded_keywords_meet_accented_words_and_ligatures(classifier: Classifier) -> None:
