@@ -153,8 +153,13 @@ SPECIFICATION_WORDS = {
     # plainly non-technical services and supplies: printers, workwear, audits, events, staff, offices
     # a satellite adjective names a space object ("transponder satellitari", "comunicazione satellitare")
     "space": ["it: Servizi di comunicazione satellitare", "es: Servicios de comunicaciones satelitales"],
+    # buildings and their installations: fire detection, plumbing, roofs, facades; tunnels
+    "civil": ["de: Brandmeldeanlage", "de: Sanitärinstallation", "fr: Système de détection incendie",
+              "fr: Réfection de toiture", "nl: Aanleg van een tunnel", "it: Impianti idraulici",
+              "es: Instalaciones de fontanería", "es: Impermeabilización de cubiertas"],
     # electronic tickets and ticketing are IT, not electronics hardware
-    "ict": ["it: Servizio di vendita dei titoli di viaggio elettronici", "fr: Plateformes billettiques"],
+    "ict": ["it: Servizio di vendita dei titoli di viaggio elettronici", "fr: Plateformes billettiques",
+            "fr: Licences logicielles", "de: IT-Sicherheitsaudit"],
     "services": ["en: Supply of printers and toner", "de: Lieferung von Arbeitskleidung", "de: Wirtschaftsprüfung",
                  "fr: Organisation d'événements", "nl: Inhuur van personeel", "it: Locazione di uffici",
                  "es: Auditoría de cuentas"],
