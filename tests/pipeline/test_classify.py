@@ -140,12 +140,15 @@ SPECIFICATION_WORDS = {
     # machinery and handling equipment, from the official CPV labels and by hand
     "mechanical": ["en: Supply of compressors", "de: Lieferung eines Gabelstaplers", "nl: Levering van compressoren",
                    "es: Suministro de cilindros hidráulicos"],
-    "vacuum": ["it: Fornitura di pompe da vuoto"],  # the vacuum pumps' own label stays vacuum
+    # the vacuum pumps' own label stays vacuum; a helium leak detector is vacuum only
+    "vacuum": ["it: Fornitura di pompe da vuoto", "de: Lieferung eines Helium-Lecksuchgeräts"],
+    "power": ["es: Suministro de fuentes de alimentación"],  # 'alimentación' here is no catering
     # scientific and measuring instruments; an electron microscope is no electronics
     "detectors": ["de: Lieferung eines Gaschromatographen", "de: Lieferung von Temperaturfühlern",
                   "fr: Fourniture d'un microscope électronique à balayage", "nl: Levering van een warmtebeeldcamera",
                   "es: Suministro de equipamiento científico", "es: Compra de un criomicroscopio electrónico",
                   "es: Suministro de máquina universal de ensayos", "de: Lieferung von Laborgeräten",
+                  "it: Servizio di spettrometria di massa",
                   "es: Suministro de equipos de laboratorio"],
     # raw and semi-finished special materials
     "materials": ["fr: Fourniture de matières premières métallurgiques", "it: Fornitura di materie prime",
