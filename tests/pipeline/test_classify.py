@@ -136,12 +136,15 @@ SPECIFICATION_WORDS = {
                     "de: SPS-Programmierung und Fernwirktechnik",
                     "fr: Fourniture d'armoires de commande", "nl: Levering van besturingskasten",
                     "it: Sistema di telecontrollo", "es: Sistema de telemando",
-                    "de: Erneuerung der Zugsicherungstechnik", "it: Sistemi di segnalamento ferroviario"],
+                    "de: Erneuerung der Zugsicherungstechnik", "it: Sistemi di segnalamento ferroviario",
+                    "de: Erneuerung der Lichtsignalanlagen", "it: Manutenzione degli impianti semaforici"],
     # machinery and handling equipment, from the official CPV labels and by hand
     "mechanical": ["en: Supply of compressors", "de: Lieferung eines Gabelstaplers", "nl: Levering van compressoren",
-                   "es: Suministro de cilindros hidráulicos"],
+                   "es: Suministro de cilindros hidráulicos", "it: Fornitura di pompe", "fr: Maintenance des pompes",
+                   "es: Suministro de robots industriales", "de: Lieferung von Hebebühnen"],
     # the vacuum pumps' own label stays vacuum; a helium leak detector is vacuum only
-    "vacuum": ["it: Fornitura di pompe da vuoto", "de: Lieferung eines Helium-Lecksuchgeräts"],
+    "vacuum": ["it: Fornitura di pompe da vuoto", "de: Lieferung eines Helium-Lecksuchgeräts",
+               "en: Supply of turbomolecular pumps", "de: Lieferung von Turbomolekularpumpen"],
     "power": ["es: Suministro de fuentes de alimentación"],  # 'alimentación' here is no catering
     # scientific and measuring instruments; an electron microscope is no electronics
     "detectors": ["de: Lieferung eines Gaschromatographen", "de: Lieferung von Temperaturfühlern",
@@ -159,7 +162,8 @@ SPECIFICATION_WORDS = {
     # buildings and their installations: fire detection, plumbing, roofs, facades; tunnels
     "civil": ["de: Brandmeldeanlage", "de: Sanitärinstallation", "fr: Système de détection incendie",
               "fr: Réfection de toiture", "nl: Aanleg van een tunnel", "it: Impianti idraulici",
-              "es: Instalaciones de fontanería", "es: Impermeabilización de cubiertas"],
+              "es: Instalaciones de fontanería", "es: Impermeabilización de cubiertas",
+              "fr: Fourniture de pompes à chaleur", "en: Supply of fire pumps"],
     # electronic tickets and ticketing are IT, not electronics hardware
     "ict": ["it: Servizio di vendita dei titoli di viaggio elettronici", "fr: Plateformes billettiques",
             "fr: Licences logicielles", "de: IT-Sicherheitsaudit"],
