@@ -157,6 +157,7 @@ SPECIFICATION_WORDS = {
     "materials": ["fr: Fourniture de matières premières métallurgiques", "it: Fornitura di materie prime",
                   "es: Suministro de fluoruro de calcio"],
     # plainly non-technical services and supplies: printers, workwear, audits, events, staff, offices
+    "optics": ["fr: Fourniture de prismes", "it: Fornitura di filtri ottici", "de: Lieferung von Prismen"],
     # a satellite adjective names a space object ("transponder satellitari", "comunicazione satellitare")
     "space": ["it: Servizi di comunicazione satellitare", "es: Servicios de comunicaciones satelitales"],
     # buildings and their installations: fire detection, plumbing, roofs, facades; tunnels
