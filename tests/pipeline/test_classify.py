@@ -147,6 +147,11 @@ SPECIFICATION_WORDS = {
                "en: Supply of turbomolecular pumps", "de: Lieferung von Turbomolekularpumpen"],
     "power": ["es: Suministro de fuentes de alimentación"],  # 'alimentación' here is no catering
     # scientific and measuring instruments; an electron microscope is no electronics
+    # German and Dutch compounds whose head names a trade ("-technik", "-bau", "-bewerking")
+    "compounds": ["de: Klimatechnik=civil", "de: Antriebstechnik=mechanical", "de: Sondermaschinenbau=mechanical",
+                  "de: Medientechnik für den Hörsaal=electronics", "de: Elektronikfertigung=electronics",
+                  "de: Prüftechnik=detectors", "nl: Werktuigbouwkunde=mechanical", "nl: Meettechniek=detectors",
+                  "nl: Installatietechniek=civil"],
     "detectors": ["de: Lieferung eines Gaschromatographen", "de: Lieferung von Temperaturfühlern",
                   "fr: Fourniture d'un microscope électronique à balayage", "nl: Levering van een warmtebeeldcamera",
                   "es: Suministro de equipamiento científico", "es: Compra de un criomicroscopio electrónico",
@@ -177,7 +182,8 @@ SPECIFICATION_WORDS = {
 @pytest.mark.parametrize(("area", "probe"), [(a, p) for a, probes in SPECIFICATION_WORDS.items() for p in probes])
 def test_specification_vocabulary_in_every_language(classifier: Classifier, area: str, probe: str) -> None:
     language, title = probe.split(": ", 1)
-    assert areas_in(classifier, title, language) == {area}
+    title, _, named = title.partition("=")  # a probe may name its own area ("Klimatechnik=civil")
+    assert areas_in(classifier, title, language) == {named or area}
 
 
 def test_work_words_yield_to_the_object_the_title_names(classifier: Classifier) -> None:
