@@ -88,6 +88,9 @@ CONTROLLED_AREAS = frozenset({"cryogenics", "vacuum"})
 """Plants whose control system is part of the plant (LABELLING.md, electronics: "a control system for a
 cryo or vacuum plant also gets that plant's area"): after an electronics product in a title, their
 keywords in the destination weigh fully ("Control system for the cryogenic plant")."""
+LICENSED_AREAS = frozenset({"nuclear"})
+"""Areas that stay beside services when the service's object needs their licence (LABELLING.md:
+radioactive transport, radioactive laundry are nuclear and services)."""
 CONTROL_AREA = "electronics"
 CONTROL_STEMS = ("control", "steuer", "command", "plc", "sps", "scada", "automat", "regel", "besturing", "comando",
                  "mando", "msr", "leittechnik")
@@ -578,7 +581,7 @@ class Classifier:
             if score >= tax.threshold and area in named:
                 # validated: pydantic's compiled validator builds the model faster than model_construct
                 scored.append(AreaScore(id=area, score=score, evidence=evidence[area]))
-        chosen = self._select(scored, alone_only)
+        chosen = self._select(scored, alone_only, title_objects)
         if len(chosen) > 1:
             chosen = sorted(chosen, key=_best_first)
         features = self._terms(title, description, cpv_codes, lang, names) if terms else {}
@@ -608,7 +611,8 @@ class Classifier:
                     out.setdefault(f"c:{digits[:n]}", f"cpv:{code}")
         return out
 
-    def _select(self, scored: list[AreaScore], alone_only: dict[str, bool]) -> list[AreaScore]:
+    def _select(self, scored: list[AreaScore], alone_only: dict[str, bool], title_objects: set[str] | None = None,
+                ) -> list[AreaScore]:
         """The areas a notice gets from those above the threshold, by the labelling rules.
 
         An area resting only on its ``alone`` words (a service whose object decides) goes when
@@ -616,7 +620,10 @@ class Classifier:
         keyword names the title's object); an area named only in the description goes beside one named in the
         title or by a CPV code unless it scores ``description_secondary``; then areas below
         ``relative_threshold`` of the best go; then an exclusive area (services) goes when a
-        technical area scores higher than it.
+        technical area scores higher than it, and when it stays on top, the technical areas that no
+        strong title keyword names as the product (``title_objects``: a destination, a description,
+        a CPV code) go with it, except a licensed one (``LICENSED_AREAS``: radioactive transport is
+        nuclear and services).
         """
         if len(scored) < 2:
             return scored
@@ -633,6 +640,11 @@ class Classifier:
         if technical and len(technical) < len(scored):
             best = max(a.score for a in technical)
             scored = [a for a in scored if a.id not in self._exclusive or a.score >= best]
+            if len(scored) > len(technical) and title_objects is not None:
+                # services stayed, so it scores at least as much as any technical area (LABELLING.md:
+                # services is normally exclusive)
+                scored = [a for a in scored if a.id in self._exclusive or a.id in title_objects
+                          or a.id in LICENSED_AREAS]
         return scored
 
 

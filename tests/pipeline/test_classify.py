@@ -314,6 +314,10 @@ def test_destination_weighs_less_except_platforms(classifier: Classifier) -> Non
     assert areas_in(classifier, "Supply of connectors for satellites", "en") == {"space"}
     assert areas_in(classifier, "Infrared detectors for the telescope", "en") == {"detectors", "telescopes"}
     assert areas_in(classifier, "Supply of equipment for the storage ring", "en") == {"accelerator"}
+    # services on top is exclusive: what it carries or trains goes, a licence it needs stays
+    assert areas_in(classifier, "Air transport of the toroidal field coils", "en") == {"services"}
+    assert areas_in(classifier, "Formation des techniciens réseau électricité", "fr") == {"services"}
+    assert areas_in(classifier, "Radioactive laundry service", "en") == {"nuclear", "services"}
     # a plain service for a platform is the service (LABELLING.md: insurance, transport are services)
     assert areas_in(classifier, "Insurance for the satellite launch", "en") == {"services"}
     assert areas_in(classifier, "Transport of the satellite to the launch site", "en") == {"services"}
