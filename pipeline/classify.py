@@ -131,6 +131,9 @@ class _Compiled:
     """Words that, after a services keyword, make what follows its object ("transport of the coils")."""
     exclusive: frozenset[str] = frozenset()
     """Words that, right after a context word, say the object itself follows ("for the supply of")."""
+    procedure: frozenset[str] = frozenset()
+    """Words that name a procedure or an object word, context words and articles: a context word with
+    only these before it opens no destination ("Tender for ...")."""
     word_cache: dict[str, _WordEntry] = field(default_factory=dict)
 
 
@@ -273,6 +276,9 @@ class Classifier:
         view.exclusive = self._exclusive
         view.objects = frozenset(fold(w) for lang, words in self.taxonomy.object_words.items()
                                  if langs is None or lang in langs for w in words)
+        view.procedure = view.objects | view.context | _ARTICLES | {""} | frozenset(
+            fold(w) for lang, words in self.taxonomy.procedure_words.items() if langs is None or lang in langs
+            for w in words)
         self._views[language] = view
         return view
 
@@ -397,8 +403,14 @@ class Classifier:
         first_context = len(words)
         if destinations and len(words) > 1 and not view.context.isdisjoint(words[1:]):
             for i in range(1, len(words)):
-                if words[i] in view.context and (view.objects.isdisjoint(words[i + 1 : i + 1 + _OBJECT_REACH])
-                                                 or not view.objects.isdisjoint(words[:i])):
+                if words[i] not in view.context:
+                    continue
+                if all(w in view.procedure or w.isdigit() for w in words[:i]):
+                    # "Tender for ...", "Call for tenders for ...", "Rahmenvertrag für ...": what precedes
+                    # names the procedure, so the object follows
+                    continue
+                if (view.objects.isdisjoint(words[i + 1 : i + 1 + _OBJECT_REACH])
+                        or not view.objects.isdisjoint(words[:i])):
                     first_context = i
                     break
         if destinations and len(words) > 2 and not view.carriers.isdisjoint(words[1:first_context]):

@@ -58,6 +58,10 @@ class TaxonomyConfig(Strict):
     object_words: dict[str, list[str]] = {}
     """Language code -> words that, within three words after a context word, say the object itself
     follows ("for the supply of", "per la fornitura di"): such a context word starts no destination."""
+    procedure_words: dict[str, list[str]] = {}
+    """Language code -> words that name the procedure ("tender", "Rahmenvertrag", "gara"): a context
+    word that only these, object words, context words, articles or numbers precede opens no
+    destination ("Tender for 6 hydrogen refuelling systems" names the systems as the object)."""
     carrier_words: dict[str, list[str]] = {}
     """Language code -> words that, right after a title keyword of an exclusive area (services), say
     that what follows is what the service carries or serves ("transport of the coils", "formation des

@@ -314,6 +314,11 @@ def test_destination_weighs_less_except_platforms(classifier: Classifier) -> Non
     assert areas_in(classifier, "Supply of connectors for satellites", "en") == {"space"}
     assert areas_in(classifier, "Infrared detectors for the telescope", "en") == {"detectors", "telescopes"}
     assert areas_in(classifier, "Supply of equipment for the storage ring", "en") == {"accelerator"}
+    # a procedure named before 'for' opens no destination: the object follows it
+    found = classifier.classify("Tender for 6 hydrogen refuelling systems", "Hydrogen fuel.", ["09121000"], "en")
+    assert [a.id for a in found] == ["mechanical"]
+    assert areas_in(classifier, "Ausschreibung für Vakuumpumpen", "de") == {"vacuum"}
+    assert areas_in(classifier, "Supply of RF amplifiers for the storage ring", "en") == {"rf"}  # still a destination
     # services on top is exclusive: what it carries or trains goes, a licence it needs stays
     assert areas_in(classifier, "Air transport of the toroidal field coils", "en") == {"services"}
     assert areas_in(classifier, "Formation des techniciens réseau électricité", "fr") == {"services"}
