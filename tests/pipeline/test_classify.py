@@ -175,7 +175,9 @@ SPECIFICATION_WORDS = {
             "fr: Licences logicielles", "de: IT-Sicherheitsaudit"],
     "services": ["en: Supply of printers and toner", "de: Lieferung von Arbeitskleidung", "de: Wirtschaftsprüfung",
                  "fr: Organisation d'événements", "nl: Inhuur van personeel", "it: Locazione di uffici",
-                 "es: Auditoría de cuentas"],
+                 "es: Auditoría de cuentas", "it: Servizio di manutenzione del verde pubblico",
+                 "de: Abfallentsorgung", "fr: Fourniture de carburants", "nl: Postdiensten",
+                 "it: Fornitura di arredi per uffici", "es: Recogida de residuos"],
 }
 
 
