@@ -172,12 +172,15 @@ SPECIFICATION_WORDS = {
               "fr: Fourniture de pompes à chaleur", "en: Supply of fire pumps"],
     # electronic tickets and ticketing are IT, not electronics hardware
     "ict": ["it: Servizio di vendita dei titoli di viaggio elettronici", "fr: Plateformes billettiques",
-            "fr: Licences logicielles", "de: IT-Sicherheitsaudit"],
+            "fr: Licences logicielles", "de: IT-Sicherheitsaudit", "en: Website redesign and hosting",
+            "de: Einführung eines ERP-Systems", "fr: Tierce maintenance applicative", "nl: Hosting van applicaties",
+            "it: Rifacimento del sito web", "es: Suministro de ordenadores portátiles"],
     "services": ["en: Supply of printers and toner", "de: Lieferung von Arbeitskleidung", "de: Wirtschaftsprüfung",
                  "fr: Organisation d'événements", "nl: Inhuur van personeel", "it: Locazione di uffici",
                  "es: Auditoría de cuentas", "it: Servizio di manutenzione del verde pubblico",
                  "de: Abfallentsorgung", "fr: Fourniture de carburants", "nl: Postdiensten",
-                 "it: Fornitura di arredi per uffici", "es: Recogida de residuos"],
+                 "it: Fornitura di arredi per uffici", "es: Recogida de residuos",
+                 "en: Hotel accommodation and hosting of the delegation", "en: Managed print services"],
 }
 
 
