@@ -162,7 +162,13 @@ SPECIFICATION_WORDS = {
     "materials": ["fr: Fourniture de matières premières métallurgiques", "it: Fornitura di materie prime",
                   "es: Suministro de fluoruro de calcio"],
     # plainly non-technical services and supplies: printers, workwear, audits, events, staff, offices
-    "optics": ["fr: Fourniture de prismes", "it: Fornitura di filtri ottici", "de: Lieferung von Prismen"],
+    "optics": ["fr: Fourniture de prismes", "it: Fornitura di filtri ottici", "de: Lieferung von Prismen",
+               "en: Supply of laser diodes", "en: Supply of fibre Bragg gratings"],
+    # the objects of a physics experiment's and observatory's calls
+    "big science": ["en: Supply of GEM foils=detectors", "en: Supply of lead tungstate crystals=detectors",
+                    "en: Supply of Kapton polyimide films=materials", "en: Supply of CVD diamond plates=materials",
+                    "en: Supply of a GPS-disciplined rubidium clock=electronics",
+                    "en: Supply of motion controllers=electronics", "en: EGNOS system engineering support=space"],
     # a satellite adjective names a space object ("transponder satellitari", "comunicazione satellitare")
     "space": ["it: Servizi di comunicazione satellitare", "es: Servicios de comunicaciones satelitales"],
     # buildings and their installations: fire detection, plumbing, roofs, facades; tunnels
