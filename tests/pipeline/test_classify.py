@@ -168,7 +168,9 @@ SPECIFICATION_WORDS = {
     "big science": ["en: Supply of GEM foils=detectors", "en: Supply of lead tungstate crystals=detectors",
                     "en: Supply of Kapton polyimide films=materials", "en: Supply of CVD diamond plates=materials",
                     "en: Supply of a GPS-disciplined rubidium clock=electronics",
-                    "en: Supply of motion controllers=electronics", "en: EGNOS system engineering support=space"],
+                    "en: Supply of motion controllers=electronics", "en: EGNOS system engineering support=space",
+                    "en: Exhaust air measurement system=detectors",
+                    "en: Sectoral information system for the energy sector=ict"],
     # a satellite adjective names a space object ("transponder satellitari", "comunicazione satellitare")
     "space": ["it: Servizi di comunicazione satellitare", "es: Servicios de comunicaciones satelitales"],
     # buildings and their installations: fire detection, plumbing, roofs, facades; tunnels
