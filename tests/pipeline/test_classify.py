@@ -156,7 +156,8 @@ SPECIFICATION_WORDS = {
                   "fr: Fourniture d'un microscope électronique à balayage", "nl: Levering van een warmtebeeldcamera",
                   "es: Suministro de equipamiento científico", "es: Compra de un criomicroscopio electrónico",
                   "es: Suministro de máquina universal de ensayos", "de: Lieferung von Laborgeräten",
-                  "it: Servizio di spettrometria di massa",
+                  "it: Servizio di spettrometria di massa", "it: Fornitura di un diffrattometro a raggi X",
+                  "es: Suministro de un sistema de medición de calidad del aire",
                   "es: Suministro de equipos de laboratorio"],
     # raw and semi-finished special materials
     "materials": ["fr: Fourniture de matières premières métallurgiques", "it: Fornitura di materie prime",
