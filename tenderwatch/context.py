@@ -34,6 +34,13 @@ class AppContext:
     def engine(self) -> Engine:
         return make_engine(self.url)
 
+    def close(self) -> None:
+        """Close the database connections the command opened (when it made ``engine``): the command line
+        calls it as a command ends, so no connection is left for the interpreter's exit to find."""
+        engine = self.__dict__.get("engine")
+        if engine is not None:
+            engine.dispose()
+
     def prepare_database(self, *, companies: bool = True, create: bool = False) -> Engine:
         """Upgrade the schema and mirror the config into it: every command that touches notices starts here.
 

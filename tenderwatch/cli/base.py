@@ -40,6 +40,7 @@ def _root(
     ] = None,
 ) -> None:
     ctx.obj = AppContext(config_dir=config, db_url=database)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def _flag_type(self: TyperOption, ctx: typer.Context) -> str | None:
