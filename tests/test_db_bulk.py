@@ -139,3 +139,31 @@ def test_a_refused_insert_rows_is_sqlalchemys_error_and_rolls_back_to_its_savepo
         insert_rows(conn, Award.__table__, _rows(nid, "after"))
     with session_scope(engine) as s:
         assert sorted(a.lot_number for a in s.scalars(select(Award))) == ["after-1", "after-2"]
+
+
+def test_json_columns_get_json_dumps_text_and_its_errors(engine: Engine) -> None:
+    """The bulk path's JSON encoding (one encoder made once) gives the column's own text and refusals (on
+    PostgreSQL the driver's ``Json`` wrappers, compared by what they wrap, are left as they are)."""
+    from tenderwatch.db.bulk import _plan
+
+    table = Notice.__table__
+    keys = ("uid", "call_uid", "title", "cpv_codes", "raw", "languages", "warnings", "extra", "first_seen_at",
+            "last_seen_at", "last_changed_at", "notice_type", "status")
+    with engine.connect() as conn:
+        _, names, processors, _, _ = _plan(conn, table, keys)
+        plain = table.c.raw.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    raw = processors[names.index("raw")]
+    assert raw is not None and plain is not None
+    for value in ([], {}, ["é", "\u200b", 'q"uote'], {"a": [1, 2.5, None, True, float("nan")]}, {"b": {"c": "d"}},
+                  None, "text", 3):
+        assert getattr(raw(value), "obj", raw(value)) == getattr(plain(value), "obj", plain(value))
+    if not isinstance(plain([]), str):
+        return  # the driver encodes (psycopg's Json): nothing is encoded here, nor refused
+    circular: list[object] = []
+    circular.append(circular)
+    with pytest.raises(ValueError, match="Circular"):
+        raw(circular)
+    with pytest.raises(TypeError, match="Decimal"):
+        raw([Decimal(1)])
+    after = ["after", {"k": 1}]  # nothing left over from the refusals
+    assert getattr(raw(after), "obj", raw(after)) == getattr(plain(after), "obj", plain(after))

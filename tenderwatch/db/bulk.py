@@ -17,16 +17,23 @@ Only for rows that give every column the statement names (no Python-side default
 A date or time column's distinct values are converted once per call: a batch's rows share their
 ``first_seen_at`` and ``last_seen_at`` (one moment) and a day's notices their publication date, while
 the conversion (to UTC, then the dialect's rendering) costs about 2 us a value. Equal moments in different
-zones convert alike (the stored value is the moment in UTC), so a value equal to one seen gets its result.
+zones convert alike (the stored value is the moment in UTC), so a value equal to one seen gets its result;
+the very object converted last (a batch's one moment) is recognised without hashing it.
+
+A JSON column's lists and objects are encoded by one C encoder made once (``_json_text``), not by
+``json.dumps``, which makes a new encoder for every value (a TED notice's rows have about ten JSON values,
+most of them short lists): the same text, as long as the dialect encodes JSON with ``json.dumps`` and
+hands the text on unchanged (checked when the statement is planned); anything else goes the usual way.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Table
 
 _Processor = Callable[[Any], Any] | None
 _Plan = tuple[str, list[str], list[_Processor], list[bool], bool]
@@ -48,7 +55,9 @@ def _plan(conn: Connection, table: Table, keys: tuple[str, ...]) -> _Plan:
     unknown = set(names) - set(keys)
     if unknown:  # a column with a Python-side default the rows do not give: not for this path
         raise ValueError(f"insert_rows into {table.name}: rows lack {sorted(unknown)}")
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    processors = [_json_text(fn, dialect) if fn is not None and isinstance(table.c[name].type, JSON) else fn
+                  for name, fn in ((name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+                                   for name in names)]
     moments = [fn is not None and _is_moment(table, name) for name, fn in zip(names, processors, strict=True)]
     plan = _PLANS[cache_key] = (str(compiled), names, processors, moments, positional)
     return plan
@@ -62,15 +71,53 @@ def _is_moment(table: Table, name: str) -> bool:
 
 
 def _once_each(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``convert``, each distinct value converted once (for one ``insert_rows`` call)."""
+    """``convert``, each distinct value converted once (for one ``insert_rows`` call); the value converted
+    last is recognised by identity first (a batch's rows share one ``now``)."""
     seen: dict[Any, Any] = {}
+    last: list[Any] = [object(), None]  # (value, its result)
 
     def process(value: Any) -> Any:
+        if value is last[0]:
+            return last[1]
         try:
-            return seen[value]
+            out = seen[value]
         except KeyError:
             out = seen[value] = convert(value)
-            return out
+        last[0], last[1] = value, out
+        return out
+
+    return process
+
+
+_MARKERS: dict[int, Any] = {}
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+_ENCODE = (json.encoder.c_make_encoder(_MARKERS, _not_json, json.encoder.encode_basestring_ascii, None,  # type: ignore[attr-defined]
+                                       ": ", ", ", False, False, True)
+           if json.encoder.c_make_encoder is not None else None)  # type: ignore[attr-defined]
+"""``json.dumps``'s encoder with ``json.dumps``'s settings (ASCII, ", " and ": ", NaN allowed, keys in order),
+made once."""
+
+
+def _json_text(convert: Callable[[Any], Any], dialect: Any) -> Callable[[Any], Any]:
+    """A JSON column's ``convert`` with lists and objects encoded by ``_ENCODE``: used only when the dialect's
+    processor gives exactly ``json.dumps``'s text (no serializer of its own, the text passed on as it is)."""
+    probe: list[Any] = ["é", {"a": [1, 2.5, None, True]}]
+    if _ENCODE is None or getattr(dialect, "_json_serializer", None) is not None or convert(probe) != json.dumps(probe):
+        return convert
+
+    def process(value: Any) -> Any:
+        kind = type(value)
+        if kind is list or kind is dict:
+            try:
+                return "".join(_ENCODE(value, 0))
+            except Exception:  # not JSON, or circular: json.dumps says why, below
+                _MARKERS.clear()
+        return convert(value)
 
     return process
 
