@@ -219,7 +219,10 @@ def _clean_size(value: Any, depth: int) -> int:
     if depth >= MAX_NESTING or len(value) > MAX_ITEMS:
         return -1
     if isinstance(value, dict):
-        keys = "".join(value) if all(isinstance(k, str) for k in value) else "\x00"
+        try:
+            keys = "".join(value)
+        except TypeError:  # a key that is not a string
+            return -1
         if not keys.isprintable() or max(map(len, value), default=0) > 200:
             return -1
         total, items = len(keys) + 2, value.values()
@@ -228,10 +231,14 @@ def _clean_size(value: Any, depth: int) -> int:
     else:
         return -1
     for item in items:
-        if type(item) is str:  # the common case without a call
+        kind = type(item)
+        if kind is str:  # the common cases without a call
             if len(item) > MAX_TEXT or not item.isprintable():
                 return -1
             total += len(item) + 4
+            continue
+        if item is None or kind is int or kind is bool or kind is float:
+            total += 10  # as a call would count it: 8, and 2
             continue
         size = _clean_size(item, depth + 1)
         if size < 0:

@@ -136,30 +136,30 @@ class _Lang:
 
 
 class _Organisations:
-    """The notice's organisations by id (the last of an id wins); each company's children are read in one
-    pass, its fields when first asked for: a notice names many (review bodies, tenderers that did not win),
-    the record uses the buyer and the winners. A name given in several languages is taken in the notice's
+    """The notice's organisations by id (the last of an id wins); a company's other children are read (in one
+    pass) and its fields taken when it is first asked for: a notice names many (review bodies, tenderers that
+    did not win), the record uses the buyer and the winners. A name given in several languages is taken in the notice's
     own (a multilingual notice of the JRC names it in 24 languages, German first)."""
 
     def __init__(self, organizations: list[etree._Element] | None, lang: _Lang) -> None:
         self.lang = lang
-        self._companies: dict[str, dict[str, list[etree._Element]]] = {}
+        self._companies: dict[str, etree._Element] = {}
         self._read: dict[str, dict[str, str | None]] = {}
         for organizations_el in organizations or ():
             for organization in organizations_el.iterchildren(ORGANIZATION):
                 for company in organization.iterchildren(COMPANY):
-                    found = children(company, _COMPANY)
-                    oid = _text_below(found.get(PARTY_IDENTIFICATION), ID)
+                    oid = _company_id(company)
                     if oid:
-                        self._companies[oid] = found
+                        self._companies[oid] = company
 
     def get(self, oid: str, default: dict[str, str | None]) -> dict[str, str | None]:
         known = self._read.get(oid)
         if known is not None:
             return known
-        found = self._companies.get(oid)
-        if found is None:
+        company = self._companies.get(oid)
+        if company is None:
             return default
+        found = children(company, _COMPANY)
         names = [name for party_name in found.get(PARTY_NAME, ()) for name in party_name if name.tag == NAME]
         country = _first_below(found.get(ADDRESS), COUNTRY)
         known = self._read[oid] = {
@@ -169,6 +169,17 @@ class _Organisations:
             "identifier": _text_below(found.get(LEGAL), COMPANY_ID),
         }
         return known
+
+
+def _company_id(company: etree._Element) -> str | None:
+    """A company's identifier: the first ``cbc:ID`` below its ``cac:PartyIdentification`` children, read
+    without collecting the company's other children (only the buyer's and the winners' are read)."""
+    for child in company:
+        if child.tag == PARTY_IDENTIFICATION:
+            for grandchild in child:
+                if grandchild.tag == ID:
+                    return leaf_text(grandchild)
+    return None
 
 
 class _Project:
