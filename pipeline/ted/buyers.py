@@ -16,12 +16,21 @@ from tenderwatch.config import Config
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 
 
+_SEPARATORS = re.compile(r"[\s\-–—_,.]+")
+_LEADING_THE = re.compile(r"^the ")
+
+
 def fold_name(name: str) -> str:
-    """'The European Joint Undertaking … (‘Fusion for Energy’)' and its ASCII spelling fold alike."""
-    text = unicodedata.normalize("NFKD", name.translate(_QUOTES).casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[\s\-–—_,.]+", " ", text).strip()
-    return re.sub(r"^the ", "", text)
+    """'The European Joint Undertaking … (‘Fusion for Energy’)' and its ASCII spelling fold alike.
+
+    An ASCII name skips the decomposition and the accent filter (both leave ASCII as it is); every new buyer
+    of an import is folded once."""
+    text = name.translate(_QUOTES).casefold()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _SEPARATORS.sub(" ", text).strip()
+    return _LEADING_THE.sub("", text)
 
 
 class OrganisationMatcher:

@@ -123,6 +123,15 @@ def test_buyer_matching_by_official_name_not_acronym(config: Config) -> None:
     assert match("F4E") is None and match("CERN") is None  # codes alone identify nobody
 
 
+def test_buyer_names_fold_alike_ascii_or_not() -> None:
+    from pipeline.ted.buyers import fold_name
+
+    assert fold_name("The  Européenne-Spallation,  Source.") == fold_name("the europeenne spallation source")
+    assert fold_name("Straße ﬁnance") == "strasse finance"  # casefold makes them ASCII: nothing else to do
+    assert fold_name("Ａｎｇｓｔｒöm\u212b") == "angstroma"  # full-width letters, the Angstrom sign decomposed
+    assert fold_name("the the") == "the" and fold_name("The\u00a0SKA") == "ska"
+
+
 COUNTS = (26, 19, 11, 39, 9)
 """Samples with a deadline (tenders, or requests to participate), an estimated value, winners, a
 buyer reference and a previous-notice link, as read from the files."""
