@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -116,7 +115,15 @@ def cpv(code: str | None) -> str | None:
 
 
 def split_offset(text: str) -> tuple[str, tzinfo | None]:
-    """``2019-11-15+01:00`` -> (``2019-11-15``, UTC+1); no offset -> (text, None)."""
+    """``2019-11-15+01:00`` -> (``2019-11-15``, UTC+1); no offset -> (text, None).
+
+    The offset at the very end, as eForms writes it, is read by looking at the last characters; anything
+    else goes through ``_OFFSET`` (whose ``$`` also matches before a final line break)."""
+    if text[-1:] == "Z":
+        return text[:-1], UTC
+    raw = text[-6:]
+    if len(raw) == 6 and raw[0] in "+-" and raw[3] == ":" and raw[1:3].isdecimal() and raw[4:].isdecimal():
+        return text[:-6], _fixed_offset(raw)
     m = _OFFSET.search(text)
     if not m:
         return text, None
@@ -124,9 +131,15 @@ def split_offset(text: str) -> tuple[str, tzinfo | None]:
     body = text[: m.start()]
     if raw == "Z":
         return body, UTC
+    return body, _fixed_offset(raw)
+
+
+@lru_cache(maxsize=256)
+def _fixed_offset(raw: str) -> timezone:
+    """``+01:00`` -> UTC+1, made once per offset (a day's notices share a few)."""
     sign = 1 if raw[0] == "+" else -1
     hours, minutes = int(raw[1:3]), int(raw[4:6])
-    return body, timezone(sign * timedelta(hours=hours, minutes=minutes))
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 
@@ -176,8 +189,10 @@ def _read_eforms(date_text: str | None, time_text: str | None, end_of_day: bool,
     timed = False
     if time_text:
         t_text, t_tz = split_offset(time_text.strip())
-        with contextlib.suppress(ValueError):
+        try:  # noqa: SIM105 - not contextlib.suppress: a context manager made for every date read
             at, timed = time.fromisoformat(t_text[:8]), True
+        except ValueError:
+            pass
         tz = t_tz or tz
     return datetime.combine(day, at, tzinfo=tz or zone(fallback_tz)), timed
 
