@@ -173,7 +173,8 @@ SPECIFICATION_WORDS = {
                     "en: Exhaust air measurement system=detectors",
                     "en: Sectoral information system for the energy sector=ict"],
     # a satellite adjective names a space object ("transponder satellitari", "comunicazione satellitare")
-    "space": ["it: Servizi di comunicazione satellitare", "es: Servicios de comunicaciones satelitales"],
+    "space": ["it: Servizi di comunicazione satellitare", "es: Servicios de comunicaciones satelitales",
+              "it: Componenti qualificati per lo spazio", "de: Erdbeobachtungsmission"],
     # buildings and their installations: fire detection, plumbing, roofs, facades; tunnels
     "civil": ["de: Brandmeldeanlage", "de: Sanitärinstallation", "fr: Système de détection incendie",
               "fr: Réfection de toiture", "nl: Aanleg van een tunnel", "it: Impianti idraulici",
