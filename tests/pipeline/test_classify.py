@@ -137,7 +137,10 @@ SPECIFICATION_WORDS = {
                     "fr: Fourniture d'armoires de commande", "nl: Levering van besturingskasten",
                     "it: Sistema di telecontrollo", "es: Sistema de telemando",
                     "de: Erneuerung der Zugsicherungstechnik", "it: Sistemi di segnalamento ferroviario",
-                    "de: Erneuerung der Lichtsignalanlagen", "it: Manutenzione degli impianti semaforici"],
+                    "de: Erneuerung der Lichtsignalanlagen", "it: Manutenzione degli impianti semaforici",
+                    "fr: Développement de firmware", "de: Lieferung von EEE-Bauteilen",
+                    "nl: Levering van signaalgeneratoren", "it: Sistema di temporizzazione",
+                    "es: Suministro de generadores de señales"],
     # machinery and handling equipment, from the official CPV labels and by hand
     "mechanical": ["en: Supply of compressors", "de: Lieferung eines Gabelstaplers", "nl: Levering van compressoren",
                    "es: Suministro de cilindros hidráulicos", "it: Fornitura di pompe", "fr: Maintenance des pompes",
