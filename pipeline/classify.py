@@ -77,7 +77,7 @@ _ARTICLES = frozenset({"the", "der", "die", "das", "de", "het", "la", "le", "les
 """Words after a context word in which an object word ("supply", "fornitura") cancels the destination."""
 
 STRONG, WEAK, NEGATIVE, ALONE = "strong", "weak", "negative", "alone"
-PRODUCT, DESTINATION, MODIFIER = "product", "destination", "modifier"
+PRODUCT, DESTINATION, MODIFIER, CARRIED = "product", "destination", "modifier", "carried"
 LINGUA_FRANCA = "en"
 """Language whose rules apply to every notice, beside the notice's own language's."""
 DESTINATION_AREAS = frozenset({"space", "telescopes"})
@@ -383,7 +383,8 @@ class Classifier:
         found in ``text``, using the rules of ``language`` (a taxonomy language key, see
         ``language_key``). The role is ``PRODUCT``,
         ``DESTINATION`` (after a context word; only with ``destinations``, which a description does not
-        need) or ``MODIFIER`` (a compound's modifier). Words of
+        need), ``CARRIED`` (what a title's opening service carries or serves: a destination too) or
+        ``MODIFIER`` (a compound's modifier). Words of
         ``names`` (default: the classifier's organisation names) are blanked out first."""
         view = self._view(language)
         raw = _TOKEN.findall(text.casefold())
@@ -401,6 +402,7 @@ class Classifier:
         # rivelatori" names the object after "per", but in "Fornitura di niobio per la realizzazione
         # delle cavità" the object is named already and "per la realizzazione" says what it is for
         first_context = len(words)
+        destination = DESTINATION
         if destinations and len(words) > 1 and not view.context.isdisjoint(words[1:]):
             for i in range(1, len(words)):
                 if words[i] not in view.context:
@@ -419,13 +421,13 @@ class Classifier:
             for i in range(min(first_context, len(words) - 1, _CARRIER_REACH)):
                 if words[i + 1] in view.carriers and any(
                         r.area in view.exclusive and r.kind == STRONG for r in looked[i][1]):
-                    first_context = i + 1
+                    first_context, destination = i + 1, CARRIED
                     break
         # only words with a rule, a modifier rule or a phrase start can yield (most words have none)
         count = len(looked)
         for i in compress(range(count), map(_ACTIVE, looked)):
             _keys, rules, demoted, starts, _, _ = looked[i]
-            role = DESTINATION if i >= first_context else PRODUCT
+            role = destination if i >= first_context else PRODUCT
             for rule in rules:
                 yield i, 1, words[i], rule, role
             for rule in demoted:
@@ -540,7 +542,11 @@ class Classifier:
             # cavities" (accelerator) is no hint of magnets
             phrased = {j for _, j in spans}
             weak_seen: set[str] = set()
-            for i, n, words, rule, role in found:
+            for i, n, words, rule, found_role in found:
+                # what a service carries ("transport of radioactive goods") is a destination, except
+                # where it needs a licence the service has (LICENSED_AREAS): nuclear and services
+                licensed = found_role is CARRIED and rule.area in LICENSED_AREAS
+                role = DESTINATION if found_role is CARRIED else found_role
                 if rule.kind == NEGATIVE or rule.area in vetoed or (n == 1 and (rule.area, i) in spans) or (
                         rule.kind == WEAK and n == 1 and i in phrased):
                     continue
@@ -551,7 +557,7 @@ class Classifier:
                 # a platform is built for, not served: "Insurance for the satellite launch" is services
                 platform = rule.area in DESTINATION_AREAS and not (
                     role is DESTINATION and name == "title" and not self._exclusive.isdisjoint(title_objects))
-                if not platform and not controlled and (
+                if not platform and not controlled and not licensed and (
                         role is MODIFIER or rule.area in destination_only or (role is DESTINATION and name == "title")):
                     weight *= tax.context_factor
                 if name == "title" and rule.kind != ALONE:

@@ -341,6 +341,8 @@ def test_destination_weighs_less_except_platforms(classifier: Classifier) -> Non
     assert areas_in(classifier, "Air transport of the toroidal field coils", "en") == {"services"}
     assert areas_in(classifier, "Formation des techniciens réseau électricité", "fr") == {"services"}
     assert areas_in(classifier, "Radioactive laundry service", "en") == {"nuclear", "services"}
+    assert areas_in(classifier, "Transport of Class 7 radioactive goods packages", "en") == {"nuclear", "services"}
+    assert areas_in(classifier, "Catering for the fusion conference", "en") == {"services"}
     # a plain service for a platform is the service (LABELLING.md: insurance, transport are services)
     assert areas_in(classifier, "Insurance for the satellite launch", "en") == {"services"}
     assert areas_in(classifier, "Transport of the satellite to the launch site", "en") == {"services"}
