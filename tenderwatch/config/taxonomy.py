@@ -26,8 +26,9 @@ class AreaConfig(Strict):
     whose object decides ("consultancy", "support", "maintenance": expertise for cryogenics is
     cryogenics, by the labelling specification)."""
     exclusive: bool = False
-    """An exclusive area (``services``) is dropped when another area scores higher: it is combined
-    with a technical area only when its own evidence is at least as strong."""
+    """An exclusive area (``services``) is dropped when another area scores higher; when it scores
+    highest, it keeps beside it only the technical areas a title keyword names as the product (and
+    ``pipeline.classify.LICENSED_AREAS``: radioactive transport is nuclear and services)."""
 
 
 class TaxonomyConfig(Strict):
