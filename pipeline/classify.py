@@ -128,6 +128,9 @@ class _Compiled:
     context: frozenset[str] = frozenset()
     objects: frozenset[str] = frozenset()
     carriers: frozenset[str] = frozenset()
+    building: frozenset[str] = frozenset()
+    """Words that open a title with building work ("Construction", "Neubau"): with a carrier word
+    after them, what follows is the building, and a services word there names its use, not a service."""
     """Words that, after a services keyword, make what follows its object ("transport of the coils")."""
     exclusive: frozenset[str] = frozenset()
     """Words that, right after a context word, say the object itself follows ("for the supply of")."""
@@ -271,6 +274,8 @@ class Classifier:
         view.affix_re = re.compile("|".join(map(re.escape, affixes))) if affixes else None
         view.context = frozenset(fold(w) for lang, words in self.taxonomy.context_words.items()
                                  if langs is None or lang in langs for w in words)
+        view.building = frozenset(fold(w) for lang, words in self.taxonomy.building_words.items()
+                                  if langs is None or lang in langs for w in words)
         view.carriers = frozenset(fold(w) for lang, words in self.taxonomy.carrier_words.items()
                                   if langs is None or lang in langs for w in words)
         view.exclusive = self._exclusive
@@ -423,12 +428,22 @@ class Classifier:
                         r.area in view.exclusive and r.kind == STRONG for r in looked[i][1]):
                     first_context, destination = i + 1, CARRIED
                     break
+        # "Construction of the staff canteen", "Neubau der Kantine": a services word in the building is its use
+        built = len(words)
+        if (destinations and len(words) > 2 and not view.building.isdisjoint(words[:3])
+                and not view.carriers.isdisjoint(words[1:4])):
+            for i in range(min(3, len(words) - 1)):
+                if words[i] in view.building and words[i + 1] in view.carriers:
+                    built = i + 2
+                    break
         # only words with a rule, a modifier rule or a phrase start can yield (most words have none)
         count = len(looked)
         for i in compress(range(count), map(_ACTIVE, looked)):
             _keys, rules, demoted, starts, _, _ = looked[i]
             role = destination if i >= first_context else PRODUCT
             for rule in rules:
+                if i >= built and rule.area in view.exclusive:
+                    continue
                 yield i, 1, words[i], rule, role
             for rule in demoted:
                 yield i, 1, words[i], rule, MODIFIER

@@ -63,6 +63,10 @@ class TaxonomyConfig(Strict):
     """Language code -> words that name the procedure ("tender", "Rahmenvertrag", "gara"): a context
     word that only these, object words, context words, articles or numbers precede opens no
     destination ("Tender for 6 hydrogen refuelling systems" names the systems as the object)."""
+    building_words: dict[str, list[str]] = {}
+    """Language code -> words that open a title with building work ("construction", "Neubau",
+    "costruzione"): followed by a carrier word, they name a building, whose services words ("canteen",
+    "training centre") say what it is for, not a service ("Construction of the staff canteen": civil)."""
     carrier_words: dict[str, list[str]] = {}
     """Language code -> words that, right after a title keyword of an exclusive area (services), say
     that what follows is what the service carries or serves ("transport of the coils", "formation des

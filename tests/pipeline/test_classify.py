@@ -218,6 +218,14 @@ def test_work_words_yield_to_the_object_the_title_names(classifier: Classifier) 
     # a services word names no technical object: the work word keeps its area beside it
     found = classifier.classify("Refurbishment works of the staff restaurant", None, ["45000000"], "en")
     assert [a.id for a in found] == ["civil"]
+    # building work of a building named by its use is civil; cleaning works stay services
+    assert areas_in(classifier, "Construction of a training centre", "en") == {"civil"}
+    assert areas_in(classifier, "Neubau der Kantine", "de") == {"civil"}
+    assert areas_in(classifier, "Lavori di costruzione della mensa scolastica", "it") == {"civil"}
+    assert areas_in(classifier, "Construction d'une station de carburant", "fr") == {"civil"}
+    assert areas_in(classifier, "Travaux de nettoyage des locaux", "fr") == {"services"}
+    assert areas_in(classifier, "Extension of the cleaning contract", "en") == {"services"}
+    assert areas_in(classifier, "Vehicle hire for the construction site", "en") == {"services"}
     assert areas_in(classifier, "Supply of a 3D printer", "en") == {"mechanical"}  # no office printer
 
 
