@@ -182,7 +182,8 @@ SPECIFICATION_WORDS = {
     "civil": ["de: Brandmeldeanlage", "de: Sanitärinstallation", "fr: Système de détection incendie",
               "fr: Réfection de toiture", "nl: Aanleg van een tunnel", "it: Impianti idraulici",
               "es: Instalaciones de fontanería", "es: Impermeabilización de cubiertas",
-              "fr: Fourniture de pompes à chaleur", "en: Supply of fire pumps"],
+              "fr: Fourniture de pompes à chaleur", "en: Supply of fire pumps",
+              "nl: Onderhoud van verwarmingsinstallaties"],
     # electronic tickets and ticketing are IT, not electronics hardware
     "ict": ["it: Servizio di vendita dei titoli di viaggio elettronici", "fr: Plateformes billettiques",
             "fr: Licences logicielles", "de: IT-Sicherheitsaudit", "en: Website redesign and hosting",
@@ -193,7 +194,8 @@ SPECIFICATION_WORDS = {
                  "es: Auditoría de cuentas", "it: Servizio di manutenzione del verde pubblico",
                  "de: Abfallentsorgung", "fr: Fourniture de carburants", "nl: Postdiensten",
                  "it: Fornitura di arredi per uffici", "es: Recogida de residuos",
-                 "en: Hotel accommodation and hosting of the delegation", "en: Managed print services"],
+                 "en: Hotel accommodation and hosting of the delegation", "en: Managed print services",
+                 "de: Lieferung von Strom für die städtischen Gebäude"],
 }
 
 
