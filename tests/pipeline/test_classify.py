@@ -144,7 +144,9 @@ SPECIFICATION_WORDS = {
     # machinery and handling equipment, from the official CPV labels and by hand
     "mechanical": ["en: Supply of compressors", "de: Lieferung eines Gabelstaplers", "nl: Levering van compressoren",
                    "es: Suministro de cilindros hidráulicos", "it: Fornitura di pompe", "fr: Maintenance des pompes",
-                   "es: Suministro de robots industriales", "de: Lieferung von Hebebühnen"],
+                   "es: Suministro de robots industriales", "de: Lieferung von Hebebühnen",
+                   "fr: Fabrication de supports en acier inoxydable", "it: Fornitura di attrezzature di assemblaggio",
+                   "nl: Vervaardiging van roestvrijstalen steunen"],
     # the vacuum pumps' own label stays vacuum; a helium leak detector is vacuum only
     "vacuum": ["it: Fornitura di pompe da vuoto", "de: Lieferung eines Helium-Lecksuchgeräts",
                "en: Supply of turbomolecular pumps", "de: Lieferung von Turbomolekularpumpen"],
