@@ -185,19 +185,22 @@ SPECIFICATION_WORDS = {
               "fr: Réfection de toiture", "nl: Aanleg van een tunnel", "it: Impianti idraulici",
               "es: Instalaciones de fontanería", "es: Impermeabilización de cubiertas",
               "fr: Fourniture de pompes à chaleur", "en: Supply of fire pumps",
-              "nl: Onderhoud van verwarmingsinstallaties"],
+              "nl: Onderhoud van verwarmingsinstallaties", "it: Servizio di manutenzione degli impianti elevatori",
+              "es: Redacción del proyecto y dirección de obra"],
     # electronic tickets and ticketing are IT, not electronics hardware
     "ict": ["it: Servizio di vendita dei titoli di viaggio elettronici", "fr: Plateformes billettiques",
             "fr: Licences logicielles", "de: IT-Sicherheitsaudit", "en: Website redesign and hosting",
             "de: Einführung eines ERP-Systems", "fr: Tierce maintenance applicative", "nl: Hosting van applicaties",
-            "it: Rifacimento del sito web", "es: Suministro de ordenadores portátiles"],
+            "it: Rifacimento del sito web", "es: Suministro de ordenadores portátiles",
+            "it: Servizio di gestione dei sistemi informativi", "fr: Maintenance du système d'information"],
     "services": ["en: Supply of printers and toner", "de: Lieferung von Arbeitskleidung", "de: Wirtschaftsprüfung",
                  "fr: Organisation d'événements", "nl: Inhuur van personeel", "it: Locazione di uffici",
                  "es: Auditoría de cuentas", "it: Servizio di manutenzione del verde pubblico",
                  "de: Abfallentsorgung", "fr: Fourniture de carburants", "nl: Postdiensten",
                  "it: Fornitura di arredi per uffici", "es: Recogida de residuos",
                  "en: Hotel accommodation and hosting of the delegation", "en: Managed print services",
-                 "de: Lieferung von Strom für die städtischen Gebäude"],
+                 "de: Lieferung von Strom für die städtischen Gebäude",
+                 "it: Fornitura di dispositivi di protezione individuale"],
 }
 
 
