@@ -186,13 +186,15 @@ SPECIFICATION_WORDS = {
               "es: Instalaciones de fontanería", "es: Impermeabilización de cubiertas",
               "fr: Fourniture de pompes à chaleur", "en: Supply of fire pumps",
               "nl: Onderhoud van verwarmingsinstallaties", "it: Servizio di manutenzione degli impianti elevatori",
-              "es: Redacción del proyecto y dirección de obra"],
+              "es: Redacción del proyecto y dirección de obra", "de: Wartung der Feuerlöschanlagen",
+              "de: Straßenbeleuchtung", "de: Abbrucharbeiten", "en: Demolition of the old building"],
     # electronic tickets and ticketing are IT, not electronics hardware
     "ict": ["it: Servizio di vendita dei titoli di viaggio elettronici", "fr: Plateformes billettiques",
             "fr: Licences logicielles", "de: IT-Sicherheitsaudit", "en: Website redesign and hosting",
             "de: Einführung eines ERP-Systems", "fr: Tierce maintenance applicative", "nl: Hosting van applicaties",
             "it: Rifacimento del sito web", "es: Suministro de ordenadores portátiles",
-            "it: Servizio di gestione dei sistemi informativi", "fr: Maintenance du système d'information"],
+            "it: Servizio di gestione dei sistemi informativi", "fr: Maintenance du système d'information",
+            "de: Lieferung von IT-Hardware", "de: Glasfaserausbau"],
     "services": ["en: Supply of printers and toner", "de: Lieferung von Arbeitskleidung", "de: Wirtschaftsprüfung",
                  "fr: Organisation d'événements", "nl: Inhuur van personeel", "it: Locazione di uffici",
                  "es: Auditoría de cuentas", "it: Servizio di manutenzione del verde pubblico",
@@ -200,7 +202,8 @@ SPECIFICATION_WORDS = {
                  "it: Fornitura di arredi per uffici", "es: Recogida de residuos",
                  "en: Hotel accommodation and hosting of the delegation", "en: Managed print services",
                  "de: Lieferung von Strom für die städtischen Gebäude",
-                 "it: Fornitura di dispositivi di protezione individuale"],
+                 "it: Fornitura di dispositivi di protezione individuale", "de: Druckerzeugnisse",
+                 "de: Dolmetscherleistungen", "de: Lieferung von Lebensmitteln"],
 }
 
 
