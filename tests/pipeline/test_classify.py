@@ -187,7 +187,9 @@ SPECIFICATION_WORDS = {
               "fr: Fourniture de pompes à chaleur", "en: Supply of fire pumps",
               "nl: Onderhoud van verwarmingsinstallaties", "it: Servizio di manutenzione degli impianti elevatori",
               "es: Redacción del proyecto y dirección de obra", "de: Wartung der Feuerlöschanlagen",
-              "de: Straßenbeleuchtung", "de: Abbrucharbeiten", "en: Demolition of the old building"],
+              "de: Straßenbeleuchtung", "de: Abbrucharbeiten", "en: Demolition of the old building",
+              "nl: Onderhoud van bruggen en viaducten", "nl: Baggerwerkzaamheden", "nl: Rioolvervanging",
+              "fr: Travaux de dragage", "es: Obras de alcantarillado"],
     # electronic tickets and ticketing are IT, not electronics hardware
     "ict": ["it: Servizio di vendita dei titoli di viaggio elettronici", "fr: Plateformes billettiques",
             "fr: Licences logicielles", "de: IT-Sicherheitsaudit", "en: Website redesign and hosting",
@@ -203,7 +205,8 @@ SPECIFICATION_WORDS = {
                  "en: Hotel accommodation and hosting of the delegation", "en: Managed print services",
                  "de: Lieferung von Strom für die städtischen Gebäude",
                  "it: Fornitura di dispositivi di protezione individuale", "de: Druckerzeugnisse",
-                 "de: Dolmetscherleistungen", "de: Lieferung von Lebensmitteln"],
+                 "de: Dolmetscherleistungen", "de: Lieferung von Lebensmitteln", "nl: Vertaaldiensten",
+                 "nl: Schoonmaakdiensten gemeente Hellevoetsluis"],  # a town's '-sluis' is no lock
 }
 
 
