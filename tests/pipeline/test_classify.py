@@ -189,7 +189,8 @@ SPECIFICATION_WORDS = {
               "es: Redacción del proyecto y dirección de obra", "de: Wartung der Feuerlöschanlagen",
               "de: Straßenbeleuchtung", "de: Abbrucharbeiten", "en: Demolition of the old building",
               "nl: Onderhoud van bruggen en viaducten", "nl: Baggerwerkzaamheden", "nl: Rioolvervanging",
-              "fr: Travaux de dragage", "es: Obras de alcantarillado"],
+              "fr: Travaux de dragage", "es: Obras de alcantarillado", "fr: Marché de désamiantage",
+              "de: Asbestsanierung im Schulgebäude", "es: Redacción de proyecto de rehabilitación"],
     # electronic tickets and ticketing are IT, not electronics hardware
     "ict": ["it: Servizio di vendita dei titoli di viaggio elettronici", "fr: Plateformes billettiques",
             "fr: Licences logicielles", "de: IT-Sicherheitsaudit", "en: Website redesign and hosting",
@@ -206,6 +207,8 @@ SPECIFICATION_WORDS = {
                  "de: Lieferung von Strom für die städtischen Gebäude",
                  "it: Fornitura di dispositivi di protezione individuale", "de: Druckerzeugnisse",
                  "de: Dolmetscherleistungen", "de: Lieferung von Lebensmitteln", "nl: Vertaaldiensten",
+                 "fr: Fourniture de fournitures scolaires", "es: Servicio de ayuda a domicilio",
+                 "es: Servicio de prevención de riesgos laborales",
                  "nl: Schoonmaakdiensten gemeente Hellevoetsluis"],  # a town's '-sluis' is no lock
 }
 
