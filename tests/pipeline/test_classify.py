@@ -190,7 +190,9 @@ SPECIFICATION_WORDS = {
               "de: Straßenbeleuchtung", "de: Abbrucharbeiten", "en: Demolition of the old building",
               "nl: Onderhoud van bruggen en viaducten", "nl: Baggerwerkzaamheden", "nl: Rioolvervanging",
               "fr: Travaux de dragage", "es: Obras de alcantarillado", "fr: Marché de désamiantage",
-              "de: Asbestsanierung im Schulgebäude", "es: Redacción de proyecto de rehabilitación"],
+              "de: Asbestsanierung im Schulgebäude", "es: Redacción de proyecto de rehabilitación",
+              "en: Highways Maintenance Term Contract", "en: Housing Repairs and Maintenance",
+              "en: Construction Consultancy Services"],
     # electronic tickets and ticketing are IT, not electronics hardware
     "ict": ["it: Servizio di vendita dei titoli di viaggio elettronici", "fr: Plateformes billettiques",
             "fr: Licences logicielles", "de: IT-Sicherheitsaudit", "en: Website redesign and hosting",
@@ -208,7 +210,8 @@ SPECIFICATION_WORDS = {
                  "it: Fornitura di dispositivi di protezione individuale", "de: Druckerzeugnisse",
                  "de: Dolmetscherleistungen", "de: Lieferung von Lebensmitteln", "nl: Vertaaldiensten",
                  "fr: Fourniture de fournitures scolaires", "es: Servicio de ayuda a domicilio",
-                 "es: Servicio de prevención de riesgos laborales",
+                 "es: Servicio de prevención de riesgos laborales", "en: Provision of Agency Staff",
+                 "en: Provision of Multi-Functional Devices", "en: Water treatment chemicals",
                  "nl: Schoonmaakdiensten gemeente Hellevoetsluis"],  # a town's '-sluis' is no lock
 }
 
