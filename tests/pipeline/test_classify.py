@@ -223,6 +223,14 @@ def test_specification_vocabulary_in_every_language(classifier: Classifier, area
     assert areas_in(classifier, title, language) == {named or area}
 
 
+def test_words_with_a_second_meaning_stay_out(classifier: Classifier) -> None:
+    """Vocabulary added from the specification must not fire on the word's other meaning."""
+    assert areas_in(classifier, "Supply of galvanised steel gratings", "en") == set()  # walkway, not optics
+    assert areas_in(classifier, "Supply of infusion pumps", "en") == set()  # medical, not machinery
+    assert areas_in(classifier, "Glass fibre network roll-out", "en") == {"ict"}  # no materials
+    assert areas_in(classifier, "Sistema di rilevazione degli eventi sismici", "it") == {"detectors"}
+
+
 def test_work_words_yield_to_the_object_the_title_names(classifier: Classifier) -> None:
     """'Travaux', 'construction', 'Neubau' say what kind of work a notice is, not its object: beside an
     area the title names they add nothing (LABELLING.md: electrical installation works are power);
