@@ -146,7 +146,8 @@ SPECIFICATION_WORDS = {
                    "es: Suministro de cilindros hidráulicos", "it: Fornitura di pompe", "fr: Maintenance des pompes",
                    "es: Suministro de robots industriales", "de: Lieferung von Hebebühnen",
                    "fr: Fabrication de supports en acier inoxydable", "it: Fornitura di attrezzature di assemblaggio",
-                   "nl: Vervaardiging van roestvrijstalen steunen"],
+                   "nl: Vervaardiging van roestvrijstalen steunen", "nl: Levering van lasapparatuur",
+                   "de: Lieferung von Schweißgeräten"],
     # the vacuum pumps' own label stays vacuum; a helium leak detector is vacuum only
     "vacuum": ["it: Fornitura di pompe da vuoto", "de: Lieferung eines Helium-Lecksuchgeräts",
                "en: Supply of turbomolecular pumps", "de: Lieferung von Turbomolekularpumpen"],
