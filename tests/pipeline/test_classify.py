@@ -228,6 +228,13 @@ def test_words_with_a_second_meaning_stay_out(classifier: Classifier) -> None:
     """Vocabulary added from the specification must not fire on the word's other meaning."""
     assert areas_in(classifier, "Supply of galvanised steel gratings", "en") == set()  # walkway, not optics
     assert areas_in(classifier, "Supply of infusion pumps", "en") == set()  # medical, not machinery
+    # vacuum pumps of every kind are no machinery (vacuum's own words give them their area)
+    for title, language in (("Fornitura di pompe ioniche", "it"), ("Suministro de bombas iónicas", "es"),
+                            ("Pompes à palettes", "fr"), ("Supply of rotary vane pumps", "en")):
+        assert "mechanical" not in areas_in(classifier, title, language), title
+    # spent fuel is nuclear's, not a fuel supply
+    assert "services" not in areas_in(classifier, "Spent fuel pond decommissioning", "en")
+    assert "services" not in areas_in(classifier, "Combustible gastado", "es")
     assert areas_in(classifier, "Glass fibre network roll-out", "en") == {"ict"}  # no materials
     assert areas_in(classifier, "Sistema di rilevazione degli eventi sismici", "it") == {"detectors"}
 
