@@ -6,10 +6,12 @@ call's block is the same for every company reading it in one language and zone, 
 rendered once per run and joined per company: 10,000 digests render a popular call a handful of
 times, not thousands.
 
-The same holds for the mail's transfer encoding: a call's block, the line saying why it matched and
-a calendar event are encoded to quoted-printable once per run, kept beside the text, and the bodies
-of a mail are joined from those encodings (``alerts.transfer_encoding.splice``) with only the
-company's own lines (its answer links, the page around the sections) encoded per mail.
+The same holds for the mail's transfer encoding when a body goes quoted-printable (a line too long
+for 8bit, which is how bodies go when their lines allow: ``alerts.message``): a call's block, the
+line saying why it matched and a calendar event are encoded to quoted-printable once per run, kept
+beside the text, and the bodies of a mail are joined from those encodings
+(``alerts.transfer_encoding.splice``), with only the company's own lines (its answer links, the page
+around the sections) encoded for that mail, and only when its quoted-printable form is asked for.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from alerts.message import Attachment, Unsubscribe, address, build_message, pars
 from alerts.periods import Period
 from alerts.render import environment, render_pair
 from alerts.tokens import AnswerSigner, TokenError, answer_urls, make_token
-from alerts.transfer_encoding import Encoded, qp_text, splice
+from alerts.transfer_encoding import Encoded, Piece, qp_text, splice
 from alerts.views import NoticeView, bounded_reasons, notice_view, reason_label
 from pipeline.values import ValueBands
 from tenderwatch.config import Config
@@ -112,7 +114,7 @@ class DigestRenderer:
         self._blocks: dict[tuple[Any, ...], Block] = {}
         self._reasons: dict[tuple[Reason, str], str] = {}
         self._closing: dict[tuple[int, str, str], tuple[str, Markup, str, str]] = {}
-        self._ends: dict[tuple[Any, ...], tuple[str, Markup, str, str]] = {}
+        self._ends: dict[tuple[Any, ...], tuple[str, Markup, str]] = {}
         token = secrets.token_hex(8)  # no company name or scraped title can hold it by chance
         self._run_marker = re.compile(f"\x00{token}:([a-z0-9]+)\x00")
         self._run_place = f"\x00{token}:{{}}\x00"
@@ -123,7 +125,6 @@ class DigestRenderer:
         self._html_macros = env.get_template("_notice.html.j2").module
         self._row_start = self._html_macros.row_start()  # type: ignore[attr-defined]
         self._row_close = self._html_macros.row_close()  # type: ignore[attr-defined]
-        self._row_close_qp = qp_text(self._row_close)
         self._signer: AnswerSigner | None = None
         self._answers = {lang: (str(self._text_macros.answers(_YES, _NO, t)),  # type: ignore[attr-defined]
                                 str(self._html_macros.answers(_YES, _NO, t)))  # type: ignore[attr-defined]
@@ -168,9 +169,10 @@ class DigestRenderer:
             out.append(label)
         return out
 
-    def item_ends(self, reasons: list[Reason], language: str, notice: NoticeFacts) -> tuple[str, Markup, str, str]:
+    def item_ends(self, reasons: list[Reason], language: str, notice: NoticeFacts) -> tuple[str, Markup, str]:
         """Why a call matched, under its block in the text and HTML digest, once per distinct reasons and
-        evidence, with both in quoted-printable (the company's answer links follow: ``answer_links``)."""
+        evidence, the text's lines also in quoted-printable (the company's answer links follow:
+        ``answer_links``; in HTML on the same line, which is encoded per mail)."""
         key = (tuple(reasons), language,
                tuple(tuple(notice.area_evidence.get(r.value, ())) for r in reasons if r.kind == "area"))
         hit = self._ends.get(key)
@@ -181,7 +183,7 @@ class DigestRenderer:
             labels = bounded_reasons(self.reason_labels(reasons, language, notice), t)
             text = self._text_macros.why(labels, t)  # type: ignore[attr-defined]
             html = self._html_macros.why(labels, t)  # type: ignore[attr-defined]
-            hit = self._ends[key] = (text, html, qp_text(text), qp_text(html))
+            hit = self._ends[key] = (text, html, qp_text(text))
         return hit
 
     def answer_links(self, company_key: str, call_uid: str, language: str) -> tuple[str, str]:
@@ -198,10 +200,12 @@ class DigestRenderer:
         return text.replace(_YES, yes).replace(_NO, no), html.replace(_YES, yes).replace(_NO, no)
 
     def closing(self, matches: list[Match], language: str, timezone: str,
-                since: datetime) -> tuple[list[NoticeView], tuple[str, str], tuple[str, str]]:
+                since: datetime) -> tuple[list[NoticeView], list[Piece], list[Piece]]:
         """The "closing soon" calls: their views, and their lines in text and HTML, each with its
         quoted-printable form (every line rendered and encoded once per run)."""
-        views, texts, htmls, text_codes, html_codes = [], [], [], [], []
+        views: list[NoticeView] = []
+        texts: list[Piece] = []
+        htmls: list[Piece] = []
         for m in matches:
             view = self.block(m.notice, language, timezone, None, since).view
             key = (m.notice.id, language, timezone)
@@ -211,11 +215,9 @@ class DigestRenderer:
                 html = self._html_macros.closing_line(view)  # type: ignore[attr-defined]
                 lines = self._closing[key] = (text, html, qp_text(text), qp_text(html))
             views.append(view)
-            texts.append(lines[0])
-            htmls.append(lines[1])
-            text_codes.append(lines[2])
-            html_codes.append(lines[3])
-        return views, ("".join(texts), "".join(text_codes)), ("".join(htmls), "".join(html_codes))
+            texts.append((lines[0], lines[2]))
+            htmls.append((lines[1], lines[3]))
+        return views, texts, htmls
 
     def links(self, company_key: str) -> tuple[str, str, str]:
         """(preferences URL, one-click unsubscribe URL, unsubscribe token)."""
@@ -237,35 +239,32 @@ class DigestRenderer:
                since: datetime) -> RenderedDigest:
         lang = company.language if company.language in self.texts else "en"
         t, labels, as_of, tz = self.texts[lang], self.labels[lang], self.period.as_of, company.timezone
-        # Per section, the text and HTML of its calls as lists of strings rendered (and encoded) once per
-        # run (blocks, reason lines), joined here rather than re-rendered through macros per company:
-        # (text, its quoted-printable form) x (text part, HTML part).
-        grouped: dict[str | None, tuple[list[str], list[str], list[str], list[str]]] = defaultdict(
-            lambda: ([], [], [], []))
+        # Per section, the text and HTML of its calls as pieces rendered (and encoded) once per run (blocks,
+        # reason lines) or per mail (answer links: encoded only if the body goes quoted-printable), joined
+        # here rather than re-rendered through macros per company: (text part, HTML part).
+        grouped: dict[str | None, tuple[list[Piece], list[Piece]]] = defaultdict(lambda: ([], []))
         listed = main[:MAX_LISTED]
         payload_notices = []
-        row_close, row_close_qp = self._row_close, self._row_close_qp
+        row_close = self._row_close
         for match, status in listed:
             block = self.block(match.notice, lang, tz, status, since)
-            text_why, html_why, text_why_qp, html_why_qp = self.item_ends(match.reasons, lang, match.notice)
+            text_why, html_why, text_why_qp = self.item_ends(match.reasons, lang, match.notice)
             text_answers, html_answers = self.answer_links(company.key, match.notice.call_uid, lang)
-            texts, text_codes, htmls, html_codes = grouped[self._section_of(company, match)]
-            texts += (block.text, text_why, text_answers, "\n")
-            text_codes += (block.text_qp, text_why_qp, qp_text(text_answers), "\n")
-            htmls += (block.row, html_why, html_answers, row_close)
-            html_codes += (block.row_qp, html_why_qp, qp_text(html_answers), row_close_qp)
+            texts, htmls = grouped[self._section_of(company, match)]
+            texts += ((block.text, block.text_qp), (text_why, text_why_qp), (text_answers, None), ("\n", "\n"))
+            # one line after the block: why, the company's answer links, the row's end
+            htmls += ((block.row, block.row_qp), ("".join((html_why, html_answers, row_close)), None))  # HTML all
             payload_notices.append(match.notice.uid if status == "new" else [match.notice.uid, status])
         company_rank = {a: i for i, a in enumerate(company.areas)}
         order = sorted(grouped, key=lambda a: (a is None, company_rank.get(a or "", 100),
                                                self.area_order.get(a or "", 1000)))
         # The page is rendered with a placeholder where each section's calls go (and the closing-soon
         # lines); ``splice`` puts the runs in, text and encoding alike.
-        runs: dict[str, tuple[str, str]] = {}
+        runs: dict[str, list[Piece]] = {}
         place = self._run_place
         sections = []
         for i, a in enumerate(order):
-            texts, text_codes, htmls, html_codes = grouped[a]
-            runs[f"t{i}"], runs[f"h{i}"] = ("".join(texts), "".join(text_codes)), ("".join(htmls), "".join(html_codes))
+            runs[f"t{i}"], runs[f"h{i}"] = grouped[a]
             sections.append({"label": labels.get(a, t.other_area) if a else t.other_area,
                              "text": place.format(f"t{i}"), "html": Markup(place.format(f"h{i}"))})  # noqa: S704
         closing_views, runs["tc"], runs["hc"] = self.closing(closing[:MAX_CLOSING], lang, tz, since)
@@ -281,8 +280,8 @@ class DigestRenderer:
         context = {
             "t": t, "subject": subject, "company": company.name, "period": period,
             "intro": t("digest_intro", company=company.name, period=period), "sections": sections,
-            "closing_text": place.format("tc") if runs["tc"][0] else "",
-            "closing_html": Markup(place.format("hc")) if runs["hc"][0] else "",  # noqa: S704 - a placeholder
+            "closing_text": place.format("tc") if runs["tc"] else "",
+            "closing_html": Markup(place.format("hc")) if runs["hc"] else "",  # noqa: S704 - a placeholder
             "closing_days": self.closing_days,
             "more": max(0, len(main) - MAX_LISTED), "preferences_url": prefs_url, "unsubscribe_url": unsub_url,
             "expires": expires, "has_calendar": ics is not None,

@@ -1,21 +1,27 @@
 """Transfer encodings of mail bodies, as fast as a digest run needs and identical to the ``email``
-package's: ``qp_body`` (quoted-printable, runs of lines that recur across mails encoded once) and
-``base64_body``. ``alerts.message`` builds the message tree around them.
+package's: ``eight_bit`` (8bit: the UTF-8 text as it is, what every body is sent as when its lines
+allow), ``qp_body`` (quoted-printable, runs of lines that recur across mails encoded once: bodies with
+a line too long for 8bit, and mails converted for a server without 8BITMIME) and ``base64_body``.
+``alerts.message`` builds the message tree around them.
+
+8bit needs no run-by-run encoding: a body's 8bit form is its UTF-8 bytes (held as a str with the
+bytes above 127 as surrogate escapes, as ``set_content(cte='8bit')`` stores them), one C call per
+body (35 µs for a digest's text and HTML together), and its line-length check is another.
 
 Quoted-printable works line by line, so the encoding of a body is the join of the encodings of its
 runs of whole lines. A caller that builds a body from such runs (a digest: a call's block, the line
 saying why it matched, the company's answer links) can keep each run's encoding beside it
-(``qp_text``, once per run for the parts that recur) and hand the message an ``Encoded`` body:
-the same bytes ``qp_body`` would write for the joined text, without encoding it again per mail.
-``splice`` puts such runs into a page rendered with placeholders for them.
+(``qp_text``, once per run for the parts that recur) and hand the message an ``Encoded`` body,
+whose quoted-printable form is joined from them only when the body goes quoted-printable: the same
+bytes ``qp_body`` would write for the joined text, without encoding it again per mail. ``splice``
+puts such runs into a page rendered with placeholders for them.
 """
 
 from __future__ import annotations
 
 import binascii
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from email import policy
 from functools import lru_cache
 
@@ -25,6 +31,8 @@ trailing blank."""
 _SAFE_LINE = re.compile(r"(?:[\t !-<>-~]*[!-<>-~])?")
 """A line of safe characters, of any length, with no trailing blank: quoted-printable only breaks it."""
 LINE = 76
+MAX_LINE = 998
+"""RFC 5322 2.1.1: a line of a message holds at most 998 octets before its CRLF (8bit bodies included)."""
 
 
 @lru_cache(maxsize=1 << 15)
@@ -76,6 +84,14 @@ def qp_body(text: str) -> str:
     return body if data.endswith(b"\n") else body + "\n"
 
 
+def qp_bytes(data: bytes) -> str:
+    """A body's bytes (any charset, LF line ends) in quoted-printable, line by line and uncached: what
+    ``qp_body`` writes for UTF-8 text, for a part converted once (``alerts.message.seven_bit``)."""
+    if data.endswith(b"\n"):
+        data = data[:-1]
+    return _qp_lines(data) + "\n"
+
+
 def _soft_breaks(line: str) -> str:
     """A line of safe characters (``_SAFE_LINE``) in quoted-printable: cut by soft line breaks where
     binascii's encoder cuts it (75 characters and '=' a line; the last line may hold 76)."""
@@ -98,44 +114,108 @@ def qp_text(text: str) -> str:
                       for line in text.split("\n")])
 
 
-@dataclass(frozen=True, slots=True)
+Piece = tuple[str, str | None]
+"""Whole lines of a body and their quoted-printable form made beforehand (a run encoded once per run), or
+None: encoded from the text only if the body's quoted-printable form is asked for (a line of one mail)."""
+
+
 class Encoded:
-    """A body and its quoted-printable form, made from runs encoded beforehand (``qp_body(text) == qp``)."""
+    """A body and the pieces it was joined from, whose quoted-printable form (``qp``, the same as
+    ``qp_body(text)``) is joined from the pieces' forms only when asked for: a body that goes 8bit (every
+    body whose lines allow) never needs it, so nothing is encoded per mail for it."""
 
-    text: str
-    qp: str
-    joined: bool = True
-    """False when ``splice`` fell back to encoding the whole body (the same bytes, the slow way)."""
+    __slots__ = ("_joined", "_pieces", "_qp", "text")
+
+    def __init__(self, text: str, qp: str | None = None, *, pieces: Sequence[Piece] = ()) -> None:
+        self.text = text
+        self._qp = qp
+        self._pieces = pieces
+        self._joined = qp is not None
+
+    @classmethod
+    def join(cls, pieces: Sequence[Piece]) -> Encoded:
+        return cls("".join([text for text, _code in pieces]), pieces=pieces)
+
+    @property
+    def qp(self) -> str:
+        if self._qp is None:
+            self._qp, self._joined = _join_qp(self.text, self._pieces)
+            self._pieces = ()
+        return self._qp
+
+    @property
+    def joined(self) -> bool:
+        """True when ``qp`` was joined from the pieces' forms; False when it fell back to encoding the whole
+        body (the same bytes, the slow way: a piece with a form of its own that does not start a line or
+        does not end with a newline, or a CR in the text)."""
+        _ = self.qp
+        return self._joined
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Encoded) and (self.text, self.qp) == (other.text, other.qp)
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"Encoded(text={self.text[:40]!r}..., {len(self.text)} characters)"
 
 
-def splice(page: str, marker: re.Pattern[str], runs: Mapping[str, tuple[str, str]]) -> Encoded:
-    """``page`` with each ``marker`` match (its one group a key of ``runs``) replaced by the run's text,
-    and the quoted-printable form joined from the runs' encodings and the page's own text encoded here.
+def _join_qp(body: str, pieces: Sequence[Piece]) -> tuple[str, bool]:
+    """(``qp_body(body)``, whether it was joined from the pieces): pieces without a form are encoded together
+    (``qp_text``) between those with one, which must each start a line and end with a newline."""
+    if "\r" in body:
+        return qp_body(body), False
+    out: list[str] = []
+    pending: list[str] = []
+    at_line_start = True
+    for text, code in pieces:
+        if code is None:
+            pending.append(text)
+        else:
+            if text and (not at_line_start or not text.endswith("\n")):
+                return qp_body(body), False
+            if pending:
+                out.append(qp_text("".join(pending)))
+                pending = []
+            out.append(code)
+        if text:
+            at_line_start = text.endswith("\n")
+    if pending:
+        out.append(qp_text("".join(pending)))
+    qp = "".join(out)
+    return (qp if body.endswith("\n") else qp + "\n"), True
 
-    Exact when every run starts a line and ends with a newline (a template that puts a run mid-line,
-    or text with a CR, falls back to encoding the whole body with ``qp_body``: same bytes, slower).
+
+def splice(page: str, marker: re.Pattern[str], runs: Mapping[str, Sequence[Piece]]) -> Encoded:
+    """``page`` with each ``marker`` match (its one group a key of ``runs``) replaced by the run's pieces;
+    the page's own text between them is a piece without a form (encoded only if ``qp`` is asked for).
+
+    The quoted-printable join is exact when every piece with a form starts a line and ends with a newline
+    (a template that puts a run mid-line, or text with a CR, makes ``qp`` encode the whole body with
+    ``qp_body``: same bytes, slower).
     """
     parts = marker.split(page)
-    texts: list[str] = []
-    codes: list[str | None] = []
-    aligned = at_line_start = True
+    pieces: list[Piece] = []
     for i, part in enumerate(parts):
         if i % 2:
-            text, code = runs[part]
-            if text and (not at_line_start or not text.endswith("\n")):
-                aligned = False
-            texts.append(text)
-            codes.append(code)
-        else:
-            texts.append(part)
-            codes.append(None)
-        if texts[-1]:
-            at_line_start = texts[-1].endswith("\n")
-    body = "".join(texts)
-    if not aligned or "\r" in body:
-        return Encoded(body, qp_body(body), joined=False)
-    qp = "".join([qp_text(t) if c is None else c for t, c in zip(texts, codes, strict=True)])
-    return Encoded(body, qp if body.endswith("\n") else qp + "\n")
+            pieces.extend(runs[part])
+        elif part:
+            pieces.append((part, None))
+    return Encoded.join(pieces)
+
+
+def eight_bit(text: str) -> str | None:
+    """``text`` as an 8bit body: what ``set_content(text, cte='8bit')`` stores (UTF-8, the bytes above 127
+    as surrogate escapes, ending with a newline); None when 8bit cannot carry it: a CR (a line end of
+    its own on the wire), a NUL, or a line over ``MAX_LINE`` octets (then the body goes quoted-printable)."""
+    data = text.encode("utf-8")
+    if b"\r" in data or b"\x00" in data:
+        return None
+    if len(data) > MAX_LINE and max(map(len, data.split(b"\n"))) > MAX_LINE:
+        return None
+    body = data.decode("ascii", "surrogateescape")
+    return body if body.endswith("\n") else body + "\n"
 
 
 def base64_body(data: bytes) -> str:

@@ -7,6 +7,12 @@ mail back, so each acceptance is marked at once (``alerts.outgoing``). SMTP erro
 ``SendError(permanent=True)`` for 5xx replies (recorded, never retried) and temporary ones (4xx,
 connection trouble: retried with backoff). ``connection_lost`` tells the caller to stop this run
 instead of timing out on every remaining message.
+
+A message with 8bit bodies (``alerts.message``: every body whose lines allow) goes to a server that
+advertises 8BITMIME as it is, with ``BODY=8BITMIME`` (RFC 6152); to one that does not, its 8bit
+parts are converted to quoted-printable first (``alerts.message.seven_bit``: the same text, the
+same headers), as RFC 6152 asks of a client that cannot send 8bit. The conversion is the same for
+every attempt, so a retry to such a server still sends the bytes of the first.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from email.policy import compat32
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from alerts.message import is_eight_bit, seven_bit
 from tenderwatch.config.models import MailSettings
 
 if TYPE_CHECKING:
@@ -186,8 +193,20 @@ class SmtpTransport:
     def send(self, item: Outgoing, *, sender: str) -> str:
         if self._conn is None:
             self._conn = self._connect()
+        data, options = item.data, ()
+        if is_eight_bit(data):
+            try:
+                self._conn.ehlo_or_helo_if_needed()  # what the server advertises (sendmail's own EHLO is too late)
+            except (OSError, smtplib.SMTPException) as exc:
+                self._drop()
+                raise SendError(f"SMTP connection lost: {exc}", permanent=False, connection_lost=True) from exc
+            if self._conn.has_extn("8bitmime"):
+                options = ("BODY=8BITMIME",)
+            else:
+                data = seven_bit(data)
         try:
-            refused = self._conn.sendmail(sender, [item.recipient], item.data.encode("ascii", "surrogateescape"))
+            refused = self._conn.sendmail(sender, [item.recipient], data.encode("ascii", "surrogateescape"),
+                                          mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _msg in exc.recipients.values()]
             permanent = all(code >= 500 for code in codes)

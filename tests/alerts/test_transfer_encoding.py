@@ -53,14 +53,18 @@ MARK = re.compile("\x00([a-z0-9]+)\x00")
 
 
 def test_splice_puts_encoded_runs_into_a_page_and_falls_back_when_a_run_is_mid_line() -> None:
-    runs = {"a": ("* Caf\u00e9 = bar\n  " + "y" * 90 + "\n", ""), "b": ("last line\n", "")}
-    runs = {k: (text, qp_text(text)) for k, (text, _qp) in runs.items()}
+    texts = {"a": "* Caf\u00e9 = bar\n  " + "y" * 90 + "\n", "b": "last line\n"}
+    # a run of pieces: one with its form made beforehand, one encoded only when asked (a mail's own line)
+    runs = {k: [(text, qp_text(text)), ("  per mail \u00b7 " + "z" * 80 + "\n", None)] for k, text in texts.items()}
     page = "Intro \u00b7 line\n\x00a\x00middle\n\x00b\x00end without newline"
     joined = splice(page, MARK, runs)
-    expected_text = page.replace("\x00a\x00", runs["a"][0]).replace("\x00b\x00", runs["b"][0])
-    assert joined == Encoded(expected_text, qp_body(expected_text), joined=True)
+    expected_text = page.replace("\x00a\x00", "".join(t for t, _c in runs["a"])).replace(
+        "\x00b\x00", "".join(t for t, _c in runs["b"]))
+    assert joined.text == expected_text
+    assert joined.qp == qp_body(expected_text) and joined.joined
+    assert joined == Encoded(expected_text, qp_body(expected_text))
     mid_line = splice("before \x00a\x00after\n", MARK, runs)
-    assert not mid_line.joined and mid_line.qp == qp_body("before " + runs["a"][0] + "after\n")
+    assert mid_line.qp == qp_body(mid_line.text) and not mid_line.joined
 
 
 def _lf(text: str) -> str:
