@@ -160,15 +160,17 @@ def load_due(conn: Connection, ids: Sequence[int], now: datetime) -> list[Outgoi
             for r in rows]
 
 
+_MARK_SENT = update(_TABLE).where(_TABLE.c.id == bindparam("row_id")).values(
+    status="sent", location=bindparam("where"), sent_at=bindparam("sent_at"), last_error=None, next_attempt_at=None,
+    attempts=_TABLE.c.attempts + 1)
+"""Made once: over SMTP a mark follows every accepted mail, and building the statement cost as much as running it."""
+
+
 def mark_sent(conn: Connection, done: Sequence[tuple[int, str]], now: datetime) -> None:
     """Mark rows sent, each with where it went, in the caller's transaction (one statement for the batch)."""
     if not done:
         return
-    conn.execute(
-        update(_TABLE).where(_TABLE.c.id == bindparam("row_id")).values(
-            status="sent", location=bindparam("where"), sent_at=now, last_error=None, next_attempt_at=None,
-            attempts=_TABLE.c.attempts + 1),
-        [{"row_id": row_id, "where": where} for row_id, where in done])
+    conn.execute(_MARK_SENT, [{"row_id": row_id, "where": where, "sent_at": now} for row_id, where in done])
 
 
 def mark_failed(conn: Connection, row_id: int, *, error: str, permanent: bool, config: Config,

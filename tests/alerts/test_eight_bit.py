@@ -4,6 +4,7 @@ mail converted to quoted-printable. Through real aiosmtpd servers on loopback.""
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Iterator
 from datetime import timedelta
 from email import policy
@@ -13,11 +14,15 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from alerts.digest import run_digests
 from alerts.ledger import unpack
 from alerts.message import address, build_message, parse, serialise, serialise_with_generator, seven_bit
+from alerts.outgoing import send_once
+from alerts.transport import dot_stuffed
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Delivery
@@ -163,3 +168,25 @@ def test_a_server_without_8bitmime_gets_quoted_printable(engine: Engine, world: 
             if not a.is_multipart():
                 assert a.get_content() == b.get_content()  # the same text
         assert TITLE in r.message.get_body(preferencelist=("plain",)).get_content()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b".", b"..", b". x", b"a.b", b"", b"\xc3\xa9.", b"x"]), max_size=12),
+       st.sampled_from([b"\r\n", b"\n"]), st.booleans())
+def test_dot_stuffing_is_what_smtplib_sends(lines: list[bytes], end: bytes, final: bool) -> None:
+    data = end.join(lines) + (end if final else b"")
+    expected = smtplib._quote_periods(data)  # smtplib.SMTP.data's own steps
+    expected = (expected if expected.endswith(b"\r\n") else expected + b"\r\n") + b".\r\n"
+    assert dot_stuffed(data) == expected
+
+
+def test_lines_starting_with_a_dot_arrive_as_written(engine: Engine, smtp_config: Config,
+                                                     smtp: tuple[Recorder, Any]) -> None:
+    recorder, _ = smtp
+    text = ".\n..\n. a line that starts with a dot\nthe end.\n."
+    status = send_once(engine, smtp_config, recipient="dots@example.nl", kind="health", period_key="dots",
+                       message=_mail(text, f"<p>{TITLE}</p>\n.\n"), now=NOW)
+    assert status == "sent"
+    (received,) = recorder.received
+    assert received.message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n") == text + "\n"
+    assert received.message.get_body(preferencelist=("html",)).get_content().endswith("</p>\r\n.\r\n")

@@ -4,7 +4,7 @@ connection per batch, retention and pruning, the migration of stored messages.""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +168,44 @@ def test_migration_moves_stored_messages_out_of_the_payload(tmp_path, config, se
     (eml_file,) = (tmp_path / "outbox").rglob("*.eml")
     assert eml_file.read_bytes() == eml.encode("ascii")
     engine.dispose()
+
+
+def test_the_prune_command_uses_the_retention_settings(engine, config, config_dir, db_url, secret, tmp_path,
+                                                       monkeypatch) -> None:
+    """``tenderwatch prune`` through the real CLI, with the settings file's retention and ledger periods."""
+    from typer.testing import CliRunner
+
+    from tenderwatch.cli import app, load_commands
+
+    outbox = tmp_path / "outbox"
+    now = datetime.now(UTC)
+    ledger_days = (now - NOW).days + 100  # rows written at NOW stay in the ledger, rows 200 days older go
+    settings = config_dir / "settings.yaml"
+    text = settings.read_text(encoding="utf-8")
+    for old, new in (("outbox: var/outbox", f"outbox: {outbox}"), ("retention_days: 30 ", "retention_days: 7 "),
+                     ("ledger_days: 400 ", f"ledger_days: {ledger_days} ")):
+        assert old in text
+        text = text.replace(old, new)
+    settings.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("TENDERWATCH_CONFIG_DIR", str(config_dir))
+    monkeypatch.setenv("TENDERWATCH_DATABASE_URL", db_url)
+    _sent_rows(engine, config, tmp_path, days_ago=200)  # past both periods: bodies, files and rows go
+    _sent_rows(engine, config, tmp_path, days_ago=0)    # past retention only: bodies and files go
+    assert len(list(outbox.rglob("*.eml"))) == 4
+
+    load_commands()
+    dry = CliRunner().invoke(app, ["prune", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    said = " ".join(dry.output.split())
+    assert "would be: 4 message bodies dropped, 8 outbox files deleted, 2 ledger rows deleted" in said
+    assert f"retention 7 days, ledger {ledger_days} days" in said
+    assert len(list(outbox.rglob("*.eml"))) == 4
+    out = CliRunner().invoke(app, ["prune"])
+    assert out.exit_code == 0, out.output
+    assert "4 message bodies dropped, 8 outbox files deleted, 2 ledger rows deleted" in " ".join(out.output.split())
+    assert not list(outbox.rglob("*.eml"))
+    with session_scope(engine) as s:
+        kept = s.execute(select(Delivery.recipient, Delivery.message, Delivery.location)).all()
+    assert sorted(r.recipient for r in kept) == ["old0-0@example.nl", "old0-1@example.nl"]
+    assert all(r.message is None and r.location == "pruned" for r in kept)
+
