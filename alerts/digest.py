@@ -194,8 +194,9 @@ def run_digests(engine: Engine, config: Config, *, week: str | None = None, now:
         notices = load_open_notices(session, period.as_of)
         earliest = min([period.as_of - period.length, *previous.values()])
         attach_changes(session, notices, earliest)
-        renderer.calendar.sequences = deadline_sequences(
-            session, {n.call_uid for n in notices if n.deadline_at is not None})
+        if config.settings.digest.calendar == "attachment":  # the events' SEQUENCE (a link needs none here)
+            renderer.calendar.sequences = deadline_sequences(
+                session, {n.call_uid for n in notices if n.deadline_at is not None})
     index = NoticeIndex(notices)
     relevance = Relevance(notices, period, renderer.closing_days)
     report.companies = len(companies)

@@ -12,6 +12,13 @@ line saying why it matched and a calendar event are encoded to quoted-printable 
 beside the text, and the bodies of a mail are joined from those encodings
 (``alerts.transfer_encoding.splice``), with only the company's own lines (its answer links, the page
 around the sections) encoded for that mail, and only when its quoted-printable form is asked for.
+
+The calendar (``digest.calendar``): by default an .ics attachment of the calls the digest shows;
+with ``link``, a link to the company's own calendar on the site instead (every open call matching
+its profile, current whenever the calendar app refreshes it). The file is about 1,000 of a digest's
+1,600 lines (20 a call, iCalendar folding lines at 75 octets), and a receiving server's cost goes by
+lines: to aiosmtpd as shipped over one connection, 2,000 digests went at 317 a second without it
+against 160 with it (load 3.0).
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from alerts.matching import Match, Reason
 from alerts.message import Attachment, Unsubscribe, address, build_message, parse_from
 from alerts.periods import Period
 from alerts.render import environment, render_pair
-from alerts.tokens import AnswerSigner, TokenError, answer_urls, make_token
+from alerts.tokens import AnswerSigner, TokenError, answer_urls, calendar_url, make_token
 from alerts.transfer_encoding import Encoded, Piece, qp_text, splice
 from alerts.views import NoticeView, bounded_reasons, notice_view, reason_label
 from pipeline.values import ValueBands
@@ -275,8 +282,14 @@ class DigestRenderer:
             expires = self._expires[(tz, lang)] = format_day(
                 as_of + timedelta(days=self.settings.token_max_age_days), tz, lang)
         period = self.period_label(lang)
-        shown = [m.notice for m, _ in listed] + [m.notice for m in closing[:MAX_CLOSING]]
-        ics, ics_qp = self.calendar.attachment(f"Tenderwatch deadlines: {company.name}", shown)
+        calendar = None
+        if self.settings.digest.calendar == "link":  # the company's calendar on the site, not a file
+            ics, ics_qp = None, None
+            calendar = calendar_url(self.settings.site_base_url, self.settings.secret_key() or "", company.key,
+                                    company.calendar_version)
+        else:
+            shown = [m.notice for m, _ in listed] + [m.notice for m in closing[:MAX_CLOSING]]
+            ics, ics_qp = self.calendar.attachment(f"Tenderwatch deadlines: {company.name}", shown)
         context = {
             "t": t, "subject": subject, "company": company.name, "period": period,
             "intro": t("digest_intro", company=company.name, period=period), "sections": sections,
@@ -284,7 +297,7 @@ class DigestRenderer:
             "closing_html": Markup(place.format("hc")) if runs["hc"] else "",  # noqa: S704 - a placeholder
             "closing_days": self.closing_days,
             "more": max(0, len(main) - MAX_LISTED), "preferences_url": prefs_url, "unsubscribe_url": unsub_url,
-            "expires": expires, "has_calendar": ics is not None,
+            "expires": expires, "has_calendar": ics is not None, "calendar_url": calendar,
         }
         text_page, html_page = render_pair("digest", context)
         text, html = splice(text_page, self._run_marker, runs), splice(html_page, self._run_marker, runs)

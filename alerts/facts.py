@@ -99,6 +99,8 @@ class CompanyProfile:
     value_min: Decimal | None
     value_max: Decimal | None
     frequency: str
+    calendar_version: int = 0
+    """Which of the company's calendar links is valid (``alerts.tokens.calendar_url``)."""
 
 
 def keyword_text(title: str | None, description: str | None) -> str:
@@ -189,7 +191,7 @@ def profile_of(c: Company) -> CompanyProfile:
         language=c.language or "en", timezone=c.timezone or "Europe/Amsterdam", areas=list(c.areas or []),
         keywords=list(c.keywords or []), cpv_prefixes=list(c.cpv_prefixes or []),
         organisations=list(c.organisations or []), value_min=c.value_min, value_max=c.value_max,
-        frequency=c.frequency or "weekly",
+        frequency=c.frequency or "weekly", calendar_version=c.calendar_version or 0,
     )
 
 

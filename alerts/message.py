@@ -6,8 +6,8 @@ bodies (and a text attachment: a calendar) are 8bit, UTF-8 as it is, whenever th
 (at most 998 octets, no CR or NUL: ``alerts.transfer_encoding.eight_bit``), else quoted-printable;
 headers stay ASCII. A message is one str with the bytes above 127 as surrogate escapes (what the
 ledger stores and every retry sends, byte for byte: ``str.encode('ascii', 'surrogateescape')``);
-``seven_bit`` turns its 8bit parts into quoted-printable for an SMTP server that does not
-advertise 8BITMIME. Every mail carries ``X-Tenderwatch-Kind`` and ``Auto-Submitted:
+``alerts.transport.seven_bit`` turns its 8bit parts into quoted-printable for an SMTP server that
+does not advertise 8BITMIME. Every mail carries ``X-Tenderwatch-Kind`` and ``Auto-Submitted:
 auto-generated`` (RFC 3834, so auto-responders stay quiet).
 
 Why 8bit: a receiving server reads a message line by line (aiosmtpd's DATA loop is most of its cost
@@ -44,7 +44,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from alerts.transfer_encoding import Encoded, base64_body, eight_bit, qp_body, qp_bytes
+from alerts.transfer_encoding import Encoded, base64_body, eight_bit, qp_body
 
 KINDS = ("digest", "ilo-notification", "health", "targeted")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
@@ -385,26 +385,6 @@ def serialise(msg: EmailMessage) -> str:
 def serialise_with_generator(msg: EmailMessage) -> str:
     """``serialise`` through ``email.generator`` alone (the reference the fast path is checked against):
     the bytes generator, which writes 8bit bodies as they are (the str one would turn them into base64)."""
-    return msg.as_bytes(policy=WIRE).decode("ascii", "surrogateescape")
-
-
-def is_eight_bit(data: str) -> bool:
-    """A serialised message with 8bit data in it (a byte above 127): it needs a server with 8BITMIME."""
-    return not data.isascii()
-
-
-def seven_bit(data: str) -> str:
-    """A serialised message for a server without 8BITMIME (RFC 6152 3: convert, do not send 8bit): each 8bit
-    part's body in quoted-printable and its Content-Transfer-Encoding changed, everything else as it was
-    (the ``email`` package writes back the headers it parsed from our serialised messages as they were)."""
-    msg = parse(data)
-    for part in msg.walk():
-        if part.is_multipart() or part.get("Content-Transfer-Encoding", "").lower() != EIGHT_BIT:
-            continue
-        raw = part.get_payload(decode=True)  # the body's bytes, in whatever charset it declares
-        assert isinstance(raw, bytes)
-        part.replace_header("Content-Transfer-Encoding", QP)
-        part.set_payload(qp_bytes(raw.replace(b"\r\n", b"\n")))
     return msg.as_bytes(policy=WIRE).decode("ascii", "surrogateescape")
 
 

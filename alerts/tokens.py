@@ -5,6 +5,11 @@ Signed with the secret from the environment variable named by ``settings.secret_
 A token names the company and its purpose; a forged, altered or expired token is refused with
 ``TokenError``.
 
+The company's calendar link (``calendar_url``: ``/calendar/company/{token}.ics``, served by the web
+site, linked from digests and the preferences page) has a token that does not expire (a calendar
+subscription must keep working for months), signed with its own salt; it is revoked for one
+company by raising its ``calendar_version``, for all by rotating the secret key.
+
 Answer links ("Interested" / "Not for us" under a call in a digest or a targeted mail) are signed
 with their own salt and name the company, the call and the answer: one cannot be turned into
 another's, another call's, the other answer's or a preferences link, and clicking it again gives
@@ -20,7 +25,7 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import quote
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, Signer, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode, int_to_bytes, want_bytes
 
 from tenderwatch.config import Settings
@@ -167,3 +172,32 @@ def answer_urls(base_url: str, signer: AnswerSigner, company_key: str, call_uid:
         token = signer.token(company_key, call_uid, answer)
         out[answer] = f"{base_url}/answer/{token if _URL_SAFE.fullmatch(token) else quote(token, safe='')}"
     return out
+
+
+CALENDAR_SALT = "tenderwatch-company-calendar"
+
+
+def _calendar_signer(secret: str) -> Signer:
+    return Signer(secret, salt=CALENDAR_SALT)
+
+
+def calendar_token(secret: str, company_key: str, version: int = 0) -> str:
+    """Version 0 signs the key alone (the links made before rotation existed stay valid until rotated)."""
+    payload = company_key if not version else f"{company_key}:{version}"
+    return _calendar_signer(secret).sign(payload.encode()).decode()
+
+
+def read_calendar_token(secret: str, token: str) -> tuple[str, int] | None:
+    """(company key, version), or None for a forged token (itsdangerous compares in constant time)."""
+    try:
+        payload = _calendar_signer(secret).unsign(token.encode()).decode()
+    except (BadSignature, UnicodeError):
+        return None
+    key, _, version = payload.partition(":")
+    if version and not version.isdigit():
+        return None
+    return key, int(version or 0)
+
+
+def calendar_url(site_url: str, secret: str, company_key: str, version: int) -> str:
+    return f"{site_url}/calendar/company/{calendar_token(secret, company_key, version)}.ics"

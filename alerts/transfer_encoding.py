@@ -86,7 +86,7 @@ def qp_body(text: str) -> str:
 
 def qp_bytes(data: bytes) -> str:
     """A body's bytes (any charset, LF line ends) in quoted-printable, line by line and uncached: what
-    ``qp_body`` writes for UTF-8 text, for a part converted once (``alerts.message.seven_bit``)."""
+    ``qp_body`` writes for UTF-8 text, for a part converted once (``alerts.transport.seven_bit``)."""
     if data.endswith(b"\n"):
         data = data[:-1]
     return _qp_lines(data) + "\n"

@@ -10,7 +10,7 @@ instead of timing out on every remaining message.
 
 A message with 8bit bodies (``alerts.message``: every body whose lines allow) goes to a server that
 advertises 8BITMIME as it is, with ``BODY=8BITMIME`` (RFC 6152); to one that does not, its 8bit
-parts are converted to quoted-printable first (``alerts.message.seven_bit``: the same text, the
+parts are converted to quoted-printable first (``alerts.transport.seven_bit``: the same text, the
 same headers), as RFC 6152 asks of a client that cannot send 8bit. The conversion is the same for
 every attempt, so a retry to such a server still sends the bytes of the first.
 """
@@ -31,7 +31,8 @@ from email.policy import compat32
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from alerts.message import is_eight_bit, seven_bit
+from alerts.message import EIGHT_BIT, QP, WIRE, parse
+from alerts.transfer_encoding import qp_bytes
 from tenderwatch.config.models import MailSettings
 
 if TYPE_CHECKING:
@@ -147,6 +148,26 @@ def preview_of(data: str) -> str:
         if part.get_content_type() == "text/plain" and text is None:
             text = decoded
     return f"<!DOCTYPE html><meta charset='utf-8'><title>preview</title><pre>{html.escape(text or '')}</pre>"
+
+
+def is_eight_bit(data: str) -> bool:
+    """A serialised message with 8bit data in it (a byte above 127): it needs a server with 8BITMIME."""
+    return not data.isascii()
+
+
+def seven_bit(data: str) -> str:
+    """A serialised message for a server without 8BITMIME (RFC 6152 3: convert, do not send 8bit): each 8bit
+    part's body in quoted-printable and its Content-Transfer-Encoding changed, everything else as it was
+    (the ``email`` package writes back the headers it parsed from our serialised messages as they were)."""
+    msg = parse(data)
+    for part in msg.walk():
+        if part.is_multipart() or part.get("Content-Transfer-Encoding", "").lower() != EIGHT_BIT:
+            continue
+        raw = part.get_payload(decode=True)  # the body's bytes, in whatever charset it declares
+        assert isinstance(raw, bytes)
+        part.replace_header("Content-Transfer-Encoding", QP)
+        part.set_payload(qp_bytes(raw.replace(b"\r\n", b"\n")))
+    return msg.as_bytes(policy=WIRE).decode("ascii", "surrogateescape")
 
 
 def dot_stuffed(data: bytes) -> bytes:

@@ -27,7 +27,10 @@ to aiosmtpd as shipped over one connection per batch.
     .venv/bin/python bench/digest_delivery.py [--sizes 10000,50000] [--notices 5000]
                                               [--modes outbox,smtp-stock,bare] [--connections 1]
                                               [--database postgresql+psycopg://...] [--profile FILE]
-                                              (modes: outbox, smtp-stock, smtp, bare)
+                                              [--calendar attachment|link] (modes: outbox, smtp-stock, smtp, bare)
+
+``--calendar link`` runs with ``digest.calendar: link`` (a link to the company's calendar instead of the
+.ics attachment, about 1,000 of a digest's 1,600 lines).
 """
 
 from __future__ import annotations
@@ -164,7 +167,7 @@ def smtp_sink(stock: bool) -> None:
 
 
 def child(size: int, notices: int, mode: str, database: str | None, profile: str | None,
-          connections: int) -> dict[str, Any]:
+          connections: int, calendar: str = "attachment") -> dict[str, Any]:
     os.environ.setdefault("TENDERWATCH_SECRET_KEY", "bench-secret-not-for-production-use")
     from alerts.digest import run_digests
     from alerts.ledger import prune
@@ -176,6 +179,7 @@ def child(size: int, notices: int, mode: str, database: str | None, profile: str
         folder = Path(tmp)
         config = load_config(ROOT / "config")
         config.companies = []
+        config.settings.digest.calendar = calendar  # type: ignore[assignment]
         mail = config.settings.mail
         mail.outbox = str(folder / "outbox")
         engine = make_engine(_database(database, folder))
@@ -265,6 +269,8 @@ def main() -> None:
     parser.add_argument("--database", help="a PostgreSQL URL (each child makes its own schema); default SQLite")
     parser.add_argument("--profile", metavar="FILE", help="cProfile each timed run into FILE.<mode>.<size>")
     parser.add_argument("--connections", type=int, default=1, help="mail.smtp.connections of the smtp modes")
+    parser.add_argument("--calendar", choices=["attachment", "link"], default="attachment",
+                        help="digest.calendar: the .ics attachment (the default) or a link to the company's calendar")
     parser.add_argument("--child", nargs=2, metavar=("COMPANIES", "MODE"), help=argparse.SUPPRESS)
     parser.add_argument("--smtp-sink", choices=["smtp", "smtp-stock"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -272,13 +278,14 @@ def main() -> None:
         smtp_sink(stock=args.smtp_sink == "smtp-stock")
         return
     if args.child:
-        result = child(int(args.child[0]), args.notices, args.child[1], args.database, args.profile, args.connections)
+        result = child(int(args.child[0]), args.notices, args.child[1], args.database, args.profile, args.connections,
+                       args.calendar)
         print(json.dumps(result))
         return
     backend = "PostgreSQL" if args.database else "SQLite"
     print(f"weekly digest run, {args.notices} open calls, {backend}, one process per size and mode; "
           f"load average at start {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
-          f"smtp modes over mail.smtp.connections = {args.connections}")
+          f"smtp modes over mail.smtp.connections = {args.connections}; digest.calendar = {args.calendar}")
     print(f"{'mode':>7} {'companies':>9} {'mails':>7} | {'wall s':>7} {'cpu s':>7} {'mails/s':>8} {'x bare':>7} | "
           f"{'deliver/s':>9} {'peak MB':>8} {'db B/mail':>9} {'outbox B/mail':>13} {'largest':>9} | {'load':>5}")
     per_company: dict[str, list[float]] = {}
@@ -286,7 +293,7 @@ def main() -> None:
         results: dict[str, dict[str, Any]] = {}
         for mode in ["bare", *[m for m in args.modes.split(",") if m != "bare"]]:
             cmd = [sys.executable, __file__, "--notices", str(args.notices), "--connections", str(args.connections),
-                   "--child", str(size), mode]
+                   "--calendar", args.calendar, "--child", str(size), mode]
             if args.database:
                 cmd += ["--database", args.database]
             if args.profile:

@@ -101,7 +101,8 @@ def child(n_companies: int, n_notices: int, mode: str, profile: str | None = Non
     if mode == "baseline":
         ctx = {"t": Texts("en"), "subject": "s", "company": "c", "period": "p", "intro": "i", "sections": [],
                "closing_text": "", "closing_html": "", "closing_days": 14, "more": 0, "preferences_url": "https://x/p",
-               "unsubscribe_url": "https://x/u", "expires": "e", "has_calendar": False}
+               "unsubscribe_url": "https://x/u", "expires": "e", "has_calendar": False,
+               "calendar_url": None}
         for _c in companies:
             render_pair("digest", ctx)
             mails += 1

@@ -115,6 +115,9 @@ class DigestSettings(Strict):
     schedule: Schedule = Schedule(cron="0 7 * * mon")
     daily_schedule: Schedule = Schedule(cron="0 7 * * *")
     closing_soon_days: int = Field(default=14, ge=1)
+    calendar: Literal["attachment", "link"] = "attachment"
+    """A digest's deadlines: an .ics ``attachment`` of its calls, or a ``link`` to the company's calendar on the
+    site (always current; a digest without the file has about 600 lines, not 1,600: ``alerts.digest_render``)."""
 
 
 class FollowUpSettings(Strict):

@@ -20,9 +20,9 @@ from sqlalchemy import Engine, select
 
 from alerts.digest import run_digests
 from alerts.ledger import unpack
-from alerts.message import address, build_message, parse, serialise, serialise_with_generator, seven_bit
+from alerts.message import address, build_message, parse, serialise, serialise_with_generator
 from alerts.outgoing import send_once
-from alerts.transport import dot_stuffed
+from alerts.transport import dot_stuffed, seven_bit
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
 from tenderwatch.db.models import Delivery
