@@ -191,7 +191,9 @@ class _Data:
         code, reply = self.getreply()
         if code != 354:
             raise smtplib.SMTPDataError(code, reply)
-        self.send(dot_stuffed(msg if isinstance(msg, bytes) else msg.encode("ascii", "surrogateescape")))
+        if isinstance(msg, str):  # as smtplib does (Tenderwatch sends bytes)
+            msg = smtplib._fix_eols(msg).encode("ascii")  # type: ignore[attr-defined]
+        self.send(dot_stuffed(msg))
         return self.getreply()
 
 
