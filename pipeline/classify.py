@@ -151,6 +151,30 @@ _FOLDED = itemgetter(5)
 _BLANK: _WordEntry = ({}, (), (), (), False, "")
 
 
+def _name_words(name: str) -> tuple[str, ...]:
+    """The words by which a name is masked."""
+    words = tuple(tokens(name))
+    if len(words) > 1 and words[0] in _ARTICLES:
+        # "The SKA Observatory" is masked from "SKA": a leading article is no evidence either way,
+        # and a name starting with one made every "the" of every text a name to check
+        words = words[1:]
+    return words
+
+
+@dataclass(frozen=True, slots=True)
+class _NameTable:
+    """Names whose words are no evidence, by first word (each word's names longest first): the
+    organisations' shared table and, laid over it, one buyer's (``own``: its first word with the shared
+    names of that word plus the buyer's), read as if merged."""
+
+    shared: dict[str, list[tuple[str, ...]]]
+    own: dict[str, list[tuple[str, ...]]]
+
+    def any_in(self, words: list[str]) -> bool:
+        """Whether any of ``words`` starts a name."""
+        return not (self.shared.keys().isdisjoint(words) and self.own.keys().isdisjoint(words))
+
+
 class Classifier:
     """Compiled taxonomy rules; ``classify`` is pure and thread-safe apart from its word cache."""
 
@@ -187,10 +211,11 @@ class Classifier:
         self._exclusive = frozenset(a.id for a in taxonomy.areas if a.exclusive)
         self.names = tuple(names)
         self._names: dict[str, list[tuple[str, ...]]] = {}
-        self._buyer_names: dict[str, dict[str, list[tuple[str, ...]]]] = {}
+        self._buyer_names: dict[str, _NameTable] = {}
         self._language_keys: dict[str, str] = {}
         for name in self.names:
             self._add_name(self._names, name)
+        self._shared = _NameTable(self._names, {})
 
     def _vocabulary_rules(self, prefixes: list[str]) -> list[tuple[str, _Rule]]:
         """Strong rules from the official labels of the CPV branches ``prefixes``, except a term that
@@ -218,28 +243,31 @@ class Classifier:
         names = [n for org in config.organisations for n in (org.name, *org.official_names)]
         return cls(config.taxonomy, names=names)
 
-    def _names_with(self, buyer: str) -> dict[str, list[tuple[str, ...]]]:
-        """The organisations' names plus a buyer's, built once per distinct buyer (buyers repeat:
-        copying the table for every notice cost a tenth of the classifying time)."""
+    def _names_with(self, buyer: str) -> _NameTable:
+        """The organisations' names with a buyer's laid over them, built once per distinct buyer.
+
+        Nothing is copied: the overlay holds only the buyer's first word, with the shared names of that
+        word plus the buyer's (longest first), so masking is exactly as in one merged table; a buyer whose
+        name is one of the organisations' gets the shared table itself. A cached overlay is a few hundred
+        bytes (copying the whole table cost 28-30 us a new buyer and kept up to 10,000 copies)."""
         table = self._buyer_names.get(buyer)
         if table is None:
             if len(self._buyer_names) >= _BUYER_CACHE_LIMIT:
                 self._buyer_names.clear()
-            table = {k: list(v) for k, v in self._names.items()}
-            self._add_name(table, buyer[:300])
+            table = self._shared
+            words = _name_words(buyer[:300])
+            if words and words not in self._names.get(words[0], ()):
+                own = {words[0]: sorted([*self._names.get(words[0], ()), words], key=len, reverse=True)}
+                table = _NameTable(self._names, own)
             self._buyer_names[buyer] = table
         return table
 
     @staticmethod
     def _add_name(table: dict[str, list[tuple[str, ...]]], name: str) -> None:
-        words = tuple(tokens(name))
-        if len(words) > 1 and words[0] in _ARTICLES:
-            # "The SKA Observatory" is masked from "SKA": a leading article is no evidence either way,
-            # and a name starting with one made every "the" of every text a name to check
-            words = words[1:]
+        words = _name_words(name)
         if words and words not in table.get(words[0], ()):
-            table.setdefault(words[0], []).append(words)
-            table[words[0]].sort(key=len, reverse=True)  # the longest name wins where names overlap
+            # a new list, never one another table shares; the longest name wins where names overlap
+            table[words[0]] = sorted([*table.get(words[0], ()), words], key=len, reverse=True)
 
     # ------------------------------------------------------------------ compilation
 
@@ -382,7 +410,7 @@ class Classifier:
 
     # ------------------------------------------------------------------ matching
 
-    def matches(self, text: str, language: str | None = None, names: dict[str, list[tuple[str, ...]]] | None = None,
+    def matches(self, text: str, language: str | None = None, names: _NameTable | None = None,
                 destinations: bool = True) -> Iterable[tuple[int, int, str, _Rule, str]]:
         """(first word's position, number of words, matched words, rule, role) for every keyword rule
         found in ``text``, using the rules of ``language`` (a taxonomy language key, see
@@ -398,8 +426,8 @@ class Classifier:
         if None in looked:  # new words: computed once each (most texts reuse known words only)
             looked = [hit if hit is not None else word(view, w) for hit, w in zip(looked, raw, strict=True)]
         words = list(map(_FOLDED, looked))
-        names = self._names if names is None else names
-        if names and not names.keys().isdisjoint(words):
+        names = self._shared if names is None else names
+        if names.any_in(words):
             for j in _name_positions(words, names):
                 words[j], looked[j] = "", _BLANK
         # every word from the first context word after the first word on is in the DESTINATION role,
@@ -499,7 +527,7 @@ class Classifier:
         and CPV prefixes as features of the learned layer (feature -> evidence tag)."""
         tax = self.taxonomy
         lang = self.language_key(language)
-        names = self._names_with(buyer) if buyer and buyer.strip() else self._names
+        names = self._names_with(buyer) if buyer and buyer.strip() else self._shared
         weights: dict[str, list[float]] = {}
         evidence: dict[str, list[str]] = {}
         alone_only: dict[str, bool] = {}
@@ -622,7 +650,7 @@ class Classifier:
 
     @staticmethod
     def _terms(title: str, description: str | None, cpv_codes: list[str] | None, lang: str | None,
-               names: dict[str, list[tuple[str, ...]]]) -> dict[str, str]:
+               names: _NameTable) -> dict[str, str]:
         """The learned layer's word and CPV features of a notice, each with the evidence tag that
         names it: ``t:<lemma key>`` -> ``title:<word>``, ``d:<key>`` -> ``description:<word>``,
         ``c:<2-5 digit prefix>`` -> ``cpv:<code>``. Name words are left out, as for the rules."""
@@ -632,7 +660,7 @@ class Classifier:
             if not text:
                 continue
             words = tokens(text)
-            if names and not names.keys().isdisjoint(words):
+            if names.any_in(words):
                 words = _blank_names(words, names)
             for w in words:
                 if len(w) > 2 and not w.isdigit():
@@ -702,14 +730,15 @@ def _phrase_starts(view: _Compiled, keys: dict[str, tuple[str, ...]]) -> _Starts
     return tuple(out)
 
 
-def _name_positions(words: list[str], names: dict[str, list[tuple[str, ...]]]) -> list[int]:
+def _name_positions(words: list[str], names: _NameTable) -> list[int]:
     """The positions of ``words`` that an occurrence of a name's word sequence covers."""
     out: list[int] = []
     after = 0  # the first word after the last blanked name
-    for i in [i for i, w in enumerate(words) if w in names]:
+    shared, own = names.shared, names.own
+    for i in [i for i, w in enumerate(words) if w in shared or w in own]:
         if i < after:
             continue
-        for name in names[words[i]]:
+        for name in own.get(words[i]) or shared[words[i]]:
             n = len(name)
             if tuple(words[i:i + n]) == name:
                 out += range(i, i + n)
@@ -718,7 +747,7 @@ def _name_positions(words: list[str], names: dict[str, list[tuple[str, ...]]]) -
     return out
 
 
-def _blank_names(words: list[str], names: dict[str, list[tuple[str, ...]]]) -> list[str]:
+def _blank_names(words: list[str], names: _NameTable) -> list[str]:
     """``words`` with every occurrence of a name's word sequence replaced by empty strings."""
     out = list(words)
     for j in _name_positions(words, names):
