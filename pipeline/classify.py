@@ -357,12 +357,12 @@ class Classifier:
         # the key of the word as written and of its folded form: the taxonomy writes keywords folded
         # ("maitrise d oeuvre"), and a dictionary may lemmatise the folded and the accented spelling
         # differently ("maîtrise" and "maitrise")
+        # a word of the notice's own language is read with its rules only: French "mission",
+        # Italian "bar" or Dutch "transport" are not the English words they look like (decided first:
+        # the English keys of such a word, lemmas looked up in vain, are not computed at all)
+        own_only = own is not None and own != LINGUA_FRANCA and len(word) > 3 and known(word, own)
         keys = {lang: tuple(dict.fromkeys(key(w, lang, own is not None and lang != own) for w in {word, folded}))
-                for lang in view.languages}
-        if own is not None and own != LINGUA_FRANCA and len(word) > 3 and known(word, own):
-            # a word of the notice's own language is read with its rules only: French "mission",
-            # Italian "bar" or Dutch "transport" are not the English words they look like
-            keys.pop(LINGUA_FRANCA, None)
+                for lang in view.languages if not (own_only and lang == LINGUA_FRANCA)}
         rules: list[_Rule] = list(view.exact.get(folded, ()))
         for lang, ks in keys.items():
             for k in ks:
