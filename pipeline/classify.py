@@ -14,11 +14,12 @@ Why it is built this way:
   ``title:superconducting``, ``description:kryostat``), so an ILO can see why a company was
   alerted and an administrator can fix the rule in ``config/taxonomy.yaml`` instead of code.
 - **Words, not substrings.** Text is case- and accent-folded and cut into words with one regex
-  pass per field; keywords are compared word by word after a light, language-neutral suffix
-  stemmer ("magnets", "Magnete", "magneti" -> ``magnet``), so "ram" never fires inside
+  pass per field; keywords are compared word by word at their lemma (``pipeline.morphology``:
+  "magnets", "magnet" -> ``magnet``; "magneten", "magneet" -> ``magneet``), so "ram" never fires inside
   "programme". Keyword forms in the YAML:
 
-  ``word`` or ``two words``   stemmed whole-word match (phrases match consecutive words)
+  ``word`` or ``two words``   lemma whole-word match (a phrase's words in order, up to two
+                              articles or prepositions between them: ``phrase_gap_words``)
   ``=word``                   exact folded word, no stemming (short or ambiguous words: ``=vide``)
   ``word*``                   a word starting with it (German/Dutch compounds: ``vakuum*``)
   ``*word``                   a word ending with it (compound heads: ``*pumpe``)
@@ -140,6 +141,9 @@ class _Compiled:
     procedure: frozenset[str] = frozenset()
     """Words that name a procedure or an object word, context words and articles: a context word with
     only these before it opens no destination ("Tender for ...")."""
+    gaps: frozenset[str] = frozenset()
+    """Articles and prepositions that may stand between a phrase's words ("pompes à vide", "recupero
+    dell'elio"): the taxonomy's ``phrase_gap_words`` of the view's languages, folded."""
     word_cache: dict[str, _WordEntry] = field(default_factory=dict)
 
 
@@ -296,9 +300,11 @@ class Classifier:
             return view
         langs = None if language is None else {language, LINGUA_FRANCA}
         view = _Compiled()
+        gaps = {lang: frozenset(fold(w) for w in words) for lang, words in self.taxonomy.phrase_gap_words.items()}
         for word, rule in self._all_rules:
             if langs is None or rule.lang in langs:
-                self._add(view, word, rule)
+                self._add(view, word, rule, gaps.get(rule.lang or LINGUA_FRANCA, frozenset()))
+        view.gaps = frozenset().union(*(g for lang, g in gaps.items() if langs is None or lang in langs))
         view.languages = tuple(sorted(set(view.keys) | set(view.phrases)))
         view.own = language
         view.affix_starts = tuple(dict.fromkeys(p for p, _ in view.prefixes))
@@ -319,7 +325,10 @@ class Classifier:
         return view
 
     @staticmethod
-    def _add(view: _Compiled, keyword: str, rule: _Rule) -> None:
+    def _add(view: _Compiled, keyword: str, rule: _Rule, gaps: frozenset[str] = frozenset()) -> None:
+        """Compile one keyword into ``view``. A phrase keeps its first and last word and the inner words
+        that are not ``gaps`` (its language's articles and prepositions), so that "pompe a vide" is
+        (pompe, vide) and matches "pompes à vide" and "pompe de vide" alike (see ``_phrase_end``)."""
         text = fold(keyword.strip())
         if text.startswith("="):
             text = text[1:]
@@ -333,7 +342,10 @@ class Classifier:
             view.suffixes.append((text[1:], rule))
         else:
             lang = rule.lang or LINGUA_FRANCA
-            words = tuple(key(t, lang) for t in _TOKEN.findall(text))
+            found = _TOKEN.findall(text)
+            if len(found) > 2:
+                found = [found[0], *(t for t in found[1:-1] if t not in gaps), found[-1]]
+            words = tuple(key(t, lang) for t in found)
             if not words:
                 raise ValueError(f"taxonomy keyword {keyword!r} of area {rule.area!r} has no letters or digits")
             if len(words) == 1:
@@ -481,14 +493,17 @@ class Classifier:
             if not starts or i + 1 == count:
                 continue
             following = looked[i + 1][0]
+            if words[i + 1] in view.gaps:  # "pompes à vide": the next word that is no article or preposition
+                after = _next_word(words, i + 1, view.gaps)
+                if after is not None:
+                    following = {lang: (*following.get(lang, ()), *ks) for lang, ks in looked[after][0].items()}
             for lang, by_second in starts:
                 # phrases indexed by their second word's key: only those the next word continues are tried
                 for second in following.get(lang, ()):
                     for seq, rule in by_second.get(second, ()):
-                        n = len(seq)
-                        if n == 2 or (i + n <= count and all(seq[j] in looked[i + j][0].get(lang, ())
-                                                              for j in range(2, n))):
-                            yield i, n, " ".join(words[i : i + n]), rule, role
+                        end = _phrase_end(seq, lang, looked, words, i, view.gaps)
+                        if end is not None:
+                            yield i, end - i, " ".join(words[i:end]), rule, role
 
     def cpv_areas(self, code: str) -> tuple[str, list[str]] | None:
         """(matching prefix, areas) of the most specific table entry for a CPV code, if any."""
@@ -733,7 +748,37 @@ def _phrase_starts(view: _Compiled, keys: dict[str, tuple[str, ...]]) -> _Starts
     return tuple(out)
 
 
-def _name_positions(words: list[str], names: _NameTable) -> list[int]:
+_MAX_GAP = 2
+"""Gap words allowed between two words of a phrase ("recuperation de l'helium": two)."""
+
+
+def _next_word(words: list[str], start: int, gaps: frozenset[str]) -> int | None:
+    """The first position from ``start`` on, within ``_MAX_GAP`` gap words, whose word is no gap word."""
+    for j in range(start, min(start + _MAX_GAP + 1, len(words))):
+        if words[j] not in gaps:
+            return j
+    return None
+
+
+def _phrase_end(seq: tuple[str, ...], lang: str, looked: list[_WordEntry], words: list[str], start: int,
+                gaps: frozenset[str]) -> int | None:
+    """The position after the last word of the phrase ``seq`` (word keys of language ``lang``) read from
+    ``start``, where ``seq[0]`` matched, or None. Up to ``_MAX_GAP`` gap words (articles and
+    prepositions) may stand before each following word, unless that word is the phrase's own."""
+    pos = start
+    count = len(looked)
+    for k in seq[1:]:
+        pos += 1
+        skipped = 0
+        while pos < count and skipped < _MAX_GAP and words[pos] in gaps and k not in looked[pos][0].get(lang, ()):
+            pos += 1
+            skipped += 1
+        if pos >= count or k not in looked[pos][0].get(lang, ()):
+            return None
+    return pos + 1
+
+
+def _name_positions(words: list[str], names: dict[str, list[tuple[str, ...]]]) -> list[int]:
     """The positions of ``words`` that an occurrence of a name's word sequence covers."""
     out: list[int] = []
     after = 0  # the first word after the last blanked name

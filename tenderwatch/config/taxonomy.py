@@ -71,6 +71,10 @@ class TaxonomyConfig(Strict):
     """Language code -> words that, right after a title keyword of an exclusive area (services), say
     that what follows is what the service carries or serves ("transport of the coils", "formation des
     techniciens"): keywords there weigh like a destination's."""
+    phrase_gap_words: dict[str, list[str]] = {}
+    """Language code -> articles and prepositions that may stand between the words of a keyword phrase
+    (up to two): "pompe a vide" matches "pompes à vide" and "pompe de vide", "recupero elio" matches
+    "recupero dell'elio". Inner words of a phrase that are gap words are left out of it."""
     context_factor: float = Field(default=1.0, ge=0, le=1)
     """Weight multiplier of title keywords that come after a context word."""
     learned_layer: bool = False
