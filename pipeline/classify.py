@@ -386,6 +386,7 @@ class Classifier:
         modifiers: list[_Rule] = []
         demoted: list[_Rule] = []
         inner_modifiers: list[str] = []
+        head_start = len(word)  # where the compound's head begins (the shortest modifier of any split)
         for lang in view.languages:
             parts = compound(word, lang)
             if parts is not None:
@@ -399,10 +400,16 @@ class Classifier:
                     head, demoted = inner[1], demoted + list(inner[2])
                 heads += head
                 inner_modifiers.append(modifier_raw)
-        if folded.startswith(view.affix_starts) or folded.endswith(view.affix_ends):
+                head_start = min(head_start, len(word) - len(head_raw))
+        if view.affix_re is not None and view.affix_re.search(folded):
             # the bare word counts too: 'vakuum*' matches "Vakuum" as well as "Vakuumkammer"
             heads += [r for s, r in view.suffixes if folded.endswith(s)]
-            modifiers += [r for p, r in view.prefixes if folded.startswith(p)]
+            # a prefix that reaches into the compound's head names the thing, not its modifier:
+            # 'energiekabel*' in "Energiekabeln" (energie|kabeln) is a cable, 'ortsdosis*' in
+            # "Ortsdosisleistungsmessgeräte" only says what the instrument measures
+            for p, r in view.prefixes:
+                if folded.startswith(p):
+                    (heads if len(p) > head_start else modifiers).append(r)
         if not rules and not heads:
             # a compound whose head names nothing ("-arbeiten", "-leistungen") is read as its modifier,
             # whose own head decides: "Gebäudereinigungsarbeiten" is cleaning ("-reinigung"), not a building
@@ -419,7 +426,10 @@ class Classifier:
         if len(view.word_cache) >= _CACHE_LIMIT:
             view.word_cache.clear()
         starts = _phrase_starts(view, keys)
-        unique, modifying = tuple(dict.fromkeys(rules)), tuple(dict.fromkeys(demoted))
+        # strong rules first: a word that is a weak word of an area and, as a compound, a strong one of it
+        # ("Energiekabeln": energie-, energiekabel*) counts as strong (a tag counts once, the first time)
+        unique = tuple(sorted(dict.fromkeys(rules), key=_is_weak))
+        modifying = tuple(dict.fromkeys(demoted))
         hit = view.word_cache[word] = (keys, unique, modifying, starts, bool(unique or modifying or starts), folded)
         return hit
 
@@ -609,7 +619,8 @@ class Classifier:
                 licensed = found_role is CARRIED and rule.area in LICENSED_AREAS
                 role = DESTINATION if found_role is CARRIED else found_role
                 if rule.kind == NEGATIVE or rule.area in vetoed or (n == 1 and (rule.area, i) in spans) or (
-                        rule.kind == WEAK and n == 1 and i in phrased):
+                        rule.kind == WEAK and n == 1 and i in phrased) or (
+                        n > 1 and _inside_longer(found, i, n, rule.area)):
                     continue
                 if rule.kind == ALONE and name == "description":
                     continue
@@ -725,6 +736,17 @@ class Classifier:
                 scored = [a for a in scored if a.id in self._exclusive or a.id in title_objects
                           or a.id in LICENSED_AREAS]
         return scored
+
+
+def _inside_longer(found: list[tuple[int, int, str, _Rule, str]], i: int, n: int, area: str) -> bool:
+    """Whether a longer phrase of ``area`` covers the phrase at ``i`` of ``n`` words: "materiale
+    radioattivo" in "trasporto di materiale radioattivo" is the same signal, not a second one."""
+    return any(m > n and j <= i and i + n <= j + m and rule.area == area and rule.kind != NEGATIVE
+               for j, m, _, rule, _ in found)
+
+
+def _is_weak(rule: _Rule) -> bool:
+    return rule.kind == WEAK
 
 
 def _best_first(area: AreaScore) -> tuple[float, str]:

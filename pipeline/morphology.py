@@ -47,9 +47,26 @@ _COMBINING = re.compile(r"[\u0300-\u036f]")
 LANGUAGES = frozenset({"en", "fr", "de", "nl", "it", "es"})
 COMPOUND_LANGUAGES = frozenset({"de", "nl"})
 _SUFFIXES = (
-    "ungen", "ingen", "ions", "ies", "ung", "ing", "ion", "es", "en", "er", "e", "s", "i", "a", "o", "y", "n",
+    "ungen",
+    "ingen",
+    "ions",
+    "ies",
+    "ung",
+    "ing",
+    "ion",
+    "es",
+    "en",
+    "er",
+    "e",
+    "s",
+    "i",
+    "a",
+    "o",
+    "y",
+    "n",
 )
 _MIN_STEM = 4
+_IT_HARD_PLURALS = ("che", "chi", "ghe", "ghi")
 MIN_HEAD, MIN_MODIFIER, MIN_COMPOUND = 4, 3, 8
 _LINKS = ("s", "-")
 """Linking elements between a German or Dutch compound's modifier and head ("Strahlenschutz-s-...")."""
@@ -158,6 +175,10 @@ def key(word: str, lang: str, strict: bool = False) -> str:
         if lemma != word or _known(word, lang):
             return _light(fold(lemma)) if lang != "en" else fold(lemma)
         word = word.casefold()
+        if lang == "it" and word.endswith(_IT_HARD_PLURALS):
+            # Italian keeps the hard c/g of a feminine or masculine plural with an h ("criogeniche",
+            # "fotoniche"): without it the word meets its singular's stem ("criogenica" -> criogenic)
+            word = word[:-2]
     return fold(word) if strict else stem(fold(word))
 
 
