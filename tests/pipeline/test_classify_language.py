@@ -52,7 +52,7 @@ def test_articles_and_prepositions_may_stand_between_a_phrases_words(classifier:
         ("Suministro de bombas iónicas", "es", {"vacuum"}),
         ("Turbomoleculaire pompen", "nl", {"vacuum"}),
         ("Supply of residual gas analysers", "en", {"vacuum"}),
-        ("Fourniture de cryomodules", "fr", {"accelerator", "rf"}),  # LABELLING: SRF cavities in a cryostat
+        ("Fourniture de cryomodules", "fr", {"accelerator", "cryogenics", "rf"}),  # SRF cavities in a cryostat
         ("Fornitura di accoppiatori di potenza", "it", {"rf"}),
         ("Acopladores de potencia", "es", {"rf"}),
         ("Modulateurs de klystrons", "fr", {"power"}),  # LABELLING: klystron modulators are power
@@ -103,3 +103,24 @@ def test_a_design_call_names_its_object_after_the_context_word(classifier: Class
     comes the object, not a destination (object_words)."""
     title = "Especificaciones técnicas para el diseño y la fabricación de los imanes correctores"
     assert areas_in(classifier, title, "es") == {"accelerator", "magnets"}
+
+
+@pytest.mark.parametrize(
+    ("title", "language"),
+    [
+        ("Fornitura di interruttori automatici", "it"),
+        ("Lieferung von Leistungsschaltern", "de"),
+        ("Suministro de disyuntores", "es"),
+        ("Fourniture de disjoncteurs", "fr"),
+        ("Levering van gelijkrichters", "nl"),
+        ("Lieferung von Wechselrichtern", "de"),
+    ],
+)
+def test_power_speaks_the_official_cpv_words(classifier: Classifier, title: str, language: str) -> None:
+    """The official labels of the reviewed power branches (cpv_vocabulary) are power's words in six languages."""
+    assert areas_in(classifier, title, language) == {"power"}
+
+
+def test_a_vague_cpv_label_is_no_power_word(classifier: Classifier) -> None:
+    """31213400 'Distribution system' is left out of the vocabulary: a cryogenic one is no power."""
+    assert areas_in(classifier, "Supply of the cryogenic distribution system", "en") == {"cryogenics"}
