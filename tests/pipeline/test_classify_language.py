@@ -124,3 +124,21 @@ def test_power_speaks_the_official_cpv_words(classifier: Classifier, title: str,
 def test_a_vague_cpv_label_is_no_power_word(classifier: Classifier) -> None:
     """31213400 'Distribution system' is left out of the vocabulary: a cryogenic one is no power."""
     assert areas_in(classifier, "Supply of the cryogenic distribution system", "en") == {"cryogenics"}
+
+
+@pytest.mark.parametrize(
+    ("title", "language", "expected"),
+    [
+        # a nuclear power plant is the place, not what is delivered (LABELLING rule 1) ...
+        ("Travaux de renouvellement des postes HTB des centrales de production nucléaire", "fr", {"power"}),
+        ("Maintien en conditions opérationnelles des simulateurs des centrales nucléaires", "fr", set()),
+        ("Nettoyage des locaux de la centrale nucléaire", "fr", {"services"}),
+        # ... but dismantling one is nuclear decommissioning
+        ("Démantèlement de la centrale nucléaire de Fessenheim", "fr", {"nuclear"}),
+        ("Rückbau des Kernkraftwerks Obrigheim", "de", {"nuclear"}),
+    ],
+)
+def test_a_nuclear_power_plant_is_a_place(
+    classifier: Classifier, title: str, language: str, expected: set[str]
+) -> None:
+    assert areas_in(classifier, title, language) == expected
