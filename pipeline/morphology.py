@@ -9,7 +9,10 @@ inflected word in its own language, so a keyword and a notice word meet at their
 - ``key(word, lang)``: the folded lemma of a lower-cased word. The taxonomy's keywords are written
   folded (no accents), which the dictionaries do not always know ("detecteurs"); a word the
   dictionary does not know falls back to a light stripping of inflection endings (``stem``), so
-  "detecteurs" and "détecteurs" (lemma "détecteur") still meet.
+  "detecteurs" and "détecteurs" (lemma "détecteur") still meet. French, Italian and Spanish lemmas
+  and unknown words alike are cut to their singular without its final vowel (``_romance``), so a
+  plural meets a folded singular keyword ("klystrons"/"klystron", "criomódulos"/"criomodulo"), and a
+  noun the dictionary reads as a verb form keeps its own form ("vacíos" is no "vaciar").
 - ``compound(word, lang)``: for German and Dutch, the longest known word that ends a compound is
   its head, the rest its modifier: "Beschleunigertunnel" -> ("beschleuniger", "tunnel"). The head
   names the thing ("compound head decides", see ``pipeline.classify``).
@@ -173,13 +176,46 @@ def key(word: str, lang: str, strict: bool = False) -> str:
             word = word.capitalize()  # notice words come lower-cased; German nouns are capitalised
         lemma = _LEMMATIZER.lemmatize(word, lang)
         if lemma != word or _known(word, lang):
+            if lang in ROMANCE:
+                # notices name things: a noun the dictionary reads as a verb form ("vacíos" -> vaciar,
+                # "criomodulo" -> criomodular, "satelites" -> satelitar) keeps its own form
+                verb = lemma != word and fold(lemma).endswith(_INFINITIVES[lang])
+                return _romance(fold(word if verb else lemma), lang)
             return _light(fold(lemma)) if lang != "en" else fold(lemma)
         word = word.casefold()
-        if lang == "it" and word.endswith(_IT_HARD_PLURALS):
-            # Italian keeps the hard c/g of a feminine or masculine plural with an h ("criogeniche",
-            # "fotoniche"): without it the word meets its singular's stem ("criogenica" -> criogenic)
-            word = word[:-2]
+        if lang in ROMANCE and not strict:
+            return _romance(fold(word), lang)
     return fold(word) if strict else stem(fold(word))
+
+
+ROMANCE = frozenset({"fr", "it", "es"})
+_INFINITIVES = {"fr": ("er", "ir", "re"), "es": ("ar", "er", "ir"), "it": ("are", "ere", "ire")}
+
+
+def _romance(word: str, lang: str) -> str:
+    """The key of a French, Italian or Spanish lemma or unknown word: its singular without its final
+    vowel. The same cut applies to a dictionary's lemma ("magnetrón" of "magnetrones") and to a word
+    no dictionary knows, as the taxonomy writes it folded ("magnetron"), so that both meet:
+    "klystrons"/"klystron", "criomodulos"/"criomodulo", "specchi"/"specchio", "spatiaux"/"spatial".
+    (A suffix stripper cut "klystron" to "klystr" and "klystrons" to "klystro".)"""
+    if lang == "fr":
+        if word.endswith("aux") and len(word) > _MIN_STEM + 1:
+            word = word[:-3] + "al"
+        elif word.endswith(("s", "x")) and len(word) > _MIN_STEM:
+            word = word[:-1]
+    elif lang == "es":
+        if word.endswith("ces") and len(word) > _MIN_STEM + 1:
+            word = word[:-3] + "z"
+        elif word.endswith("es") and len(word) > _MIN_STEM + 1 and word[-3] not in "aeiou":
+            word = word[:-2]
+        elif word.endswith("s") and len(word) > _MIN_STEM:
+            word = word[:-1]
+    elif word.endswith(_IT_HARD_PLURALS) and len(word) > _MIN_STEM + 1:
+        # Italian keeps the hard c/g of a plural with an h ("criogeniche", "fotoniche")
+        return word[:-2]
+    elif word.endswith("io") and len(word) > _MIN_STEM + 1:
+        return word[:-2]  # "specchio", plural "specchi"
+    return _light(word)
 
 
 def _light(lemma: str) -> str:

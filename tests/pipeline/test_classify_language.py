@@ -142,3 +142,26 @@ def test_a_nuclear_power_plant_is_a_place(
     classifier: Classifier, title: str, language: str, expected: set[str]
 ) -> None:
     assert areas_in(classifier, title, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "language"),
+    [
+        ("klystron", "klystrons", "fr"),  # a suffix stripper cut these to 'klystr' and 'klystro'
+        ("spatial", "spatiaux", "fr"),
+        ("magnetron", "magnetrones", "es"),
+        ("criomodulo", "criomódulos", "es"),  # not the verb 'criomodular'
+        ("vacio", "vacíos", "es"),  # not the verb 'vaciar'
+        ("satelite", "satélites", "es"),
+        ("specchio", "specchi", "it"),
+        ("criogenica", "criogeniche", "it"),
+        ("carrello", "carrelli", "it"),
+    ],
+)
+def test_romance_singulars_and_plurals_meet(one: str, other: str, language: str) -> None:
+    assert key(one, language) == key(other, language)
+
+
+def test_romance_keys_keep_different_things_apart() -> None:
+    assert key("dosimetrie", "fr") != key("dosimetre", "fr")  # dosimetry is no dosimeter
+    assert key("realizzazione", "it") != key("realizzare", "it")
