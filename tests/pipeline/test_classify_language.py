@@ -66,6 +66,15 @@ def test_articles_and_prepositions_may_stand_between_a_phrases_words(classifier:
         ("Cellules blindées", "fr", {"nuclear"}),
         ("Ontmanteling van de onderzoeksreactor", "nl", {"nuclear"}),
         ("Desmantelamiento del reactor de investigación", "es", {"nuclear"}),
+        ("Fornitura di un assorbitore di fascio", "it", {"accelerator"}),
+        ("Lieferung eines Septummagneten", "de", {"accelerator", "magnets"}),
+        ("Blanco de espalación", "es", {"accelerator", "nuclear"}),  # spallation targets (LABELLING)
+        ("Cámara de termovacío", "es", {"vacuum"}),  # thermal-vacuum test facilities
+        ("Pompes à palettes", "fr", {"vacuum"}),
+        ("Installations électriques", "fr", {"power"}),
+        ("Cablaggio elettrico", "it", {"power"}),
+        ("Paneles solares", "es", {"power"}),
+        ("Mantello fertilizzante", "it", {"nuclear"}),  # breeding blanket
         # radioactive transport is a service that needs the nuclear licence (LABELLING: services)
         ("Trasporto di materiale radioattivo", "it", {"nuclear", "services"}),
         ("Transporte de residuos radiactivos", "es", {"nuclear", "services"}),
