@@ -75,6 +75,10 @@ def test_articles_and_prepositions_may_stand_between_a_phrases_words(classifier:
         ("Cablaggio elettrico", "it", {"power"}),
         ("Paneles solares", "es", {"power"}),
         ("Mantello fertilizzante", "it", {"nuclear"}),  # breeding blanket
+        ("Netzteile", "de", {"power"}),  # not the network ('Netz-') of ict
+        ("Heißzelle", "de", {"nuclear"}),
+        ("Lieferung eines Heliumtanks", "de", {"cryogenics"}),
+        ("Strahlrohrkomponenten", "de", {"accelerator", "vacuum"}),  # beam-line chambers (LABELLING)
         # radioactive transport is a service that needs the nuclear licence (LABELLING: services)
         ("Trasporto di materiale radioattivo", "it", {"nuclear", "services"}),
         ("Transporte de residuos radiactivos", "es", {"nuclear", "services"}),
