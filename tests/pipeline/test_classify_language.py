@@ -178,3 +178,38 @@ def test_romance_singulars_and_plurals_meet(one: str, other: str, language: str)
 def test_romance_keys_keep_different_things_apart() -> None:
     assert key("dosimetrie", "fr") != key("dosimetre", "fr")  # dosimetry is no dosimeter
     assert key("realizzazione", "it") != key("realizzare", "it")
+
+
+@pytest.mark.parametrize(
+    ("title", "language"),
+    [
+        # everyday things that share a word with the engine's areas (real notices are mostly not Big Science)
+        ("Replacement of fan coil units", "en"),
+        ("Supply of steel coils", "en"),
+        ("Business accelerator programme", "en"),
+        ("Booster pumps for the water network", "en"),
+        ("Supply of pick-up trucks", "en"),
+        ("Paint stripper", "en"),
+        ("Supply of microwave ovens", "en"),
+        ("Fours à micro-ondes", "fr"),
+        ("Hornos microondas", "es"),
+        ("Magnetron", "nl"),  # Dutch for a microwave oven
+        ("Vacuum cleaners", "en"),
+        ("Vacuum sewer system", "en"),
+        ("Confezionatrice sottovuoto", "it"),
+        ("Envasadora al vacío", "es"),
+        ("Aceleradora de empresas", "es"),
+        ("Steam generator replacement", "en"),
+        ("Automatic couplers for trains", "en"),
+        ("Comblement de cavités souterraines", "fr"),
+        ("Catalytic converters", "en"),
+        ("Electro-optic modulators", "en"),
+    ],
+)
+def test_everyday_namesakes_are_not_the_engines_areas(classifier: Classifier, title: str, language: str) -> None:
+    engine = {"accelerator", "magnets", "cryogenics", "vacuum", "rf", "power", "nuclear"}
+    assert not areas_in(classifier, title, language) & engine
+
+
+def test_beam_pick_ups_are_no_ups(classifier: Classifier) -> None:
+    assert areas_in(classifier, "Beam pick-ups for the booster", "en") == {"accelerator"}
