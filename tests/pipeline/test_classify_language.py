@@ -204,11 +204,43 @@ def test_romance_keys_keep_different_things_apart() -> None:
         ("Comblement de cavités souterraines", "fr"),
         ("Catalytic converters", "en"),
         ("Electro-optic modulators", "en"),
+        ("Enlèvement des emballages vides", "fr"),  # 'vide' is empty as well as vacuum
+        ("Prove a vuoto e ritiro dei vuoti", "it"),  # no-load tests, empties
+        ("Recogida de envases vacíos", "es"),
+        ("Account activation service", "en"),
+        ("Data fusion platform", "en"),
+        ("Shielding gas for welding", "en"),
+        ("Schermature solari", "it"),  # sun shading
+        ("Afscherming van het terrein", "nl"),
+        ("Maintenance des réacteurs d'avion", "fr"),  # jet engines
+        ("Bioreaktor", "de"),
+        ("Fusion der Stadtwerke", "de"),  # a merger
+        ("Lieferung von Küchenspülen", "de"),  # sinks fold to 'Spulen' (coils)
+        ("Netzwerkkabel", "de"),
     ],
 )
 def test_everyday_namesakes_are_not_the_engines_areas(classifier: Classifier, title: str, language: str) -> None:
     engine = {"accelerator", "magnets", "cryogenics", "vacuum", "rf", "power", "nuclear"}
     assert not areas_in(classifier, title, language) & engine
+
+
+@pytest.mark.parametrize(
+    ("title", "language", "expected"),
+    [
+        ("Système de vide", "fr", {"vacuum"}),
+        ("Fenêtres à vide", "fr", {"vacuum"}),
+        ("Sistema da vuoto", "it", {"vacuum"}),
+        ("Soffietti per vuoto", "it", {"vacuum"}),
+        ("Instrumentación de vacío", "es", {"vacuum"}),
+        ("Stralingsafscherming", "nl", {"nuclear"}),
+        ("Neutron activation analysis", "en", {"nuclear"}),
+    ],
+)
+def test_vacuum_and_shielding_by_their_phrases(
+    classifier: Classifier, title: str, language: str, expected: set[str]
+) -> None:
+    """'vide', 'vuoto', 'vacío' and Dutch 'afscherming' alone are only hints; their phrases decide."""
+    assert areas_in(classifier, title, language) == expected
 
 
 def test_beam_pick_ups_are_no_ups(classifier: Classifier) -> None:
