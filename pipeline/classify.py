@@ -503,15 +503,16 @@ class Classifier:
             if not starts or i + 1 == count:
                 continue
             following = looked[i + 1][0]
-            if words[i + 1] in view.gaps:  # "pompes à vide": the next word that is no article or preposition
-                after = _next_word(words, i + 1, view.gaps)
-                if after is not None:
-                    following = {lang: (*following.get(lang, ()), *ks) for lang, ks in looked[after][0].items()}
+            after = _next_word(words, i + 2, view.gaps) if words[i + 1] in view.gaps else None
             for lang, by_second in starts:
                 # phrases indexed by their second word's key: only those the next word continues are tried
-                for second in following.get(lang, ()):
+                seconds = following.get(lang, ())
+                if after is not None:  # "pompes à vide": or the next word that is no article or preposition
+                    seconds = (*seconds, *looked[after][0].get(lang, ()))
+                for second in seconds:
                     for seq, rule in by_second.get(second, ()):
-                        end = _phrase_end(seq, lang, looked, words, i, view.gaps)
+                        end = i + 2 if len(seq) == 2 and second in following.get(lang, ()) else (
+                            _phrase_end(seq, lang, looked, words, i, view.gaps))
                         if end is not None:
                             yield i, end - i, " ".join(words[i:end]), rule, role
 
@@ -775,8 +776,9 @@ _MAX_GAP = 2
 
 
 def _next_word(words: list[str], start: int, gaps: frozenset[str]) -> int | None:
-    """The first position from ``start`` on, within ``_MAX_GAP`` gap words, whose word is no gap word."""
-    for j in range(start, min(start + _MAX_GAP + 1, len(words))):
+    """The first position from ``start`` on whose word is no gap word, within ``_MAX_GAP`` gap words
+    after the word before ``start`` (which is one), or None."""
+    for j in range(start, min(start + _MAX_GAP, len(words))):
         if words[j] not in gaps:
             return j
     return None
