@@ -245,3 +245,21 @@ def test_vacuum_and_shielding_by_their_phrases(
 
 def test_beam_pick_ups_are_no_ups(classifier: Classifier) -> None:
     assert areas_in(classifier, "Beam pick-ups for the booster", "en") == {"accelerator"}
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("38341600", ["detectors", "nuclear"]),  # radiation monitors (LABELLING: nuclear and detectors)
+        ("38341310", ["detectors"]),  # ammeters
+        ("42942200", ["vacuum"]),  # vacuum ovens
+        ("42992200", ["rf"]),  # anechoic chamber
+        ("42999100", ["services"]),  # vacuum cleaners
+        ("90721600", ["nuclear"]),  # radiation protection services
+        ("98113100", ["nuclear"]),  # nuclear safety services
+        ("65410000", ["power"]),  # operation of a power plant
+    ],
+)
+def test_cpv_codes_of_the_engines_areas_by_their_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
+    found = classifier.cpv_areas(code)
+    assert found is not None and found[1] == expected
