@@ -263,3 +263,12 @@ def test_beam_pick_ups_are_no_ups(classifier: Classifier) -> None:
 def test_cpv_codes_of_the_engines_areas_by_their_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
     found = classifier.cpv_areas(code)
     assert found is not None and found[1] == expected
+
+
+def test_a_voltage_is_a_hint_and_destined_for_names_a_destination(classifier: Classifier) -> None:
+    """'300 kV' is a microscope's rating, not a power delivery; 'destinés à l'aimant' names where the
+    cables go, like 'pour' (context_words)."""
+    assert areas_in(classifier, "Compra de un criomicroscopio electrónico de 300 kV", "es") == {"detectors"}
+    assert areas_in(classifier, "Apoyos metálicos para líneas de AT 132kV", "es") == {"power"}
+    title = "Câbles électriques destinés à l'aimant principal des anneaux de stockage"
+    assert areas_in(classifier, title, "fr") == {"power"}
