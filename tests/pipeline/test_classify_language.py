@@ -272,3 +272,18 @@ def test_a_voltage_is_a_hint_and_destined_for_names_a_destination(classifier: Cl
     assert areas_in(classifier, "Apoyos metálicos para líneas de AT 132kV", "es") == {"power"}
     title = "Câbles électriques destinés à l'aimant principal des anneaux de stockage"
     assert areas_in(classifier, title, "fr") == {"power"}
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("SANDALS II Vacuum Vessel", {"vacuum"}),  # a vacuum vessel is fusion's only in a tokamak
+        ("Tokamak vacuum vessel sectors", {"nuclear", "vacuum"}),
+        ("Design and fabrication of the upper port plugs", {"nuclear"}),
+        ("Supply of a liquid nitrogen cryo-transfer holder", set()),  # an electron-microscope accessory
+        ("Cold test facility for the poloidal field coils", {"cryogenics"}),
+        ("Construction of roads and power systems", {"civil", "power"}),
+    ],
+)
+def test_english_objects_of_the_engines_areas(classifier: Classifier, title: str, expected: set[str]) -> None:
+    assert areas_in(classifier, title, "en") == expected
