@@ -78,6 +78,8 @@ def test_articles_and_prepositions_may_stand_between_a_phrases_words(classifier:
         ("Netzteile", "de", {"power"}),  # not the network ('Netz-') of ict
         ("Heißzelle", "de", {"nuclear"}),
         ("Lieferung eines Heliumtanks", "de", {"cryogenics"}),
+        ("Heliumkälteanlage 4,5 K", "de", {"cryogenics"}),  # a helium refrigerator, not HVAC
+        ("Heliumlekdetector", "nl", {"vacuum"}),  # a helium leak detector is vacuum only (LABELLING)
         ("Strahlrohrkomponenten", "de", {"accelerator", "vacuum"}),  # beam-line chambers (LABELLING)
         # radioactive transport is a service that needs the nuclear licence (LABELLING: services)
         ("Trasporto di materiale radioattivo", "it", {"nuclear", "services"}),
