@@ -78,6 +78,11 @@ def test_articles_and_prepositions_may_stand_between_a_phrases_words(classifier:
         ("Netzteile", "de", {"power"}),  # not the network ('Netz-') of ict
         ("Heißzelle", "de", {"nuclear"}),
         ("Lieferung eines Heliumtanks", "de", {"cryogenics"}),
+        ("Travaux d'électricité", "fr", {"power"}),
+        ("Prüfung ortsveränderlicher elektrischer Betriebsmittel", "de", {"power"}),
+        ("Elektrotechnische werkzaamheden", "nl", {"power"}),
+        ("Contrôles radiologiques", "fr", {"nuclear"}),
+        ("Health physics services", "en", {"nuclear"}),
         ("Heliumkälteanlage 4,5 K", "de", {"cryogenics"}),  # a helium refrigerator, not HVAC
         ("Heliumlekdetector", "nl", {"vacuum"}),  # a helium leak detector is vacuum only (LABELLING)
         ("Strahlrohrkomponenten", "de", {"accelerator", "vacuum"}),  # beam-line chambers (LABELLING)
