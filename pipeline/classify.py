@@ -556,12 +556,22 @@ class Classifier:
         alone_only: dict[str, bool] = {}
         named: set[str] = set()
 
+        slots: dict[tuple[str, str], int] = {}  # (area, tag) -> its weight's place in weights[area]
+
         def add(area: str, weight: float, tag: str, alone: bool = False) -> None:
+            # a tag is one signal, at the strongest weight any rule gives it: "Vacuümpompsysteem" is the
+            # weak word 'pomp' and, as its modifier, the strong 'vacuum' (the weak one came first)
             alone_only[area] = alone_only.get(area, True) and alone
-            tags = evidence.setdefault(area, [])
-            if tag not in tags:
-                tags.append(tag)
-                weights.setdefault(area, []).append(weight)
+            slot = slots.get((area, tag))
+            if slot is None:
+                tags = evidence.setdefault(area, [])
+                if tag not in tags:
+                    tags.append(tag)
+                ws = weights.setdefault(area, [])
+                slots[area, tag] = len(ws)
+                ws.append(weight)
+            elif weight > weights[area][slot]:
+                weights[area][slot] = weight
 
         # CPV codes are one signal per area: the strongest code counts (the main, first code fully,
         # the others by cpv_secondary), the rest are listed as evidence only
