@@ -293,6 +293,7 @@ def test_a_voltage_is_a_hint_and_destined_for_names_a_destination(classifier: Cl
         ("Cold test facility for the poloidal field coils", {"cryogenics"}),
         ("Construction of roads and power systems", {"civil", "power"}),
         ("Modulators for the linac RF power stations", {"power"}),  # modulators are power (LABELLING)
+        ("Low loss acoustic wave filters", {"rf"}),
     ],
 )
 def test_english_objects_of_the_engines_areas(classifier: Classifier, title: str, expected: set[str]) -> None:
