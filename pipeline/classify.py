@@ -150,12 +150,13 @@ class _Compiled:
 _Starts = tuple[tuple[str, dict[str, tuple[tuple[tuple[str, ...], _Rule], ...]]], ...]
 """The phrases a word starts, per language and indexed by the key of their second word: a phrase is
 tried only when the next word has that key (most words start phrases that the next word ends at once)."""
-_WordEntry = tuple[dict[str, tuple[str, ...]], tuple[_Rule, ...], tuple[_Rule, ...], _Starts, bool, str]
+_WordEntry = tuple[dict[str, tuple[str, ...]], tuple[_Rule, ...], tuple[_Rule, ...], _Starts, bool, str, int]
 """A lower-cased word in one view: (its keys per language, rules, modifier rules, phrases starting
-with it (``_Starts``), whether any of these three, the folded word)."""
+with it (``_Starts``), whether any of these three, the folded word, how many of its rules are not weak
+(they come first))."""
 _ACTIVE = itemgetter(4)
 _FOLDED = itemgetter(5)
-_BLANK: _WordEntry = ({}, (), (), (), False, "")
+_BLANK: _WordEntry = ({}, (), (), (), False, "", 0)
 
 
 def _name_words(name: str) -> tuple[str, ...]:
@@ -424,7 +425,9 @@ class Classifier:
         # ("Energiekabeln": energie-, energiekabel*) counts as strong (a tag counts once, the first time)
         unique = tuple(sorted(dict.fromkeys(rules), key=_is_weak))
         modifying = tuple(dict.fromkeys(demoted))
-        hit = view.word_cache[word] = (keys, unique, modifying, starts, bool(unique or modifying or starts), folded)
+        strong = sum(1 for r in unique if r.kind != WEAK)  # the weak rules come last (sorted above)
+        hit = view.word_cache[word] = (keys, unique, modifying, starts, bool(unique or modifying or starts), folded,
+                                       strong)
         return hit
 
     # ------------------------------------------------------------------ matching
@@ -485,28 +488,39 @@ class Classifier:
                     break
         # only words with a rule, a modifier rule or a phrase start can yield (most words have none)
         count = len(looked)
+        gaps = view.gaps
         for i in compress(range(count), map(_ACTIVE, looked)):
-            _keys, rules, demoted, starts, _, _ = looked[i]
+            _keys, rules, demoted, starts, _, _, strong = looked[i]
             role = destination if i >= first_context else PRODUCT
-            for rule in rules:
+            # a word's strongest reading first (a tag counts once, at its first weight): its strong rules,
+            # then its modifier rules, then its weak ones ("Vacuümpompsysteem": the modifier 'vacuum'
+            # before the weak 'pomp')
+            for rule in rules[:strong] if demoted else rules:
                 if i >= built and rule.area in view.exclusive:
                     continue
                 yield i, 1, words[i], rule, role
-            for rule in demoted:
-                yield i, 1, words[i], rule, MODIFIER
+            if demoted:
+                for rule in demoted:
+                    yield i, 1, words[i], rule, MODIFIER
+                for rule in rules[strong:]:
+                    if i >= built and rule.area in view.exclusive:
+                        continue
+                    yield i, 1, words[i], rule, role
             if not starts or i + 1 == count:
                 continue
             following = looked[i + 1][0]
-            after = _next_word(words, i + 2, view.gaps) if words[i + 1] in view.gaps else None
+            after = None
+            if words[i + 1] in gaps:  # "pompes à vide": or the next word that is no article or preposition
+                after = i + 2 if i + 2 < count and words[i + 2] not in gaps else (
+                    i + 3 if i + 3 < count and words[i + 2] in gaps and words[i + 3] not in gaps else None)
             for lang, by_second in starts:
                 # phrases indexed by their second word's key: only those the next word continues are tried
-                seconds = following.get(lang, ())
-                if after is not None:  # "pompes à vide": or the next word that is no article or preposition
-                    seconds = (*seconds, *looked[after][0].get(lang, ()))
+                direct = following.get(lang, ())
+                seconds = direct if after is None else (*direct, *looked[after][0].get(lang, ()))
                 for second in seconds:
                     for seq, rule in by_second.get(second, ()):
-                        end = i + 2 if len(seq) == 2 and second in following.get(lang, ()) else (
-                            _phrase_end(seq, lang, looked, words, i, view.gaps))
+                        end = i + 2 if len(seq) == 2 and second in direct else (
+                            _phrase_end(seq, lang, looked, words, i, gaps))
                         if end is not None:
                             yield i, end - i, " ".join(words[i:end]), rule, role
 
@@ -556,22 +570,13 @@ class Classifier:
         alone_only: dict[str, bool] = {}
         named: set[str] = set()
 
-        slots: dict[tuple[str, str], int] = {}  # (area, tag) -> its weight's place in weights[area]
-
         def add(area: str, weight: float, tag: str, alone: bool = False) -> None:
-            # a tag is one signal, at the strongest weight any rule gives it: "Vacuümpompsysteem" is the
-            # weak word 'pomp' and, as its modifier, the strong 'vacuum' (the weak one came first)
+            # a tag counts once, at its first rule's weight: ``matches`` yields a word's strongest first
             alone_only[area] = alone_only.get(area, True) and alone
-            slot = slots.get((area, tag))
-            if slot is None:
-                tags = evidence.setdefault(area, [])
-                if tag not in tags:
-                    tags.append(tag)
-                ws = weights.setdefault(area, [])
-                slots[area, tag] = len(ws)
-                ws.append(weight)
-            elif weight > weights[area][slot]:
-                weights[area][slot] = weight
+            tags = evidence.setdefault(area, [])
+            if tag not in tags:
+                tags.append(tag)
+                weights.setdefault(area, []).append(weight)
 
         # CPV codes are one signal per area: the strongest code counts (the main, first code fully,
         # the others by cpv_secondary), the rest are listed as evidence only
@@ -776,16 +781,8 @@ def _phrase_starts(view: _Compiled, keys: dict[str, tuple[str, ...]]) -> _Starts
 
 
 _MAX_GAP = 2
-"""Gap words allowed between two words of a phrase ("recuperation de l'helium": two)."""
-
-
-def _next_word(words: list[str], start: int, gaps: frozenset[str]) -> int | None:
-    """The first position from ``start`` on whose word is no gap word, within ``_MAX_GAP`` gap words
-    after the word before ``start`` (which is one), or None."""
-    for j in range(start, min(start + _MAX_GAP, len(words))):
-        if words[j] not in gaps:
-            return j
-    return None
+"""Gap words allowed between two words of a phrase ("recuperation de l'helium": two; ``matches`` looks
+for a phrase's second word at most this far, written out for speed)."""
 
 
 def _phrase_end(seq: tuple[str, ...], lang: str, looked: list[_WordEntry], words: list[str], start: int,
