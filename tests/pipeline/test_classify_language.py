@@ -213,6 +213,8 @@ def test_romance_keys_keep_different_things_apart() -> None:
         ("Comblement de cavités souterraines", "fr"),
         ("Catalytic converters", "en"),
         ("Electro-optic modulators", "en"),
+        ("Modulateurs électro-optiques", "fr"),
+        ("Telephone switchboard services", "en"),
         ("Enlèvement des emballages vides", "fr"),  # 'vide' is empty as well as vacuum
         ("Prove a vuoto e ritiro dei vuoti", "it"),  # no-load tests, empties
         ("Recogida de envases vacíos", "es"),
