@@ -79,6 +79,8 @@ def test_articles_and_prepositions_may_stand_between_a_phrases_words(classifier:
         ("Heißzelle", "de", {"nuclear"}),
         ("Lieferung eines Heliumtanks", "de", {"cryogenics"}),
         ("Travaux d'électricité", "fr", {"power"}),
+        ("Soluzioni di trazione elettrica", "it", {"power"}),
+        ("Erneuerung der Bahnunterwerke", "de", {"power"}),
         ("Prüfung ortsveränderlicher elektrischer Betriebsmittel", "de", {"power"}),
         ("Elektrotechnische werkzaamheden", "nl", {"power"}),
         ("Contrôles radiologiques", "fr", {"nuclear"}),
