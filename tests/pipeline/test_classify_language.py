@@ -79,6 +79,10 @@ def test_articles_and_prepositions_may_stand_between_a_phrases_words(classifier:
         ("Heißzelle", "de", {"nuclear"}),
         ("Lieferung eines Heliumtanks", "de", {"cryogenics"}),
         ("Travaux d'électricité", "fr", {"power"}),
+        ("Lieferung von Ortsnetzstationen", "de", {"power"}),  # not the network ('Netz-') of ict
+        ("Fornitura di cabine secondarie MT/BT", "it", {"power"}),
+        ("Suministro de celdas de MT", "es", {"power"}),
+        ("Supply of 11 kV cable joints and terminations", "en", {"power"}),
         ("Soluzioni di trazione elettrica", "it", {"power"}),
         ("Erneuerung der Bahnunterwerke", "de", {"power"}),
         ("Prüfung ortsveränderlicher elektrischer Betriebsmittel", "de", {"power"}),
