@@ -79,6 +79,11 @@ def test_articles_and_prepositions_may_stand_between_a_phrases_words(classifier:
         ("Heißzelle", "de", {"nuclear"}),
         ("Lieferung eines Heliumtanks", "de", {"cryogenics"}),
         ("Travaux d'électricité", "fr", {"power"}),
+        ("Intermediate level waste packaging", "en", {"nuclear"}),
+        ("Conditionnement des déchets de moyenne activité", "fr", {"nuclear"}),
+        ("Zwischenlager für abgebrannte Brennelemente", "de", {"nuclear"}),
+        ("Combustibile irraggiato", "it", {"nuclear"}),
+        ("Supply of gloveboxes for plutonium handling", "en", {"nuclear"}),  # a glovebox alone is a hint
         ("Lieferung von Ortsnetzstationen", "de", {"power"}),  # not the network ('Netz-') of ict
         ("Fornitura di cabine secondarie MT/BT", "it", {"power"}),
         ("Suministro de celdas de MT", "es", {"power"}),
