@@ -79,6 +79,7 @@ def test_articles_and_prepositions_may_stand_between_a_phrases_words(classifier:
         ("Heißzelle", "de", {"nuclear"}),
         ("Lieferung eines Heliumtanks", "de", {"cryogenics"}),
         ("Travaux d'électricité", "fr", {"power"}),
+        ("Lieferung von LN2", "de", {"cryogenics"}),
         ("Intermediate level waste packaging", "en", {"nuclear"}),
         ("Conditionnement des déchets de moyenne activité", "fr", {"nuclear"}),
         ("Zwischenlager für abgebrannte Brennelemente", "de", {"nuclear"}),
