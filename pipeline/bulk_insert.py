@@ -145,7 +145,9 @@ def insert_new(store: Store, records: list[NoticeRecord], unclean: set[int]) -> 
         else:
             scores = rec.technology_areas
             if scores is None and store.classifier is not None:
-                scores = store.classifier.classify(rec.title, rec.description, list(rec.cpv_codes),
+                # the stored values, as ``upsert`` classifies them: their CPV codes are in stored order, and
+                # the classifier weighs the first code as the main one
+                scores = store.classifier.classify(rec.title, rec.description, values["cpv_codes"],
                                                   rec.languages[0] if rec.languages else None, rec.buyer_name)
         extra = dict(rec.extra, previous_notice=rec.previous_notice) if rec.previous_notice else dict(rec.extra)
         rows.append({**values, "uid": uid, "call_uid": call_uid or uid,
