@@ -617,8 +617,9 @@ class Classifier:
                 continue
             vetoed = {rule.area for *_, rule, _ in found if rule.kind == NEGATIVE}
             # a phrase is one signal: its own words do not count again for the same area
-            spans = {(rule.area, j) for i, n, _, rule, _ in found if n > 1 and rule.kind != NEGATIVE
-                     for j in range(i, i + n)}
+            phrases = [(i, n, rule.area) for i, n, _, rule, _ in found if n > 1 and rule.kind != NEGATIVE]
+            spans = {(area, j) for i, n, area in phrases for j in range(i, i + n)}
+            inner = _inner_phrases(phrases) if len(phrases) > 1 else ()
             # ... nor, if it is a weak word, for another area: "superconducting" in "superconducting
             # cavities" (accelerator) is no hint of magnets
             phrased = {j for _, j in spans}
@@ -630,7 +631,7 @@ class Classifier:
                 role = DESTINATION if found_role is CARRIED else found_role
                 if rule.kind == NEGATIVE or rule.area in vetoed or (n == 1 and (rule.area, i) in spans) or (
                         rule.kind == WEAK and n == 1 and i in phrased) or (
-                        n > 1 and _inside_longer(found, i, n, rule.area)):
+                        n > 1 and (i, n, rule.area) in inner):
                     continue
                 if rule.kind == ALONE and name == "description":
                     continue
@@ -748,11 +749,11 @@ class Classifier:
         return scored
 
 
-def _inside_longer(found: list[tuple[int, int, str, _Rule, str]], i: int, n: int, area: str) -> bool:
-    """Whether a longer phrase of ``area`` covers the phrase at ``i`` of ``n`` words: "materiale
+def _inner_phrases(phrases: list[tuple[int, int, str]]) -> set[tuple[int, int, str]]:
+    """The (position, words, area) phrases that a longer phrase of the same area covers: "materiale
     radioattivo" in "trasporto di materiale radioattivo" is the same signal, not a second one."""
-    return any(m > n and j <= i and i + n <= j + m and rule.area == area and rule.kind != NEGATIVE
-               for j, m, _, rule, _ in found)
+    return {(i, n, area) for i, n, area in phrases
+            if any(m > n and j <= i and i + n <= j + m and other == area for j, m, other in phrases)}
 
 
 def _is_weak(rule: _Rule) -> bool:
