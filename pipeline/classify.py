@@ -40,7 +40,9 @@ Why it is built this way:
   platform areas (``DESTINATION_AREAS``: space, telescopes) whose labelling rule is "built for it
   counts" (an item built for a satellite is space; a service for one is not: "Insurance for the
   satellite launch" is services), and for a cryo or vacuum plant after a control
-  system (``CONTROLLED_AREAS``: "Control system for the cryogenic plant" is electronics and cryogenics).
+  system (``CONTROLLED_AREAS``: "Control system for the cryogenic plant" is electronics and cryogenics),
+  and for magnets after a tool, a test set-up or a measuring machine (``TESTED_AREAS``: "Cold test
+  facility for the poloidal field coils" is cryogenics and magnets).
 - **Fast.** Rules are compiled once per language; each distinct word is looked up once and cached, so a
   notice costs one tokenising regex pass per field plus a dictionary lookup per word
   (``bench/classify_eval.py`` measures notices/s).
@@ -85,6 +87,14 @@ DESTINATION_AREAS = frozenset({"space", "telescopes"})
 """Areas that a title's destination ("... for the satellite") does give a notice, by the labelling
 rules of ``tests/data/README.md``; other areas' keywords after a context word weigh context_factor.
 (A code constant because the taxonomy config model has no field for it yet.)"""
+TESTED_AREAS = frozenset({"magnets"})
+"""Objects whose tooling and test set-ups belong to them (LABELLING.md, magnets: "magnet tooling and
+magnet test set-ups"): after a title product that is a tool, a test stand or a measuring machine, their
+keywords in the destination weigh fully ("Cold test facility for the poloidal field coils")."""
+TEST_STEMS = ("tool", "test", "measur", "bench", "winding", "werkzeug", "pruf", "mess", "wickel", "outil", "essai",
+              "banc", "mesur", "bobinage", "attrezz", "prova", "misur", "avvolg", "utillaje", "herramient", "ensayo",
+              "prueba", "medid", "bobinado", "gereedschap", "meet", "wikkel")
+"""Folded stems of the title products that are tools, test set-ups or measuring machines (any area's)."""
 CONTROLLED_AREAS = frozenset({"cryogenics", "vacuum"})
 """Plants whose control system is part of the plant (LABELLING.md, electronics: "a control system for a
 cryo or vacuum plant also gets that plant's area"): after an electronics product in a title, their
@@ -607,6 +617,7 @@ class Classifier:
         alone_hits: list[tuple[str, float, str]] = []
         title_objects: set[str] = set()
         title_controls = False  # the title's product is a control system (CONTROL_STEMS)
+        title_tests = False  # the title's product is a tool, a test set-up or a measuring machine (TEST_STEMS)
         for name, text, base in (("title", title, tax.title_weight),
                                  ("description", description, tax.description_weight)):
             if not text:
@@ -636,7 +647,8 @@ class Classifier:
                 if rule.kind == ALONE and name == "description":
                     continue
                 weight = base * (tax.weak_factor if rule.kind == WEAK else 1.0)
-                controlled = role is DESTINATION and rule.area in CONTROLLED_AREAS and title_controls
+                controlled = role is DESTINATION and ((rule.area in CONTROLLED_AREAS and title_controls)
+                                                      or (rule.area in TESTED_AREAS and title_tests))
                 # a platform is built for, not served: "Insurance for the satellite launch" is services
                 platform = rule.area in DESTINATION_AREAS and not (
                     role is DESTINATION and name == "title" and not self._exclusive.isdisjoint(title_objects))
@@ -649,6 +661,8 @@ class Classifier:
                         title_objects.add(rule.area)
                         if rule.area == CONTROL_AREA and any(stem in words for stem in CONTROL_STEMS):
                             title_controls = True
+                        if any(stem in words for stem in TEST_STEMS):
+                            title_tests = True
                 if rule.kind == WEAK:
                     # weak words are one hint per field: five of them in a description are not five signals
                     if rule.area in weak_seen:

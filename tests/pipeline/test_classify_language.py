@@ -76,6 +76,13 @@ def test_articles_and_prepositions_may_stand_between_a_phrases_words(classifier:
         ("Paneles solares", "es", {"power"}),
         ("Mantello fertilizzante", "it", {"nuclear"}),  # breeding blanket
         ("Netzteile", "de", {"power"}),  # not the network ('Netz-') of ict
+        # LABELLING, magnets: magnet tooling and magnet test set-ups are magnets, wherever the magnets stand
+        ("Cold test facility for the poloidal field coils", "en", {"cryogenics", "magnets"}),
+        ("Winding tooling for the toroidal field coils", "en", {"magnets"}),
+        ("Wickelwerkzeug für Magnetspulen", "de", {"magnets"}),
+        # ... but a power supply or a transport for them is not (LABELLING rule 2, services)
+        ("Supply of power supplies for the magnets", "en", {"power"}),
+        ("Air transport of the toroidal field coils", "en", {"services"}),
         ("Heißzelle", "de", {"nuclear"}),
         ("Lieferung eines Heliumtanks", "de", {"cryogenics"}),
         ("Travaux d'électricité", "fr", {"power"}),
@@ -304,7 +311,7 @@ def test_a_voltage_is_a_hint_and_destined_for_names_a_destination(classifier: Cl
         ("Tokamak vacuum vessel sectors", {"nuclear", "vacuum"}),
         ("Design and fabrication of the upper port plugs", {"nuclear"}),
         ("Supply of a liquid nitrogen cryo-transfer holder", set()),  # an electron-microscope accessory
-        ("Cold test facility for the poloidal field coils", {"cryogenics"}),
+        ("Cold test facility for the poloidal field coils", {"cryogenics", "magnets"}),
         ("Construction of roads and power systems", {"civil", "power"}),
         ("Modulators for the linac RF power stations", {"power"}),  # modulators are power (LABELLING)
         ("Low loss acoustic wave filters", {"rf"}),
