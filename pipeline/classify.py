@@ -95,6 +95,7 @@ TEST_STEMS = ("tool", "test", "measur", "bench", "winding", "werkzeug", "pruf", 
               "banc", "mesur", "bobinage", "attrezz", "prova", "misur", "avvolg", "utillaje", "herramient", "ensayo",
               "prueba", "medid", "bobinado", "gereedschap", "meet", "wikkel")
 """Folded stems of the title products that are tools, test set-ups or measuring machines (any area's)."""
+_TEST_RE = re.compile("|".join(TEST_STEMS))
 CONTROLLED_AREAS = frozenset({"cryogenics", "vacuum"})
 """Plants whose control system is part of the plant (LABELLING.md, electronics: "a control system for a
 cryo or vacuum plant also gets that plant's area"): after an electronics product in a title, their
@@ -661,7 +662,7 @@ class Classifier:
                         title_objects.add(rule.area)
                         if rule.area == CONTROL_AREA and any(stem in words for stem in CONTROL_STEMS):
                             title_controls = True
-                        if any(stem in words for stem in TEST_STEMS):
+                        if not title_tests and _TEST_RE.search(words):
                             title_tests = True
                 if rule.kind == WEAK:
                     # weak words are one hint per field: five of them in a description are not five signals
