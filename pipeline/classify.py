@@ -107,6 +107,9 @@ CONTROL_AREA = "electronics"
 CONTROL_STEMS = ("control", "steuer", "command", "plc", "sps", "scada", "automat", "regel", "besturing", "comando",
                  "mando", "msr", "leittechnik")
 """Folded stems of the electronics keywords that name a control system (not boards or firmware)."""
+_ENGLISH_MARKERS = frozenset({"the", "and", "for", "with"})
+"""English function words no other taxonomy language uses: a title holding one and none of its notice
+language's articles and prepositions is read with the English rules."""
 _ISO639_2 = {"eng": "en", "fra": "fr", "fre": "fr", "deu": "de", "ger": "de", "nld": "nl", "dut": "nl",
              "ita": "it", "spa": "es"}
 
@@ -232,6 +235,7 @@ class Classifier:
         self._names: dict[str, list[tuple[str, ...]]] = {}
         self._buyer_names: dict[str, _NameTable] = {}
         self._language_keys: dict[str, str] = {}
+        self._function_words: dict[str, frozenset[str]] = {}
         for name in self.names:
             self._add_name(self._names, name)
         self._shared = _NameTable(self._names, {})
@@ -283,6 +287,18 @@ class Classifier:
             table[words[0]] = sorted([*table.get(words[0], ()), words], key=len, reverse=True)
 
     # ------------------------------------------------------------------ compilation
+
+    def _plain_english(self, words: list[str], lang: str) -> bool:
+        """Whether a title holding an English function word holds none of its notice language's
+        articles and prepositions: FAIR's German-tagged "Exhaust air measurement system for FAIR" is
+        English, and a word German also knows ("system") would lose its English reading."""
+        own = self._function_words.get(lang)
+        if own is None:
+            tax = self.taxonomy
+            own = self._function_words[lang] = frozenset(
+                fold(w) for table in (tax.phrase_gap_words, tax.context_words, tax.carrier_words)
+                for w in table.get(lang, ()))
+        return own.isdisjoint(words)
 
     def language_key(self, language: str | None) -> str | None:
         """The taxonomy language of a notice's language tag ('de', 'DE', 'de-CH', 'deu'), or None
@@ -452,8 +468,11 @@ class Classifier:
         need), ``CARRIED`` (what a title's opening service carries or serves: a destination too) or
         ``MODIFIER`` (a compound's modifier). Words of
         ``names`` (default: the classifier's organisation names) are blanked out first."""
-        view = self._view(language)
         raw = _TOKEN.findall(text.casefold())
+        if destinations and language is not None and language != LINGUA_FRANCA and not (
+                _ENGLISH_MARKERS.isdisjoint(raw)) and self._plain_english(raw, language):
+            language = LINGUA_FRANCA  # a title in plain English is read with the English rules
+        view = self._view(language)
         cache, word = view.word_cache, self._word  # the cache hit inline: one call per new word, not per word
         looked = list(map(cache.get, raw))
         if None in looked:  # new words: computed once each (most texts reuse known words only)

@@ -319,3 +319,12 @@ def test_a_voltage_is_a_hint_and_destined_for_names_a_destination(classifier: Cl
 )
 def test_english_objects_of_the_engines_areas(classifier: Classifier, title: str, expected: set[str]) -> None:
     assert areas_in(classifier, title, "en") == expected
+
+
+def test_a_title_in_plain_english_is_read_with_the_english_rules(classifier: Classifier) -> None:
+    """FAIR publishes English titles in German-tagged notices: German also knows 'system', which kept
+    the English phrase 'measurement system' from matching. A title with an English function word and
+    none of its notice language's articles and prepositions is read as English."""
+    assert areas_in(classifier, "Exhaust air measurement system for FAIR", "de") == {"detectors"}
+    assert areas_in(classifier, "Lieferung von Vakuumpumpen für das Labor", "de") == {"vacuum"}
+    assert areas_in(classifier, "Fourniture de pompes à vide et accessoires", "fr") == {"vacuum"}
