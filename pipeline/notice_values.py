@@ -1,9 +1,15 @@
 """A notice's tracked values as the store compares, hashes and writes them.
 
 ``record_values`` (an incoming ``NoticeRecord``) and ``notice_values`` (a stored ``Notice``) give
-the same ``TRACKED_FIELDS`` in the same shapes, so a change is one comparison per field, recorded
-as ``jsonable`` values; ``content_hash`` fingerprints a source's record; ``new_uid`` names a new
-notice. Shared by the one writer (``pipeline.store``) and its bulk path (``pipeline.bulk_insert``).
+the same ``TRACKED_FIELDS`` in the same shapes, so a change is one comparison per field
+(``same_value``), recorded as ``jsonable`` values; ``content_hash`` fingerprints a source's record;
+``new_uid`` names a new notice. Shared by the one writer (``pipeline.store``) and its bulk path
+(``pipeline.bulk_insert``).
+
+CPV codes are kept in the published order with duplicates dropped: the first is the notice's main code
+(TED's ``cbc:MainCommodityClassification`` / ``CPV_MAIN``), which the classifier weighs as such and the
+exports and the call page show first. They are compared as a set (``same_value``, ``content_hash``): a
+re-sighting that lists the same codes in another order is no change, and the stored order stays.
 """
 
 from __future__ import annotations
@@ -93,6 +99,13 @@ def bound(text: str | None, limit: int) -> str | None:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def same_value(field: str, a: Any, b: Any) -> bool:
+    """Whether two values of a tracked field are the same: CPV codes as a set (their order is no change)."""
+    if field == "cpv_codes":
+        return set(a or []) == set(b or [])
+    return bool(jsonable(a) == jsonable(b))
+
+
 def value_of(notice: Notice) -> Any:
     if notice.value_amount is None:
         return None
@@ -112,7 +125,7 @@ def record_values(rec: NoticeRecord) -> dict[str, Any]:
         "documents_url": rec.documents_url,
         "published_at": rec.published_at,
         "deadline_at": deadline_of(rec.deadline_at, rec.deadline_date),
-        "cpv_codes": sorted(set(rec.cpv_codes)),
+        "cpv_codes": list(dict.fromkeys(rec.cpv_codes)),  # published order, main code first
         "value": value,
         "eligible_countries": sorted(rec.eligible_countries) if rec.eligible_countries is not None else None,
         "status": rec.status,
@@ -142,7 +155,12 @@ _HASH_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 
 
 def content_hash(rec: NoticeRecord, values: dict[str, Any] | None = None) -> str:
-    """``values``: ``record_values(rec)`` when the caller has it already (not computed twice)."""
+    """``values``: ``record_values(rec)`` when the caller has it already (not computed twice).
+
+    CPV codes are hashed sorted: their order is no change (so a hash stored before codes kept their order
+    still matches)."""
     values = record_values(rec) if values is None else values
-    payload = _HASH_ENCODER.encode({k: jsonable(v) for k, v in values.items()})
+    hashed = {k: jsonable(v) for k, v in values.items()}
+    hashed["cpv_codes"] = sorted(hashed["cpv_codes"])
+    payload = _HASH_ENCODER.encode(hashed)
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -41,6 +41,7 @@ from pipeline.notice_values import (
     new_uid,
     notice_values,
     record_values,
+    same_value,
 )
 from pipeline.organisation_sources import OrganisationSources
 from pipeline.records import MAX_TITLE, AreaScore, NoticeRecord
@@ -213,7 +214,7 @@ class Store:
                 if before not in (None, [], ""):
                     self._assign(notice, {field: before})  # what the change notice did not say
                 continue
-            if before not in (None, [], "") and jsonable(before) != jsonable(current):
+            if before not in (None, [], "") and not same_value(field, before, current):
                 changes.append((field, before, current))
         for field, before, after in changes:
             self._record_change(notice, field, before, after, now, change.source_name if change else rec.source,
@@ -314,7 +315,7 @@ class Store:
                 if before.day != after.day:
                     self._assign(notice, {field: after})  # the same moment, now known to be a date only
                 continue
-            if jsonable(before) != jsonable(after):
+            if not same_value(field, before, after):
                 changes.append((field, before, after))
         for field, before, after in changes:
             self._assign(notice, {field: after})
