@@ -13,16 +13,18 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from pipeline.classify import Classifier
 from pipeline.exporters import export_jsonl
 from pipeline.import_base import Problem
 from pipeline.importers import iter_items
 from pipeline.ingest import Ingestor
 from pipeline.ocds import export_ocds
+from pipeline.reclassify import reclassify
 from pipeline.records import NoticeRecord
 from pipeline.ted import parse_notice
 from tenderwatch.config import Config
 from tenderwatch.db.engine import session_scope
-from tenderwatch.db.models import Notice, NoticeChange
+from tenderwatch.db.models import Notice, NoticeArea, NoticeChange
 from tests.ted.records_digest import NOW, fresh_engine
 from tests.ted.test_import import FIXTURES
 
@@ -32,6 +34,11 @@ PUBLISHED = ["31643000", "31640000"]
 
 def _f02() -> NoticeRecord:
     return parse_notice((FIXTURES / "legacy-f02-fair.xml").read_bytes(), "legacy-f02-fair.xml", now=NOW)
+
+
+def _areas(engine: Engine) -> list[tuple[str, float]]:
+    with session_scope(engine) as s:
+        return sorted((a.area_id, round(a.score, 3)) for a in s.scalars(select(NoticeArea)))
 
 
 def _stored(engine: Engine) -> tuple[list[str], int]:
@@ -52,12 +59,20 @@ def test_one_by_one_and_bulk_store_the_main_code_first(engine: Engine, config: C
     with Ingestor(engine, config, now=NOW) as ing:
         ing.add(rec)
     assert _stored(engine) == (PUBLISHED, 0)
+    # classified from the main code first (sorted codes gave FAIR's F02 accelerator 0.67, the published 0.725)
+    classifier = Classifier.for_config(config)
+    f02 = _f02()
+    published = sorted((a.id, round(a.score, 3)) for a in classifier.classify(
+        f02.title, f02.description, PUBLISHED, f02.languages[0], f02.buyer_name))
+    assert _areas(engine) == published
+    assert reclassify(engine, classifier).changed + reclassify(engine, classifier).rescored == 0
 
     bulk = fresh_engine(f"sqlite:///{tmp_path / 'bulk.db'}")
     try:
         with Ingestor(bulk, config, now=NOW) as ing:
             ing.add_many([_f02()])
         assert _stored(bulk) == (PUBLISHED, 0)
+        assert _areas(bulk) == published
     finally:
         bulk.dispose()
 
