@@ -328,3 +328,33 @@ def test_a_title_in_plain_english_is_read_with_the_english_rules(classifier: Cla
     assert areas_in(classifier, "Exhaust air measurement system for FAIR", "de") == {"detectors"}
     assert areas_in(classifier, "Lieferung von Vakuumpumpen für das Labor", "de") == {"vacuum"}
     assert areas_in(classifier, "Fourniture de pompes à vide et accessoires", "fr") == {"vacuum"}
+
+
+@pytest.mark.parametrize(
+    ("title", "language"),
+    [
+        ("Lieferung einer Radaranlage", "de"),
+        ("Fourniture d'un radar météorologique", "fr"),
+        ("Levering van een radarsysteem", "nl"),
+        ("Fornitura di un radar meteorologico", "it"),
+        ("Suministro de radares meteorológicos", "es"),
+        ("Supply of a vector network analyser", "en"),
+        ("Beschaffung eines Vektor-Netzwerkanalysators", "de"),
+        ("Sustitución de elementos del sistema GBAS", "es"),
+        ("Suministro de transmisores", "es"),
+        ("Fornitura di ricetrasmettitori", "it"),
+    ],
+)
+def test_rf_systems_radar_transmitters_and_network_analysers(
+        classifier: Classifier, title: str, language: str) -> None:
+    """Radar, radio navigation, transmitters and RF test instruments are rf in every language."""
+    assert "rf" in areas_in(classifier, title, language)
+
+
+def test_rf_speaks_the_official_radar_words_and_not_process_transmitters(classifier: Classifier) -> None:
+    """The radar and radio-navigation CPV labels are rf words (cpv_vocabulary); a process
+    instrument's pressure or temperature transmitter is no radio transmitter."""
+    assert "rf" in areas_in(classifier, "Radarüberwachungseinrichtungen", "de")
+    assert "rf" in {a.id for a in classifier.classify("Lieferung", None, ["38115000"], "de")}
+    assert "rf" not in areas_in(classifier, "Supply of pressure transmitters", "en")
+    assert "rf" not in areas_in(classifier, "Antenne régionale de Lyon : nettoyage des locaux", "fr")
