@@ -358,3 +358,39 @@ def test_rf_speaks_the_official_radar_words_and_not_process_transmitters(classif
     assert "rf" in {a.id for a in classifier.classify("Lieferung", None, ["38115000"], "de")}
     assert "rf" not in areas_in(classifier, "Supply of pressure transmitters", "en")
     assert "rf" not in areas_in(classifier, "Antenne régionale de Lyon : nettoyage des locaux", "fr")
+
+
+@pytest.mark.parametrize(
+    ("title", "language", "expected"),
+    [
+        ("Beschaffung eines Heliumlecksuchgeräts", "de", "vacuum"),
+        ("Levering van balgen en vacuümmeters", "nl", "vacuum"),
+        ("Fornitura di vacuometri", "it", "vacuum"),
+        ("Suministro de vacuómetros", "es", "vacuum"),
+        ("Caisson à vide thermique", "fr", "vacuum"),
+        ("Supply of a TVAC chamber", "en", "vacuum"),
+        ("Lieferung eines Pulsrohrkühlers", "de", "cryogenics"),
+        ("Réfrigérateur à tube pulsé", "fr", "cryogenics"),
+        ("Stikstoftank", "nl", "cryogenics"),
+        ("Helium refrigeration plant", "en", "cryogenics"),
+        ("Abschirmtüren", "de", "nuclear"),
+        ("Lieferung von Bleiziegeln", "de", "nuclear"),
+        ("Ganzkörperzähler", "de", "nuclear"),
+        ("Afschermingsdeuren", "nl", "nuclear"),
+        ("Persoonsdosimetrie", "nl", "nuclear"),
+        ("Monitor di contaminazione", "it", "nuclear"),
+        ("Fourniture de briques de plomb", "fr", "nuclear"),
+        ("Lead bricks", "en", "nuclear"),
+    ],
+)
+def test_vacuum_cryogenics_and_nuclear_objects_in_six_languages(
+        classifier: Classifier, title: str, language: str, expected: str) -> None:
+    """LABELLING.md's objects of vacuum (gauges, leak detectors, thermal-vacuum chambers), cryogenics
+    (pulse tubes, LN2 tanks, helium refrigeration) and nuclear (shielding doors and bricks, dosimetry,
+    contamination monitors) in the words each language uses."""
+    assert expected in areas_in(classifier, title, language)
+
+
+def test_a_dutch_vacuum_cleaner_is_no_vacuum(classifier: Classifier) -> None:
+    assert "vacuum" not in areas_in(classifier, "Levering van vacuümreinigers", "nl")
+    assert "vacuum" in areas_in(classifier, "Levering van een vacuümpomp", "nl")
