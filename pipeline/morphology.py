@@ -14,7 +14,8 @@ inflected word in its own language, so a keyword and a notice word meet at their
   plural meets a folded singular keyword ("klystrons"/"klystron", "criomódulos"/"criomodulo"), and a
   noun the dictionary reads as a verb form keeps its own form ("vacíos" is no "vaciar").
 - ``compound(word, lang)``: for German and Dutch, the longest known word that ends a compound is
-  its head, the rest its modifier: "Beschleunigertunnel" -> ("beschleuniger", "tunnel"). The head
+  its head, the rest its modifier: "Beschleunigertunnel" -> ("beschleuniger", "tunnel"); where that
+  modifier is no word, a shorter head that leaves one wins ("Tieftemperatur|anlage"). The head
   names the thing ("compound head decides", see ``pipeline.classify``).
 
 Both are cached per distinct word; classification caches per word as well, so a lemma is looked
@@ -71,6 +72,8 @@ _SUFFIXES = (
 _MIN_STEM = 4
 _IT_HARD_PLURALS = ("che", "chi", "ghe", "ghi")
 MIN_HEAD, MIN_MODIFIER, MIN_COMPOUND = 4, 3, 8
+MIN_KNOWN_SPLIT = 5
+"""The shortest word that a modifier may end with to count as a word (``_names_a_word``)."""
 _LINKS = ("s", "-")
 """Linking elements between a German or Dutch compound's modifier and head ("Strahlenschutz-s-...")."""
 
@@ -234,20 +237,32 @@ def known(word: str, lang: str) -> bool:
 
 @lru_cache(maxsize=200_000)
 def split(word: str, lang: str) -> tuple[str, str] | None:
-    """(modifier, head) of a German or Dutch compound whose head the dictionary knows, the longest
-    such head, the linking element dropped ("strahlenschutzs-" -> "strahlenschutz"); None for a
-    short word, another language or no known head."""
+    """(modifier, head) of a German or Dutch compound whose head the dictionary knows, the linking
+    element dropped ("strahlenschutzs-" -> "strahlenschutz"); None for a short word, another language
+    or no known head. The longest known head, unless its modifier is no word and a shorter known
+    head leaves one (``_names_a_word``): "Tieftemperatur|anlage", not "tieftemperat|uranlage";
+    "Druck|luft", not "druc|kluft"."""
     if lang not in COMPOUND_LANGUAGES or len(word) < MIN_COMPOUND or not word.isalpha():
         return None
+    longest: tuple[str, str] | None = None
     for i in range(MIN_MODIFIER, len(word) - MIN_HEAD + 1):
         head = word[i:]
         if _known(head, lang):
-            modifier = word[:i]
+            raw = modifier = word[:i]
             for link in _LINKS:
                 if modifier.endswith(link) and len(modifier) > MIN_MODIFIER:
                     modifier = modifier[: -len(link)]
-            return modifier, head
-    return None
+            if longest is None:
+                longest = modifier, head
+            if _names_a_word(raw, lang) or _names_a_word(modifier, lang):
+                return modifier, head
+    return longest
+
+
+def _names_a_word(modifier: str, lang: str) -> bool:
+    """Whether a compound's modifier is a known word or ends with one of ``MIN_KNOWN_SPLIT`` letters
+    or more ("tieftemperatur" ends with "temperatur")."""
+    return any(_known(modifier[i:], lang) for i in range(len(modifier) - MIN_KNOWN_SPLIT + 1))
 
 
 @lru_cache(maxsize=200_000)

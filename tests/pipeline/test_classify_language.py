@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.classify import Classifier
 from pipeline.evaluation import load_classifier
-from pipeline.morphology import key
+from pipeline.morphology import key, split
 
 
 @pytest.fixture(scope="module")
@@ -394,3 +394,12 @@ def test_vacuum_cryogenics_and_nuclear_objects_in_six_languages(
 def test_a_dutch_vacuum_cleaner_is_no_vacuum(classifier: Classifier) -> None:
     assert "vacuum" not in areas_in(classifier, "Levering van vacuümreinigers", "nl")
     assert "vacuum" in areas_in(classifier, "Levering van een vacuümpomp", "nl")
+
+
+def test_a_compound_splits_where_its_modifier_is_a_word(classifier: Classifier) -> None:
+    """The longest known head yields to a shorter one whose modifier is (or ends with) a word:
+    "Tieftemperatur|anlage" is no "tieftemperat|uranlage" (a uranium plant: nuclear)."""
+    assert split("tieftemperaturanlage", "de") == ("tieftemperatur", "anlage")
+    assert split("druckluft", "de") == ("druck", "luft")
+    assert split("beschleunigertunnel", "de") == ("beschleuniger", "tunnel")
+    assert areas_in(classifier, "Tieftemperaturanlage", "de") == {"cryogenics"}
