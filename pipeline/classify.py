@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.cpv import vocabulary
 from pipeline.linear_layer import Findings, LinearLayer
-from pipeline.morphology import compound, fold, key, known, split
+from pipeline.morphology import compound, fold, key, known, prefixed_noun, split
 from pipeline.records import AreaScore
 from tenderwatch.config.models import TaxonomyConfig
 
@@ -404,7 +404,9 @@ class Classifier:
         # Italian "bar" or Dutch "transport" are not the English words they look like (decided first:
         # the English keys of such a word, lemmas looked up in vain, are not computed at all)
         own_only = own is not None and own != LINGUA_FRANCA and len(word) > 3 and known(word, own)
-        keys = {lang: tuple(dict.fromkeys(key(w, lang, own is not None and lang != own) for w in {word, folded}))
+        # a French/Italian/Spanish noun joined to a prefix is read as the noun too ("elettropompe": "pompe")
+        keys = {lang: tuple(dict.fromkeys(key(w, lang, own is not None and lang != own)
+                                          for w in (word, folded, prefixed_noun(folded, lang)) if w))
                 for lang in view.languages if not (own_only and lang == LINGUA_FRANCA)}
         rules: list[_Rule] = list(view.exact.get(folded, ()))
         for lang, ks in keys.items():

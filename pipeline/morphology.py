@@ -265,6 +265,24 @@ def _names_a_word(modifier: str, lang: str) -> bool:
     return any(_known(modifier[i:], lang) for i in range(len(modifier) - MIN_KNOWN_SPLIT + 1))
 
 
+ROMANCE_PREFIXES = {"it": ("elettro",), "es": ("electro",), "fr": ("electro",)}
+"""Prefixes that French, Italian and Spanish write joined to a noun ("elettropompe", "électrovanne",
+"electrobombas"): the noun after them names the thing."""
+
+
+@lru_cache(maxsize=200_000)
+def prefixed_noun(word: str, lang: str) -> str | None:
+    """The noun a folded French/Italian/Spanish word joins to a ``ROMANCE_PREFIXES`` prefix, when the
+    dictionary knows it and it has ``MIN_KNOWN_SPLIT`` letters or more ("elettropompe" -> "pompe";
+    "électronique" -> None), else None."""
+    for prefix in ROMANCE_PREFIXES.get(lang, ()):
+        rest = word[len(prefix):]
+        # "electron-" is its own word ("électronique" is no "électro-nique")
+        if word.startswith(prefix) and rest[:1] != "n" and len(rest) >= MIN_KNOWN_SPLIT and _known(rest, lang):
+            return rest
+    return None
+
+
 @lru_cache(maxsize=200_000)
 def compound(word: str, lang: str) -> tuple[str, str] | None:
     """(modifier key, head key) of a German or Dutch compound (``split``), or None."""

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.classify import Classifier
 from pipeline.evaluation import load_classifier
-from pipeline.morphology import key, split
+from pipeline.morphology import key, prefixed_noun, split
 
 
 @pytest.fixture(scope="module")
@@ -403,3 +403,13 @@ def test_a_compound_splits_where_its_modifier_is_a_word(classifier: Classifier) 
     assert split("druckluft", "de") == ("druck", "luft")
     assert split("beschleunigertunnel", "de") == ("beschleuniger", "tunnel")
     assert areas_in(classifier, "Tieftemperaturanlage", "de") == {"cryogenics"}
+
+
+
+def test_a_romance_noun_joined_to_elettro_is_read_as_the_noun(classifier: Classifier) -> None:
+    """'elettropompe' are pumps ('pompe per vuoto'), 'électroaimants' magnets; 'électronique' is
+    no 'électro-nique'."""
+    assert prefixed_noun("electronique", "fr") is None and prefixed_noun("elettropompe", "it") == "pompe"
+    assert "vacuum" in areas_in(classifier, "Fornitura di elettropompe per vuoto", "it")
+    assert "vacuum" in areas_in(classifier, "Suministro de electrobombas de vacío", "es")
+    assert "magnets" in areas_in(classifier, "Fourniture d'électroaimants", "fr")
