@@ -381,6 +381,14 @@ def test_rf_speaks_the_official_radar_words_and_not_process_transmitters(classif
         ("Monitor di contaminazione", "it", "nuclear"),
         ("Fourniture de briques de plomb", "fr", "nuclear"),
         ("Lead bricks", "en", "nuclear"),
+        ("Supply of ferrite loads", "en", "rf"),
+        ("Supply of an ECRH transmission line", "en", "rf"),
+        ("Supply of all-metal valves", "en", "vacuum"),
+        ("Supply of a space simulation chamber", "en", "vacuum"),
+        ("Supply of vacuum-insulated transfer lines", "en", "cryogenics"),
+        ("Supply of master-slave manipulators", "en", "nuclear"),
+        ("Supply of first wall panels", "en", "nuclear"),
+        ("Monitores de contaminación", "es", "nuclear"),
     ],
 )
 def test_vacuum_cryogenics_and_nuclear_objects_in_six_languages(
