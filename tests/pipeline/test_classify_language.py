@@ -357,6 +357,7 @@ def test_rf_speaks_the_official_radar_words_and_not_process_transmitters(classif
     assert "rf" in areas_in(classifier, "Radarüberwachungseinrichtungen", "de")
     assert "rf" in {a.id for a in classifier.classify("Lieferung", None, ["38115000"], "de")}
     assert "rf" not in areas_in(classifier, "Supply of pressure transmitters", "en")
+    assert "rf" not in areas_in(classifier, "Supply of circulator pumps", "en")
     assert "rf" not in areas_in(classifier, "Antenne régionale de Lyon : nettoyage des locaux", "fr")
 
 
@@ -389,6 +390,10 @@ def test_rf_speaks_the_official_radar_words_and_not_process_transmitters(classif
         ("Supply of master-slave manipulators", "en", "nuclear"),
         ("Supply of first wall panels", "en", "nuclear"),
         ("Monitores de contaminación", "es", "nuclear"),
+        ("Lieferung supraleitender Kavitäten", "de", "rf"),
+        ("Lieferung von Wellenleitern", "de", "rf"),
+        ("Levering van hoogfrequentcomponenten", "nl", "rf"),
+        ("Fornitura di carichi fittizi", "it", "rf"),
     ],
 )
 def test_vacuum_cryogenics_and_nuclear_objects_in_six_languages(
