@@ -394,6 +394,13 @@ def test_rf_speaks_the_official_radar_words_and_not_process_transmitters(classif
         ("Lieferung von Wellenleitern", "de", "rf"),
         ("Levering van hoogfrequentcomponenten", "nl", "rf"),
         ("Fornitura di carichi fittizi", "it", "rf"),
+        ("Fornitura di un forno a vuoto", "it", "vacuum"),
+        ("Levering van een lektestinstallatie", "nl", "vacuum"),
+        ("Sistema di refrigerazione a elio", "it", "cryogenics"),
+        ("Heliumkoelinstallatie", "nl", "cryogenics"),
+        ("Servizio di esperto qualificato", "it", "nuclear"),
+        ("Lieferung von Abschirmblöcken", "de", "nuclear"),
+        ("Levering van stralingsmeetapparatuur", "nl", "nuclear"),
     ],
 )
 def test_vacuum_cryogenics_and_nuclear_objects_in_six_languages(
