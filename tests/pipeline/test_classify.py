@@ -170,7 +170,8 @@ SPECIFICATION_WORDS = {
                   "es: Suministro de fluoruro de calcio"],
     # plainly non-technical services and supplies: printers, workwear, audits, events, staff, offices
     "optics": ["fr: Fourniture de prismes", "it: Fornitura di filtri ottici", "de: Lieferung von Prismen",
-               "en: Supply of laser diodes", "en: Supply of fibre Bragg gratings"],
+               "en: Supply of laser diodes", "en: Supply of fibre Bragg gratings",
+               "en: Polishing of optical substrates"],
     # the objects of a physics experiment's and observatory's calls
     "big science": ["en: Supply of GEM foils=detectors", "en: Supply of lead tungstate crystals=detectors",
                     "en: Supply of Kapton polyimide films=materials", "en: Supply of CVD diamond plates=materials",
@@ -237,6 +238,25 @@ def test_words_with_a_second_meaning_stay_out(classifier: Classifier) -> None:
     assert "services" not in areas_in(classifier, "Combustible gastado", "es")
     assert areas_in(classifier, "Glass fibre network roll-out", "en") == {"ict"}  # no materials
     assert areas_in(classifier, "Sistema di rilevazione degli eventi sismici", "it") == {"detectors"}
+
+
+# Everyday namesakes of an area's words (area -> titles that must not get it, "lang: title"): a laser
+# printer or a contact lens is no optics (LABELLING.md: mirrors, lenses, lasers as optical components).
+NAMESAKES: dict[str, list[str]] = {
+    "optics": ["en: Supply of laser printers and toner cartridges", "fr: Fourniture d'imprimantes laser",
+               "it: Fornitura di stampanti laser e toner", "es: Suministro de impresoras láser",
+               "en: Supply of contact lenses and spectacles", "it: Fornitura di lenti a contatto",
+               "fr: Fourniture de lentilles de contact", "es: Suministro de lentes de contacto",
+               "de: Kontaktlinsen und Brillengläser", "nl: Levering van contactlenzen",
+               "en: Floor cleaning and polishing services", "en: Mirror website hosting",
+               "de: Messung der Grundwasserspiegel"],
+}
+
+
+@pytest.mark.parametrize(("area", "probe"), [(a, p) for a, probes in NAMESAKES.items() for p in probes])
+def test_everyday_namesakes_do_not_give_the_area(classifier: Classifier, area: str, probe: str) -> None:
+    language, title = probe.split(": ", 1)
+    assert area not in areas_in(classifier, title, language)
 
 
 def test_work_words_yield_to_the_object_the_title_names(classifier: Classifier) -> None:
