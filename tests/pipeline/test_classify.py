@@ -250,6 +250,16 @@ NAMESAKES: dict[str, list[str]] = {
                "de: Kontaktlinsen und Brillengläser", "nl: Levering van contactlenzen",
                "en: Floor cleaning and polishing services", "en: Mirror website hosting",
                "de: Messung der Grundwasserspiegel"],
+    # software architecture, capacity building, heating oil, radio links, medical ventilation are no civil works
+    "civil": ["en: Enterprise architecture consultancy", "en: Network architecture study",
+              "de: IT-Architektur Beratung", "de: Softwarearchitektur", "fr: Architecture du système d'information",
+              "nl: Informatiearchitectuur",
+              "es: Arquitectura de software y sistemas de información", "en: Capacity building and training programme",
+              "en: Team building events", "en: Heating oil supply", "fr: Gaz naturel de chauffage",
+              "it: Fornitura di gasolio da riscaldamento", "es: Suministro de gasóleo de calefacción",
+              "it: Manutenzione ponti radio", "it: Galleria d'arte: allestimento mostra", "en: VPN tunnel appliances",
+              "en: Non-invasive ventilation equipment for hospitals", "fr: Respirateurs et ventilation médicale",
+              "en: Medical drainage catheters", "en: Bridge financing advisory"],
 }
 
 
