@@ -259,7 +259,10 @@ NAMESAKES: dict[str, list[str]] = {
               "it: Fornitura di gasolio da riscaldamento", "es: Suministro de gasóleo de calefacción",
               "it: Manutenzione ponti radio", "it: Galleria d'arte: allestimento mostra", "en: VPN tunnel appliances",
               "en: Non-invasive ventilation equipment for hospitals", "fr: Respirateurs et ventilation médicale",
-              "en: Medical drainage catheters", "en: Bridge financing advisory"],
+              "en: Medical drainage catheters", "en: Bridge financing advisory",
+              "en: Study on European research infrastructures", "fr: Infrastructures de recherche : étude",
+              "fr: Travaux de recherche sur les matériaux", "en: Web site maintenance", "fr: Refonte du site internet",
+              "en: Public key infrastructure", "en: Building insurance", "en: Cleanroom garments laundry"],
 }
 
 
