@@ -142,7 +142,8 @@ SPECIFICATION_WORDS = {
                     "nl: Levering van signaalgeneratoren", "it: Sistema di temporizzazione",
                     "es: Suministro de generadores de señales"],
     # machinery and handling equipment, from the official CPV labels and by hand
-    "mechanical": ["en: Supply of compressors", "de: Lieferung eines Gabelstaplers", "nl: Levering van compressoren",
+    "mechanical": ["nl: Verspanen van onderdelen", "it: Manifattura additiva",
+                   "en: Supply of compressors", "de: Lieferung eines Gabelstaplers", "nl: Levering van compressoren",
                    "es: Suministro de cilindros hidráulicos", "it: Fornitura di pompe", "fr: Maintenance des pompes",
                    "es: Suministro de robots industriales", "de: Lieferung von Hebebühnen",
                    "fr: Fabrication de supports en acier inoxydable", "it: Fornitura di attrezzature di assemblaggio",
@@ -158,7 +159,9 @@ SPECIFICATION_WORDS = {
                   "de: Medientechnik für den Hörsaal=electronics", "de: Elektronikfertigung=electronics",
                   "de: Prüftechnik=detectors", "nl: Werktuigbouwkunde=mechanical", "nl: Meettechniek=detectors",
                   "nl: Installatietechniek=civil"],
-    "detectors": ["de: Lieferung eines Gaschromatographen", "de: Lieferung von Temperaturfühlern",
+    "detectors": ["fr: Machine de mesure tridimensionnelle", "it: Macchina di misura a coordinate",
+                  "en: Laser tracker for alignment", "de: Lieferung eines Gaschromatographen",
+                  "de: Lieferung von Temperaturfühlern",
                   "fr: Fourniture d'un microscope électronique à balayage", "nl: Levering van een warmtebeeldcamera",
                   "es: Suministro de equipamiento científico", "es: Compra de un criomicroscopio electrónico",
                   "es: Suministro de máquina universal de ensayos", "de: Lieferung von Laborgeräten",
@@ -166,7 +169,9 @@ SPECIFICATION_WORDS = {
                   "es: Suministro de un sistema de medición de calidad del aire",
                   "es: Suministro de equipos de laboratorio"],
     # raw and semi-finished special materials
-    "materials": ["fr: Fourniture de matières premières métallurgiques", "it: Fornitura di materie prime",
+    "materials": ["en: Supply of stainless steel tubes", "de: Aluminiumprofile",
+                  "es: Suministro de perfiles de aluminio", "fr: Fourniture de matières premières métallurgiques",
+                  "it: Fornitura di materie prime",
                   "es: Suministro de fluoruro de calcio"],
     # plainly non-technical services and supplies: printers, workwear, audits, events, staff, offices
     "optics": ["fr: Fourniture de prismes", "it: Fornitura di filtri ottici", "de: Lieferung von Prismen",
