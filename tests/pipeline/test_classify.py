@@ -132,7 +132,9 @@ def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code:
 # word was missing: "language: title" per area (found as gaps, fixed in config/taxonomy.yaml).
 SPECIFICATION_WORDS = {
     # PLC/SCADA/industrial control systems
-    "electronics": ["en: Supply of control cabinets for the pumping stations",
+    "electronics": ["en: Embedded systems development", "fr: Cartes d'acquisition", "fr: Instrumentation et contrôle",
+                    "it: Controllori logici programmabili", "es: Automatización industrial de la planta",
+                    "en: Supply of control cabinets for the pumping stations",
                     "de: SPS-Programmierung und Fernwirktechnik",
                     "fr: Fourniture d'armoires de commande", "nl: Levering van besturingskasten",
                     "it: Sistema di telecontrollo", "es: Sistema de telemando",
