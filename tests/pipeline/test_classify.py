@@ -161,7 +161,8 @@ SPECIFICATION_WORDS = {
                   "de: Medientechnik für den Hörsaal=electronics", "de: Elektronikfertigung=electronics",
                   "de: Prüftechnik=detectors", "nl: Werktuigbouwkunde=mechanical", "nl: Meettechniek=detectors",
                   "nl: Installatietechniek=civil"],
-    "detectors": ["fr: Machine de mesure tridimensionnelle", "it: Macchina di misura a coordinate",
+    "detectors": ["es: Intensificadores de imagen", "en: Supply of image intensifiers",
+                  "fr: Machine de mesure tridimensionnelle", "it: Macchina di misura a coordinate",
                   "en: Laser tracker for alignment", "de: Lieferung eines Gaschromatographen",
                   "de: Lieferung von Temperaturfühlern",
                   "fr: Fourniture d'un microscope électronique à balayage", "nl: Levering van een warmtebeeldcamera",
@@ -171,7 +172,7 @@ SPECIFICATION_WORDS = {
                   "es: Suministro de un sistema de medición de calidad del aire",
                   "es: Suministro de equipos de laboratorio"],
     # raw and semi-finished special materials
-    "materials": ["en: Supply of stainless steel tubes", "de: Aluminiumprofile",
+    "materials": ["de: 90 Platten aus Spectrosil 2000", "en: Supply of stainless steel tubes", "de: Aluminiumprofile",
                   "es: Suministro de perfiles de aluminio", "fr: Fourniture de matières premières métallurgiques",
                   "it: Fornitura di materie prime",
                   "es: Suministro de fluoruro de calcio"],
