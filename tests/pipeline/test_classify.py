@@ -144,7 +144,8 @@ SPECIFICATION_WORDS = {
                     "nl: Levering van signaalgeneratoren", "it: Sistema di temporizzazione",
                     "es: Suministro de generadores de señales"],
     # machinery and handling equipment, from the official CPV labels and by hand
-    "mechanical": ["nl: Verspanen van onderdelen", "it: Manifattura additiva",
+    "mechanical": ["en: Vibration isolation system", "de: Positioniertische", "nl: Fijnmechanica",
+                   "nl: Verspanen van onderdelen", "it: Manifattura additiva",
                    "en: Supply of compressors", "de: Lieferung eines Gabelstaplers", "nl: Levering van compressoren",
                    "es: Suministro de cilindros hidráulicos", "it: Fornitura di pompe", "fr: Maintenance des pompes",
                    "es: Suministro de robots industriales", "de: Lieferung von Hebebühnen",
