@@ -258,7 +258,8 @@ NAMESAKES: dict[str, list[str]] = {
                "fr: Fourniture de lentilles de contact", "es: Suministro de lentes de contacto",
                "de: Kontaktlinsen und Brillengläser", "nl: Levering van contactlenzen",
                "en: Floor cleaning and polishing services", "en: Mirror website hosting",
-               "de: Messung der Grundwasserspiegel"],
+               "de: Messung der Grundwasserspiegel", "en: Vehicle mirrors", "es: Espejos retrovisores para vehículos",
+               "de: Außenspiegel für Fahrzeuge", "fr: Lecteurs optiques"],
     # software architecture, capacity building, heating oil, radio links, medical ventilation are no civil works
     "civil": ["en: Enterprise architecture consultancy", "en: Network architecture study",
               "de: IT-Architektur Beratung", "de: Softwarearchitektur", "fr: Architecture du système d'information",
@@ -271,7 +272,9 @@ NAMESAKES: dict[str, list[str]] = {
               "en: Medical drainage catheters", "en: Bridge financing advisory",
               "en: Study on European research infrastructures", "fr: Infrastructures de recherche : étude",
               "fr: Travaux de recherche sur les matériaux", "en: Web site maintenance", "fr: Refonte du site internet",
-              "en: Public key infrastructure", "en: Building insurance", "en: Cleanroom garments laundry"],
+              "en: Public key infrastructure", "en: Building insurance", "en: Cleanroom garments laundry",
+              "es: Puente grúa de 20 toneladas", "it: Ponte sollevatore per officina", "en: Works of art purchase",
+              "nl: Sanitaire producten en hygiëneartikelen", "en: Car wash tunnel", "es: Túnel de viento"],
 }
 
 
