@@ -284,6 +284,14 @@ def test_everyday_namesakes_do_not_give_the_area(classifier: Classifier, area: s
     assert area not in areas_in(classifier, title, language)
 
 
+def test_an_image_intensifier_is_a_detector_and_with_optics_codes_also_optics(classifier: Classifier) -> None:
+    """Image intensifiers are detectors by their words; optics only beside a second signal (weak), here
+    the night-vision code 38632000 of CPV 386 (optical instruments)."""
+    title = "Acquisition de modules à intensification de lumière"
+    assert areas_in(classifier, title, "fr") == {"detectors"}
+    assert {a.id for a in classifier.classify(title, None, ["38632000"], "fr")} == {"detectors", "optics"}
+
+
 def test_work_words_yield_to_the_object_the_title_names(classifier: Classifier) -> None:
     """'Travaux', 'construction', 'Neubau' say what kind of work a notice is, not its object: beside an
     area the title names they add nothing (LABELLING.md: electrical installation works are power);
