@@ -173,7 +173,8 @@ SPECIFICATION_WORDS = {
                   "es: Suministro de un sistema de medición de calidad del aire",
                   "es: Suministro de equipos de laboratorio"],
     # raw and semi-finished special materials
-    "materials": ["de: 90 Platten aus Spectrosil 2000", "en: Supply of stainless steel tubes", "de: Aluminiumprofile",
+    "materials": ["it: Fornitura di fluoruro di calcio", "en: Supply of silicon wafers",
+                  "de: 90 Platten aus Spectrosil 2000", "en: Supply of stainless steel tubes", "de: Aluminiumprofile",
                   "es: Suministro de perfiles de aluminio", "fr: Fourniture de matières premières métallurgiques",
                   "it: Fornitura di materie prime",
                   "es: Suministro de fluoruro de calcio"],
@@ -260,6 +261,15 @@ NAMESAKES: dict[str, list[str]] = {
                "en: Floor cleaning and polishing services", "en: Mirror website hosting",
                "de: Messung der Grundwasserspiegel", "en: Vehicle mirrors", "es: Espejos retrovisores para vehículos",
                "de: Außenspiegel für Fahrzeuge", "fr: Lecteurs optiques"],
+    # floor and road coatings, tiles, food raw materials, pencils are no special materials
+    "materials": ["en: Floor coatings for the warehouse", "en: Supply of ceramic tiles",
+                  "en: Alloy wheels for fleet vehicles",
+                  "en: Wafers and biscuits for the canteen", "en: Raw materials for the school kitchens",
+                  "en: Graphite pencils and stationery", "de: Bleistifte und Schreibwaren", "de: Fahrbahnbeschichtung",
+                  "de: Keramikfliesen", "fr: Revêtements de sol", "fr: Revêtement de chaussée",
+                  "it: Rivestimento delle facciate", "it: Fornitura di materie prime alimentari",
+                  "it: Lega calcio serie A",
+                  "es: Recubrimiento de suelos", "es: Pavimentos cerámicos", "nl: Coating van de vloeren"],
     # software architecture, capacity building, heating oil, radio links, medical ventilation are no civil works
     "civil": ["en: Enterprise architecture consultancy", "en: Network architecture study",
               "de: IT-Architektur Beratung", "de: Softwarearchitektur", "fr: Architecture du système d'information",
