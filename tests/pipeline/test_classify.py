@@ -193,7 +193,8 @@ SPECIFICATION_WORDS = {
     "space": ["it: Servizi di comunicazione satellitare", "es: Servicios de comunicaciones satelitales",
               "it: Componenti qualificati per lo spazio", "de: Erdbeobachtungsmission"],
     # buildings and their installations: fire detection, plumbing, roofs, facades; tunnels
-    "civil": ["de: Brandmeldeanlage", "de: Sanitärinstallation", "fr: Système de détection incendie",
+    "civil": ["en: Supply of smoke detectors", "it: Rilevatori di fumo", "nl: Rookmelders",
+              "de: Brandmeldeanlage", "de: Sanitärinstallation", "fr: Système de détection incendie",
               "fr: Réfection de toiture", "nl: Aanleg van een tunnel", "it: Impianti idraulici",
               "es: Instalaciones de fontanería", "es: Impermeabilización de cubiertas",
               "fr: Fourniture de pompes à chaleur", "en: Supply of fire pumps",
@@ -261,6 +262,10 @@ NAMESAKES: dict[str, list[str]] = {
                "en: Floor cleaning and polishing services", "en: Mirror website hosting",
                "de: Messung der Grundwasserspiegel", "en: Vehicle mirrors", "es: Espejos retrovisores para vehículos",
                "de: Außenspiegel für Fahrzeuge", "fr: Lecteurs optiques"],
+    # office, medical and security scanners are no scientific instruments; smoke detectors are fire detection
+    "detectors": ["en: Document scanners", "en: MRI scanner replacement", "en: Ultrasound scanners for the hospital",
+                  "en: Supply of smoke detectors", "fr: Détecteurs de fumée", "es: Detectores de humo",
+                  "de: Rauchmelder"],
     # floor and road coatings, tiles, food raw materials, pencils are no special materials
     "materials": ["en: Floor coatings for the warehouse", "en: Supply of ceramic tiles",
                   "en: Alloy wheels for fleet vehicles",
