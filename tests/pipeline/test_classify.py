@@ -266,6 +266,11 @@ NAMESAKES: dict[str, list[str]] = {
     "detectors": ["en: Document scanners", "en: MRI scanner replacement", "en: Ultrasound scanners for the hospital",
                   "en: Supply of smoke detectors", "fr: Détecteurs de fumée", "es: Detectores de humo",
                   "de: Rauchmelder"],
+    # electronic records, tags for offenders, e-journals and e-cigarettes are no electronics hardware
+    "electronics": ["en: Electronic health records", "en: Electronic monitoring of offenders",
+                    "en: Electronic library resources", "en: Electronic cigarettes", "fr: Bracelet électronique",
+                    "it: Cartella clinica elettronica", "nl: Elektronisch patiëntendossier",
+                    "en: Timing and scoring services for the marathon"],
     # floor and road coatings, tiles, food raw materials, pencils are no special materials
     "materials": ["en: Floor coatings for the warehouse", "en: Supply of ceramic tiles",
                   "en: Alloy wheels for fleet vehicles",
