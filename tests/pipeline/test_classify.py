@@ -271,6 +271,11 @@ NAMESAKES: dict[str, list[str]] = {
                     "en: Electronic library resources", "en: Electronic cigarettes", "fr: Bracelet électronique",
                     "it: Cartella clinica elettronica", "nl: Elektronisch patiëntendossier",
                     "en: Timing and scoring services for the marathon"],
+    # mechanical ventilation is HVAC and mechanical sweeping a street service
+    "mechanical": ["en: Mechanical ventilation with heat recovery", "en: Mechanical street sweeping",
+                   "fr: Ventilation mécanique contrôlée", "fr: Balayage mécanique des voies",
+                   "it: Ventilazione meccanica controllata", "es: Barrido mecánico de calles",
+                   "nl: Mechanische ventilatie", "en: Pump track for the skate park"],
     # floor and road coatings, tiles, food raw materials, pencils are no special materials
     "materials": ["en: Floor coatings for the warehouse", "en: Supply of ceramic tiles",
                   "en: Alloy wheels for fleet vehicles",
