@@ -193,7 +193,8 @@ SPECIFICATION_WORDS = {
     "space": ["it: Servizi di comunicazione satellitare", "es: Servicios de comunicaciones satelitales",
               "it: Componenti qualificati per lo spazio", "de: Erdbeobachtungsmission"],
     # buildings and their installations: fire detection, plumbing, roofs, facades; tunnels
-    "civil": ["en: Supply of smoke detectors", "it: Rilevatori di fumo", "nl: Rookmelders",
+    "civil": ["de: Heizkörper austauschen", "en: Supply of smoke detectors", "it: Rilevatori di fumo",
+              "nl: Rookmelders",
               "de: Brandmeldeanlage", "de: Sanitärinstallation", "fr: Système de détection incendie",
               "fr: Réfection de toiture", "nl: Aanleg van een tunnel", "it: Impianti idraulici",
               "es: Instalaciones de fontanería", "es: Impermeabilización de cubiertas",
@@ -261,7 +262,7 @@ NAMESAKES: dict[str, list[str]] = {
                "de: Kontaktlinsen und Brillengläser", "nl: Levering van contactlenzen",
                "en: Floor cleaning and polishing services", "en: Mirror website hosting",
                "de: Messung der Grundwasserspiegel", "en: Vehicle mirrors", "es: Espejos retrovisores para vehículos",
-               "de: Außenspiegel für Fahrzeuge", "fr: Lecteurs optiques"],
+               "de: Außenspiegel für Fahrzeuge", "fr: Lecteurs optiques", "nl: Spiegelreflexcamera's"],
     # office, medical and security scanners are no scientific instruments; smoke detectors are fire detection
     "detectors": ["en: Document scanners", "en: MRI scanner replacement", "en: Ultrasound scanners for the hospital",
                   "en: Supply of smoke detectors", "fr: Détecteurs de fumée", "es: Detectores de humo",
@@ -299,7 +300,9 @@ NAMESAKES: dict[str, list[str]] = {
               "fr: Travaux de recherche sur les matériaux", "en: Web site maintenance", "fr: Refonte du site internet",
               "en: Public key infrastructure", "en: Building insurance", "en: Cleanroom garments laundry",
               "es: Puente grúa de 20 toneladas", "it: Ponte sollevatore per officina", "en: Works of art purchase",
-              "nl: Sanitaire producten en hygiëneartikelen", "en: Car wash tunnel", "es: Túnel de viento"],
+              "nl: Sanitaire producten en hygiëneartikelen", "en: Car wash tunnel", "es: Túnel de viento",
+              "de: Brückenkurs Mathematik", "de: Datenbrücke zwischen Systemen", "nl: Brugklas lesmateriaal",
+              "nl: Verwarmingstoelage", "nl: Tunnelvisie training"],
 }
 
 
