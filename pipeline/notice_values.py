@@ -8,7 +8,7 @@ the same ``TRACKED_FIELDS`` in the same shapes, so a change is one comparison pe
 
 CPV codes are kept in the published order with duplicates dropped: the first is the notice's main code
 (TED's ``cbc:MainCommodityClassification`` / ``CPV_MAIN``), which the classifier weighs as such and the
-exports and the call page show first. They are compared as a set (``same_value``, ``content_hash``): a
+exports (JSON lines, CSV, OCDS items) list first. They are compared as a set (``same_value``, ``content_hash``): a
 re-sighting that lists the same codes in another order is no change, and the stored order stays.
 """
 
