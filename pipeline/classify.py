@@ -37,11 +37,11 @@ Why it is built this way:
 - **Destination is not product.** In a title, the words after the first context word ("for",
   "pour", "für", ...) name where the thing goes, not what it is: "RF amplifiers for the storage
   ring" is RF, not accelerator. Keywords there weigh ``context_factor`` as much, except for the
-  platform areas (``DESTINATION_AREAS``: space, telescopes) whose labelling rule is "built for it
+  platform areas (``platform: true`` in the taxonomy: space, telescopes) whose labelling rule is "built for it
   counts" (an item built for a satellite is space; a service for one is not: "Insurance for the
   satellite launch" is services), and for a cryo or vacuum plant after a control
-  system (``CONTROLLED_AREAS``: "Control system for the cryogenic plant" is electronics and cryogenics),
-  and for magnets after a tool, a test set-up or a measuring machine (``TESTED_AREAS``: "Cold test
+  system (``controlled: true``: "Control system for the cryogenic plant" is electronics and cryogenics),
+  and for magnets after a tool, a test set-up or a measuring machine (``tested: true``: "Cold test
   facility for the poloidal field coils" is cryogenics and magnets).
 - **Fast.** Rules are compiled once per language; each distinct word is looked up once and cached, so a
   notice costs one tokenising regex pass per field plus a dictionary lookup per word
@@ -81,35 +81,6 @@ _ARTICLES = frozenset({"the", "der", "die", "das", "de", "het", "la", "le", "les
 
 STRONG, WEAK, NEGATIVE, ALONE = "strong", "weak", "negative", "alone"
 PRODUCT, DESTINATION, MODIFIER, CARRIED = "product", "destination", "modifier", "carried"
-LINGUA_FRANCA = "en"
-"""Language whose rules apply to every notice, beside the notice's own language's."""
-DESTINATION_AREAS = frozenset({"space", "telescopes"})
-"""Areas that a title's destination ("... for the satellite") does give a notice, by the labelling
-rules of ``tests/data/README.md``; other areas' keywords after a context word weigh context_factor.
-(A code constant because the taxonomy config model has no field for it yet.)"""
-TESTED_AREAS = frozenset({"magnets"})
-"""Objects whose tooling and test set-ups belong to them (LABELLING.md, magnets: "magnet tooling and
-magnet test set-ups"): after a title product that is a tool, a test stand or a measuring machine, their
-keywords in the destination weigh fully ("Cold test facility for the poloidal field coils")."""
-TEST_STEMS = ("tool", "test", "measur", "bench", "winding", "werkzeug", "pruf", "mess", "wickel", "outil", "essai",
-              "banc", "mesur", "bobinage", "attrezz", "prova", "misur", "avvolg", "utillaje", "herramient", "ensayo",
-              "prueba", "medid", "bobinado", "gereedschap", "meet", "wikkel")
-"""Folded stems of the title products that are tools, test set-ups or measuring machines (any area's)."""
-_TEST_RE = re.compile("|".join(TEST_STEMS))
-CONTROLLED_AREAS = frozenset({"cryogenics", "vacuum"})
-"""Plants whose control system is part of the plant (LABELLING.md, electronics: "a control system for a
-cryo or vacuum plant also gets that plant's area"): after an electronics product in a title, their
-keywords in the destination weigh fully ("Control system for the cryogenic plant")."""
-LICENSED_AREAS = frozenset({"nuclear"})
-"""Areas that stay beside services when the service's object needs their licence (LABELLING.md:
-radioactive transport, radioactive laundry are nuclear and services)."""
-CONTROL_AREA = "electronics"
-CONTROL_STEMS = ("control", "steuer", "command", "plc", "sps", "scada", "automat", "regel", "besturing", "comando",
-                 "mando", "msr", "leittechnik")
-"""Folded stems of the electronics keywords that name a control system (not boards or firmware)."""
-_ENGLISH_MARKERS = frozenset({"the", "and", "for", "with"})
-"""English function words no other taxonomy language uses: a title holding one and none of its notice
-language's articles and prepositions is read with the English rules."""
 _ISO639_2 = {"eng": "en", "fra": "fr", "fre": "fr", "deu": "de", "ger": "de", "nld": "nl", "dut": "nl",
              "ita": "it", "spa": "es"}
 
@@ -158,6 +129,9 @@ class _Compiled:
     gaps: frozenset[str] = frozenset()
     """Articles and prepositions that may stand between a phrase's words ("pompes à vide", "recupero
     dell'elio"): the taxonomy's ``phrase_gap_words`` of the view's languages, folded."""
+    lingua: str = "en"
+    """The taxonomy's ``lingua_franca``: the language of rules written without one, and the one a word
+    of the notice's own language is not read in."""
     word_cache: dict[str, _WordEntry] = field(default_factory=dict)
 
 
@@ -231,6 +205,15 @@ class Classifier:
         # dictionaries (all six take seconds to load, and most processes see one or two languages)
         self._areas = {a.id for a in taxonomy.areas}
         self._exclusive = frozenset(a.id for a in taxonomy.areas if a.exclusive)
+        # the labelling rules that weigh a title's destination fully, or keep an area beside services
+        self._platforms = frozenset(a.id for a in taxonomy.areas if a.platform)
+        self._tested = frozenset(a.id for a in taxonomy.areas if a.tested)
+        self._controlled = frozenset(a.id for a in taxonomy.areas if a.controlled)
+        self._licensed = frozenset(a.id for a in taxonomy.areas if a.licensed)
+        self._control_stems = {a.id: tuple(a.control_stems) for a in taxonomy.areas if a.control_stems}
+        self._test_stems = re.compile("|".join(map(re.escape, taxonomy.test_stems))) if taxonomy.test_stems else None
+        self._lingua = taxonomy.lingua_franca
+        self._lingua_markers = frozenset(fold(w) for w in taxonomy.lingua_franca_markers)
         self.names = tuple(names)
         self._names: dict[str, list[tuple[str, ...]]] = {}
         self._buyer_names: dict[str, _NameTable] = {}
@@ -326,12 +309,12 @@ class Classifier:
         view = self._views.get(language)
         if view is not None:
             return view
-        langs = None if language is None else {language, LINGUA_FRANCA}
-        view = _Compiled()
+        langs = None if language is None else {language, self._lingua}
+        view = _Compiled(lingua=self._lingua)
         gaps = {lang: frozenset(fold(w) for w in words) for lang, words in self.taxonomy.phrase_gap_words.items()}
         for word, rule in self._all_rules:
             if langs is None or rule.lang in langs:
-                self._add(view, word, rule, gaps.get(rule.lang or LINGUA_FRANCA, frozenset()))
+                self._add(view, word, rule, gaps.get(rule.lang or self._lingua, frozenset()))
         view.gaps = frozenset().union(*(g for lang, g in gaps.items() if langs is None or lang in langs))
         view.languages = tuple(sorted(set(view.keys) | set(view.phrases)))
         view.own = language
@@ -369,7 +352,7 @@ class Classifier:
         elif text.startswith("*") and not text.endswith("*"):
             view.suffixes.append((text[1:], rule))
         else:
-            lang = rule.lang or LINGUA_FRANCA
+            lang = rule.lang or view.lingua
             found = _TOKEN.findall(text)
             if len(found) > 2:
                 found = [found[0], *(t for t in found[1:-1] if t not in gaps), found[-1]]
@@ -403,11 +386,11 @@ class Classifier:
         # a word of the notice's own language is read with its rules only: French "mission",
         # Italian "bar" or Dutch "transport" are not the English words they look like (decided first:
         # the English keys of such a word, lemmas looked up in vain, are not computed at all)
-        own_only = own is not None and own != LINGUA_FRANCA and len(word) > 3 and known(word, own)
+        own_only = own is not None and own != view.lingua and len(word) > 3 and known(word, own)
         # a French/Italian/Spanish noun joined to a prefix is read as the noun too ("elettropompe": "pompe")
         keys = {lang: tuple(dict.fromkeys(key(w, lang, own is not None and lang != own)
                                           for w in (word, folded, prefixed_noun(folded, lang)) if w))
-                for lang in view.languages if not (own_only and lang == LINGUA_FRANCA)}
+                for lang in view.languages if not (own_only and lang == view.lingua)}
         rules: list[_Rule] = list(view.exact.get(folded, ()))
         for lang, ks in keys.items():
             for k in ks:
@@ -477,9 +460,9 @@ class Classifier:
         ``MODIFIER`` (a compound's modifier). Words of
         ``names`` (default: the classifier's organisation names) are blanked out first."""
         raw = _TOKEN.findall(text.casefold())
-        if destinations and language is not None and language != LINGUA_FRANCA and not (
-                _ENGLISH_MARKERS.isdisjoint(raw)) and self._plain_english(raw, language):
-            language = LINGUA_FRANCA  # a title in plain English is read with the English rules
+        if destinations and language is not None and language != self._lingua and not (
+                self._lingua_markers.isdisjoint(raw)) and self._plain_english(raw, language):
+            language = self._lingua  # a title in plain English is read with the English rules
         view = self._view(language)
         cache, word = view.word_cache, self._word  # the cache hit inline: one call per new word, not per word
         looked = list(map(cache.get, raw))
@@ -644,8 +627,10 @@ class Classifier:
         # (a services word does not: "construction of the canteen" is still civil)
         alone_hits: list[tuple[str, float, str]] = []
         title_objects: set[str] = set()
-        title_controls = False  # the title's product is a control system (CONTROL_STEMS)
-        title_tests = False  # the title's product is a tool, a test set-up or a measuring machine (TEST_STEMS)
+        title_controls = False  # the title's product is a control system (an area's control_stems)
+        title_tests = False  # the title's product is a tool, a test set-up or a measuring machine (test_stems)
+        platforms, tested, controlled_areas = self._platforms, self._tested, self._controlled
+        control_stems, test_stems = self._control_stems, self._test_stems
         for name, text, base in (("title", title, tax.title_weight),
                                  ("description", description, tax.description_weight)):
             if not text:
@@ -665,8 +650,8 @@ class Classifier:
             weak_seen: set[str] = set()
             for i, n, words, rule, found_role in found:
                 # what a service carries ("transport of radioactive goods") is a destination, except
-                # where it needs a licence the service has (LICENSED_AREAS): nuclear and services
-                licensed = found_role is CARRIED and rule.area in LICENSED_AREAS
+                # where it needs a licence the service has (licensed areas): nuclear and services
+                licensed = found_role is CARRIED and rule.area in self._licensed
                 role = DESTINATION if found_role is CARRIED else found_role
                 if rule.kind == NEGATIVE or rule.area in vetoed or (n == 1 and (rule.area, i) in spans) or (
                         rule.kind == WEAK and n == 1 and i in phrased) or (
@@ -675,10 +660,10 @@ class Classifier:
                 if rule.kind == ALONE and name == "description":
                     continue
                 weight = base * (tax.weak_factor if rule.kind == WEAK else 1.0)
-                controlled = role is DESTINATION and ((rule.area in CONTROLLED_AREAS and title_controls)
-                                                      or (rule.area in TESTED_AREAS and title_tests))
+                controlled = role is DESTINATION and ((rule.area in controlled_areas and title_controls)
+                                                      or (rule.area in tested and title_tests))
                 # a platform is built for, not served: "Insurance for the satellite launch" is services
-                platform = rule.area in DESTINATION_AREAS and not (
+                platform = rule.area in platforms and not (
                     role is DESTINATION and name == "title" and not self._exclusive.isdisjoint(title_objects))
                 if not platform and not controlled and not licensed and (
                         role is MODIFIER or rule.area in destination_only or (role is DESTINATION and name == "title")):
@@ -687,9 +672,10 @@ class Classifier:
                     (title_destination if role is not PRODUCT else title_product).add(rule.area)
                     if rule.kind == STRONG and role is PRODUCT:
                         title_objects.add(rule.area)
-                        if rule.area == CONTROL_AREA and any(stem in words for stem in CONTROL_STEMS):
+                        stems = control_stems.get(rule.area)
+                        if stems and any(stem in words for stem in stems):
                             title_controls = True
-                        if not title_tests and _TEST_RE.search(words):
+                        if not title_tests and test_stems is not None and test_stems.search(words):
                             title_tests = True
                 if rule.kind == WEAK:
                     # weak words are one hint per field: five of them in a description are not five signals
@@ -730,14 +716,13 @@ class Classifier:
         features = self._terms(title, description, cpv_codes, lang, names) if terms else {}
         return Findings(scored, chosen, features)
 
-    @staticmethod
-    def _terms(title: str, description: str | None, cpv_codes: list[str] | None, lang: str | None,
+    def _terms(self, title: str, description: str | None, cpv_codes: list[str] | None, lang: str | None,
                names: _NameTable) -> dict[str, str]:
         """The learned layer's word and CPV features of a notice, each with the evidence tag that
         names it: ``t:<lemma key>`` -> ``title:<word>``, ``d:<key>`` -> ``description:<word>``,
         ``c:<2-5 digit prefix>`` -> ``cpv:<code>``. Name words are left out, as for the rules."""
         out: dict[str, str] = {}
-        klang = lang or LINGUA_FRANCA
+        klang = lang or self._lingua
         for field_name, prefix, text in (("title", "t", title), ("description", "d", description)):
             if not text:
                 continue
@@ -765,7 +750,7 @@ class Classifier:
         ``relative_threshold`` of the best go; then an exclusive area (services) goes when a
         technical area scores higher than it, and when it stays on top, the technical areas that no
         strong title keyword names as the product (``title_objects``: a destination, a description,
-        a CPV code) go with it, except a licensed one (``LICENSED_AREAS``: radioactive transport is
+        a CPV code) go with it, except a licensed one (``licensed: true``: radioactive transport is
         nuclear and services).
         """
         if len(scored) < 2:
@@ -787,7 +772,7 @@ class Classifier:
                 # services stayed, so it scores at least as much as any technical area (LABELLING.md:
                 # services is normally exclusive)
                 scored = [a for a in scored if a.id in self._exclusive or a.id in title_objects
-                          or a.id in LICENSED_AREAS]
+                          or a.id in self._licensed]
         return scored
 
 

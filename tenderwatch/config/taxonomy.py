@@ -4,9 +4,14 @@ the CPV table and the classifier's weights (``pipeline.classify`` reads it).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, model_validator
 
 from tenderwatch.config.base import Strict, check_cpv_prefix
+
+Stem = Annotated[str, Field(pattern=r"^[a-z0-9]+$")]
+"""A folded word stem (lower case, no accents), found anywhere inside a matched keyword."""
 
 
 class AreaConfig(Strict):
@@ -28,7 +33,25 @@ class AreaConfig(Strict):
     exclusive: bool = False
     """An exclusive area (``services``) is dropped when another area scores higher; when it scores
     highest, it keeps beside it only the technical areas a title keyword names as the product (and
-    ``pipeline.classify.LICENSED_AREAS``: radioactive transport is nuclear and services)."""
+    the ``licensed`` areas: radioactive transport is nuclear and services)."""
+    platform: bool = False
+    """Built for it counts (LABELLING.md: an item built for a satellite is space): this area's
+    keywords in a title's destination ("... for the satellite") weigh fully, not ``context_factor``;
+    a service for it ("Insurance for the satellite launch") still gives it nothing."""
+    tested: bool = False
+    """The area's tooling and test set-ups belong to it (LABELLING.md, magnets): after a title
+    product that is a tool, a test stand or a measuring machine (``test_stems``), its keywords in the
+    destination weigh fully ("Cold test facility for the poloidal field coils")."""
+    controlled: bool = False
+    """A control system for this plant is part of the plant (LABELLING.md, electronics: a control
+    system for a cryo or vacuum plant also gets that plant's area): after a title product that is a
+    control system (an area's ``control_stems``), its keywords in the destination weigh fully."""
+    licensed: bool = False
+    """The area stays beside services when the service's object needs its licence (LABELLING.md:
+    radioactive transport and radioactive laundry are nuclear and services)."""
+    control_stems: list[Stem] = []
+    """Stems of this area's keywords that name a control system, not boards or firmware
+    ("control", "steuer", "scada"): such a title product makes the ``controlled`` areas weigh fully."""
 
 
 class TaxonomyConfig(Strict):
@@ -77,6 +100,16 @@ class TaxonomyConfig(Strict):
     "recupero dell'elio". Inner words of a phrase that are gap words are left out of it."""
     context_factor: float = Field(default=1.0, ge=0, le=1)
     """Weight multiplier of title keywords that come after a context word."""
+    test_stems: list[Stem] = []
+    """Stems of title products that are tools, test set-ups or measuring machines, in any language
+    ("tool", "werkzeug", "banc", "misur"): such a product makes the ``tested`` areas weigh fully."""
+    lingua_franca: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    """The language whose rules apply to every notice beside its own language's (technical English
+    runs through every language's titles: "Lieferung von FPGA-Boards")."""
+    lingua_franca_markers: list[str] = []
+    """Function words of the lingua franca that no other taxonomy language uses ("the", "and"): a
+    title holding one and none of its notice language's articles and prepositions is read with the
+    lingua franca's rules (FAIR's German-tagged "Exhaust air measurement system for FAIR")."""
     learned_layer: bool = False
     """Let the shipped learned layer (``pipeline/data/linear_layer.json``, trained on the rules of
     ``config/taxonomy.yaml``) decide the areas it decides better than the rules."""
