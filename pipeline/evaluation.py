@@ -81,6 +81,14 @@ class AreaCounts:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
+    def kappa(self, notices: int) -> float:
+        """Cohen's kappa of this area over ``notices`` notices, when "predicted" is a second labeller's
+        areas: agreement beyond chance (1.0 when neither side ever uses the area)."""
+        tn = notices - self.tp - self.fp - self.fn
+        observed = (self.tp + tn) / notices
+        expected = ((self.tp + self.fp) * (self.tp + self.fn) + (self.fn + tn) * (self.fp + tn)) / notices**2
+        return (observed - expected) / (1 - expected) if expected < 1 else 1.0
+
 
 @dataclass
 class Evaluation:
@@ -110,9 +118,17 @@ def predict(classifier: Classifier, notice: dict[str, Any]) -> set[str]:
 def evaluate(classifier: Classifier, notices: list[dict[str, Any]],
              predicted: list[set[str]] | None = None) -> Evaluation:
     """Counts per area over ``notices`` (``predicted``: their predictions, when already made)."""
-    result = Evaluation(areas={a.id: AreaCounts() for a in classifier.taxonomy.areas})
-    for i, notice in enumerate(notices):
-        got = predict(classifier, notice) if predicted is None else predicted[i]
+    if predicted is None:
+        predicted = [predict(classifier, n) for n in notices]
+    return compare(notices, predicted, [a.id for a in classifier.taxonomy.areas])
+
+
+def compare(notices: list[dict[str, Any]], predicted: list[set[str]], area_ids: list[str]) -> Evaluation:
+    """Counts per area of ``predicted`` against the notices' labels: the classifier's predictions, or
+    another labeller's areas for the same notices (``bench/label_agreement.py``), so both are scored
+    by the same metric."""
+    result = Evaluation(areas={a: AreaCounts() for a in area_ids})
+    for notice, got in zip(notices, predicted, strict=True):
         gold = set(notice["areas"])
         for area in got | gold:
             counts = result.areas.setdefault(area, AreaCounts())
