@@ -8,12 +8,13 @@ exact-set agreement (with a bootstrap 95 % interval for micro-F1), per area (F1 
 and per language. No classifier is built or run: a classifier measured on these labels cannot be
 expected to agree with them more than a second labeller does.
 
-``--disagreements`` lists the dev rows where the two differ (never the test part's, which only the
-lead reads). ``--data`` reads the parts from another folder, for example the labels as they stood
-at an earlier commit (``git archive <commit> tests/data | tar -x -C /tmp/at``, then
-``--data /tmp/at/tests/data``).
+Rows carry the ``round`` they were labelled in (README: round 1 fully blind, round 2 after the
+first adjudication); ``--round`` keeps one. ``--disagreements`` lists the dev rows where the two
+differ (never the test part's, which only the lead reads). ``--data`` reads the parts from another
+folder, for example the labels as they stood at an earlier commit
+(``git archive <commit> tests/data | tar -x -C /tmp/at``, then ``--data /tmp/at/tests/data``).
 
-    .venv/bin/python bench/label_agreement.py [--labels FILE] [--data DIR] [--disagreements]
+    .venv/bin/python bench/label_agreement.py [--labels FILE] [--data DIR] [--round N] [--disagreements]
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ LABELS = DATA / "blind_relabel.jsonl"
 RESAMPLES = 2_000
 
 
-def load_pairs(labels: Path, data_dir: Path) -> list[tuple[dict[str, Any], set[str]]]:
-    """(stored notice, second labeller's areas) for every row of ``labels``, in its order."""
+def load_pairs(labels: Path, data_dir: Path, rounds: set[int] | None = None) -> list[tuple[dict[str, Any], set[str]]]:
+    """(stored notice, second labeller's areas) for every row of ``labels`` (of ``rounds``), in its order."""
     stored = {n["id"]: (part, n) for part in ("dev", "test") for n in load_part(part, data_dir)}
     pairs = []
     with labels.open(encoding="utf-8") as fh:
@@ -47,10 +48,12 @@ def load_pairs(labels: Path, data_dir: Path) -> list[tuple[dict[str, Any], set[s
             if not line.strip():
                 continue
             row = json.loads(line)
+            if rounds and row["round"] not in rounds:
+                continue
             part, notice = stored[row["id"]]
             if part != row["part"]:
                 raise SystemExit(f"{row['id']}: in the {part} part, not {row['part']}")
-            pairs.append(({**notice, "_part": part}, set(row["areas"])))
+            pairs.append(({**notice, "_part": part, "_round": row["round"]}, set(row["areas"])))
     return pairs
 
 
@@ -74,12 +77,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labels", type=Path, default=LABELS, help="the second labelling (JSON lines)")
     parser.add_argument("--data", type=Path, default=DATA, help="folder of real_dev.jsonl and real_test.jsonl")
+    parser.add_argument("--round", type=int, action="append", dest="rounds",
+                        help="only this round of the second labelling (repeatable; default all)")
     parser.add_argument("--taxonomy", type=Path, default=ROOT / "config" / "taxonomy.yaml")
     parser.add_argument("--disagreements", action="store_true", help="list the dev rows where the labels differ")
     args = parser.parse_args()
     console = Console(highlight=False)
     area_ids = [a.id for a in load_taxonomy(args.taxonomy).areas]
-    pairs = load_pairs(args.labels, args.data)
+    pairs = load_pairs(args.labels, args.data, set(args.rounds or ()))
 
     if args.disagreements:
         for notice, areas in pairs:
@@ -91,7 +96,10 @@ def main() -> int:
     parts = Table(title=f"Second labelling against the stored labels ({args.labels.name})")
     for col in ("part", "notices", "micro-F1", "95 % interval", "macro-F1", "exact set"):
         parts.add_column(col, justify="left" if col == "part" else "right")
-    for part, chosen in (("dev", [p for p in pairs if p[0]["_part"] == "dev"]),
+    rounds = sorted({n["_round"] for n, _ in pairs})
+    by_round = [(f"dev, round {r}", [p for p in pairs if p[0]["_part"] == "dev" and p[0]["_round"] == r])
+                for r in rounds] if len(rounds) > 1 else []
+    for part, chosen in (*by_round, ("dev", [p for p in pairs if p[0]["_part"] == "dev"]),
                          ("test", [p for p in pairs if p[0]["_part"] == "test"]), ("all", pairs)):
         if chosen:
             result, exact = summary(chosen, area_ids)

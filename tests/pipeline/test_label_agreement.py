@@ -43,12 +43,14 @@ def test_every_second_label_is_well_formed(pairs: list[tuple[dict[str, Any], dic
     ids = [row["id"] for _, row in pairs]
     assert len(ids) == len(set(ids)), "a notice labelled twice"
     for _, row in pairs:
-        assert set(row) == {"id", "part", "areas", "reason"}, f"{row['id']}: keys {sorted(row)}"
+        assert set(row) == {"id", "part", "round", "areas", "reason"}, f"{row['id']}: keys {sorted(row)}"
+        assert row["round"] in (1, 2), f"{row['id']}: round"
         assert len(set(row["areas"])) == len(row["areas"]), f"{row['id']}: repeated area"
         assert set(row["areas"]) <= set(area_ids), f"{row['id']}: unknown areas {row['areas']}"
         assert isinstance(row["reason"], str) and row["reason"].strip(), f"{row['id']}: the rule that decided"
-    parts = [row["part"] for _, row in pairs]
-    assert parts.count("dev") >= 150 and parts.count("test") == 100, "the sample README describes"
+    rounds = [(row["round"], row["part"]) for _, row in pairs]
+    assert (rounds.count((1, "dev")), rounds.count((1, "test")), rounds.count((2, "dev"))) == (150, 100, 100), \
+        "the samples README describes"
 
 
 def test_a_second_labeller_is_scored_like_the_classifier(area_ids: list[str]) -> None:
@@ -73,9 +75,10 @@ def test_kappa_discounts_agreement_by_chance() -> None:
 
 def test_the_stored_labels_agree_with_the_second_labelling(pairs: list[tuple[dict[str, Any], dict[str, Any]]],
                                                          area_ids: list[str]) -> None:
-    """The README quotes micro-F1 0.93 and exact-set agreement 0.89 for the 250 rows of the first
-    sample before adjudication; a fall below these floors means stored labels of sampled rows moved
-    away from the spec's reading, and that section must be measured and written again."""
-    result = compare([n for n, _ in pairs], [set(r["areas"]) for _, r in pairs], area_ids)
+    """The README quotes micro-F1 0.93 and exact-set agreement 0.89 for the 250 rows of the first,
+    blind round before adjudication; a fall below these floors means stored labels of sampled rows
+    moved away from the spec's reading, and that section must be measured and written again."""
+    first = [(n, r) for n, r in pairs if r["round"] == 1]
+    result = compare([n for n, _ in first], [set(r["areas"]) for _, r in first], area_ids)
     assert result.micro_f1 >= 0.90
-    assert 1 - len(result.errors) / len(pairs) >= 0.85
+    assert 1 - len(result.errors) / len(first) >= 0.85
