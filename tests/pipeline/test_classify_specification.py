@@ -3,7 +3,8 @@
 ``specification_probes.txt`` names, for every technology, object and service that
 ``../shared/classify/LABELLING.md`` gives an area, one title in each of the six languages;
 ``specification_namesakes.txt`` the everyday notices (buildings, cleaning, IT, vehicles, food,
-furniture, medical) whose words look like an area's and must not get it. The classifier's figures
+furniture, medical) whose words look like an area's and must not get it; ``specification_everyday.txt``
+such notices with the exact areas they get (none for medical supplies). The classifier's figures
 count on real notices the project never holds, so the vocabulary is checked against the
 specification's whole list in every language rather than against the dev part's errors.
 
@@ -72,6 +73,13 @@ def test_everyday_notices_do_not_get_the_area_their_words_suggest(
         classifier: Classifier, vetoed: frozenset[str], language: str, title: str) -> None:
     got = {a.id for a in classifier.classify(title, None, [], language)}
     assert not vetoed & got
+
+
+@pytest.mark.parametrize(("expected", "language", "title"), params("specification_everyday.txt"))
+def test_everyday_notices_get_exactly_their_areas(
+        classifier: Classifier, expected: frozenset[str], language: str, title: str) -> None:
+    """Medical supplies get no area, plain supplies and services `services`, building work `civil`."""
+    assert {a.id for a in classifier.classify(title, None, [], language)} == expected - {"none"}
 
 
 def test_the_tables_cover_every_area_in_every_language() -> None:
