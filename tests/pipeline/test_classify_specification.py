@@ -24,10 +24,16 @@ HERE = Path(__file__).resolve().parent
 LANGUAGES = ("en", "de", "fr", "nl", "it", "es")
 
 # "language: title" of probes the rules miss today, "not language: title" of namesakes that still get
-# the area (see the module docstring). Left on purpose: 'BPM' alone is also business process management and
-# beats per minute, Spanish 'portátiles' alone also portable toilets and stages.
+# the area (see the module docstring). Left on purpose, the words being ambiguous: 'BPM' alone (also business
+# process management), Spanish 'portátiles' alone (also portable toilets), switch cabinets (Schaltschränke,
+# armoires électriques, schakelkasten: power or control), electronic measuring instruments, X-ray tomographs
+# (mostly medical CT), 'detection system' (of fire, intrusion, arcs: its object follows), Dutch 'Bundellijnoptiek'.
 GAPS: set[str] = {
-    'en: Supply of BPM electronics and pick-ups', 'es: Portátiles',
+    'en: Supply of BPM electronics and pick-ups', 'es: Portátiles', 'de: Schaltschränke',
+    'fr: Armoires électriques de commande', 'nl: Schakelkasten', 'de: Elektronische Messgeräte',
+    'fr: Système de détection', 'nl: Detectiesysteem', 'it: Sistema di rivelazione', 'es: Sistema de detección',
+    'en: X-ray computed tomography system', 'de: Röntgen-Computertomograph', 'fr: Tomographe à rayons X',
+    'nl: Röntgen-CT-systeem', 'it: Tomografo a raggi X', 'es: Tomógrafo de rayos X', 'nl: Bundellijnoptiek',
 }
 
 
