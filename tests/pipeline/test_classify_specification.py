@@ -4,7 +4,8 @@
 ``../shared/classify/LABELLING.md`` gives an area, one title in each of the six languages;
 ``specification_namesakes.txt`` the everyday notices (buildings, cleaning, IT, vehicles, food,
 furniture, medical) whose words look like an area's and must not get it; ``specification_everyday.txt``
-such notices with the exact areas they get (none for medical supplies). The classifier's figures
+such notices with the exact areas they get (none for medical supplies); ``specification_heldout.txt``
+titles of further technologies that no rule was written for, measured as a whole (a floor). The classifier's figures
 count on real notices the project never holds, so the vocabulary is checked against the
 specification's whole list in every language rather than against the dev part's errors.
 
@@ -56,6 +57,14 @@ def params(name: str, gap: str = "") -> list:
             for areas, technology, lang, title in table(name)]
 
 
+def gets(expected: frozenset[str], got: set[str]) -> bool:
+    """A technical probe gets every area the specification gives it and no `services`; a plainly
+    non-technical service gets `services` alone."""
+    if expected == {"services"}:
+        return got == {"services"}
+    return expected <= got and ("services" not in got or "services" in expected)
+
+
 @pytest.fixture(scope="module")
 def classifier() -> Classifier:
     return load_classifier()
@@ -64,14 +73,7 @@ def classifier() -> Classifier:
 @pytest.mark.parametrize(("expected", "language", "title"), params("specification_probes.txt"))
 def test_every_technology_of_the_specification_in_six_languages(
         classifier: Classifier, expected: frozenset[str], language: str, title: str) -> None:
-    """A technical probe gets every area the specification gives it and no `services`; a plainly
-    non-technical service gets `services` alone."""
-    got = {a.id for a in classifier.classify(title, None, [], language)}
-    if expected == {"services"}:
-        assert got == {"services"}
-    else:
-        assert expected <= got
-        assert "services" not in got or "services" in expected
+    assert gets(expected, {a.id for a in classifier.classify(title, None, [], language)})
 
 
 @pytest.mark.parametrize(("vetoed", "language", "title"), params("specification_namesakes.txt", "not "))
@@ -86,6 +88,17 @@ def test_everyday_notices_get_exactly_their_areas(
         classifier: Classifier, expected: frozenset[str], language: str, title: str) -> None:
     """Medical supplies get no area, plain supplies and services `services`, building work `civil`."""
     assert {a.id for a in classifier.classify(title, None, [], language)} == expected - {"none"}
+
+
+def test_held_out_forms_stay_at_least_where_they_were_measured(classifier: Classifier) -> None:
+    """``specification_heldout.txt`` is never tuned on: its pass count measures how far the vocabulary
+    carries to wordings nobody wrote rules for (166 of 252 when written). A rise is welcome; a fall
+    means a rule change broke words it was not aimed at."""
+    rows = table("specification_heldout.txt")
+    passed = sum(gets(expected, {a.id for a in classifier.classify(title, None, [], lang)})
+                 for expected, _, lang, title in rows)
+    assert len(rows) == 252
+    assert passed >= 166
 
 
 def test_the_tables_cover_every_area_in_every_language() -> None:
