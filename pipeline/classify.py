@@ -361,6 +361,12 @@ class Classifier:
                 raise ValueError(f"taxonomy keyword {keyword!r} of area {rule.area!r} has no letters or digits")
             if len(words) == 1:
                 view.keys.setdefault(lang, {}).setdefault(words[0], []).append(rule)
+                # another language's notice looks an English word up as written (``key``'s strict
+                # form): jargon the English dictionary lacks ("microtca", "bolometers") is stemmed
+                # here, so it is indexed as written too ("Châssis MicroTCA", "Bolometer-Arrays")
+                strict = key(found[0], lang, strict=True)
+                if lang == view.lingua and strict != words[0]:
+                    view.keys[lang].setdefault(strict, []).append(rule)
             else:
                 view.phrases.setdefault(lang, {}).setdefault(words[0], []).append((words, rule))
 
