@@ -177,8 +177,15 @@ def key(word: str, lang: str, strict: bool = False) -> str:
             word = _with_umlauts(word) or word
         if lang == "de" and _is_known(word.capitalize(), lang):
             word = word.capitalize()  # notice words come lower-cased; German nouns are capitalised
-        lemma = _LEMMATIZER.lemmatize(word, lang)
-        if lemma != word or _known(word, lang):
+        # the dictionary's lemma, looked up once: it is what ``lemmatize`` gives a word the dictionary knows
+        # (its first strategy for these languages), and it says whether the word is known (``_known``)
+        token = normalize_token(word)
+        lemma = _LOOKUP.get_lemma(token, lang)
+        if lemma is None or token.isnumeric():
+            lemma, is_known = _LEMMATIZER.lemmatize(word, lang), lemma is not None
+        else:
+            is_known = True
+        if lemma != word or is_known:
             if lang in ROMANCE:
                 # notices name things: a noun the dictionary reads as a verb form ("vacíos" -> vaciar,
                 # "criomodulo" -> criomodular, "satelites" -> satelitar) keeps its own form
