@@ -4,15 +4,15 @@ multi-row statements (``insert_new``); everything else is handed back for ``Stor
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from pipeline import lifecycle
 from pipeline.fuzzy_match import find_fuzzy_match
-from pipeline.notice_values import bound, content_hash, is_amendment, new_uid, record_values
-from pipeline.records import MAX_TITLE, AreaScore, NoticeRecord
+from pipeline.notice_rows import area_rows, award_rows, lot_rows, notice_row, sighting_row
+from pipeline.notice_values import content_hash, is_amendment, new_uid, record_values
+from pipeline.records import AreaScore, NoticeRecord
 from pipeline.store import Store
 from tenderwatch.db.bulk import insert_rows
 from tenderwatch.db.models import Award, Lot, Notice, NoticeArea, NoticeSource
@@ -135,8 +135,6 @@ def insert_new(store: Store, records: list[NoticeRecord], unclean: set[int]) -> 
         pending_call_uids.setdefault(rec.external_id, call_uid or uid)
         values = record_values(rec)
         digest = hashes[uid] = content_hash(rec, values)
-        value = values.pop("value")
-        deadline = values.pop("deadline_at")
         if org_id is not None:  # classified as ``upsert`` does it (``_set_areas``: the stored values)
             scores = rec.technology_areas if values["title"] == rec.title else None
             if scores is None and store.classifier is not None:
@@ -149,20 +147,8 @@ def insert_new(store: Store, records: list[NoticeRecord], unclean: set[int]) -> 
                 # the classifier weighs the first code as the main one
                 scores = store.classifier.classify(rec.title, rec.description, values["cpv_codes"],
                                                   rec.languages[0] if rec.languages else None, rec.buyer_name)
-        extra = dict(rec.extra, previous_notice=rec.previous_notice) if rec.previous_notice else dict(rec.extra)
-        rows.append({**values, "uid": uid, "call_uid": call_uid or uid,
-                     "organisation_id": org_id, "reference_key": ref_key,
-                     "value_amount": Decimal(value["amount"]) if value else None,
-                     "value_currency": value["currency"] if value else None,
-                     "deadline_at": deadline.at if deadline else None,
-                     "deadline_date": deadline.day if deadline else None,
-                     "buyer_name": bound(rec.buyer_name, 1000), "buyer_country": rec.buyer_country,
-                     "eligibility_note": bound(rec.eligibility_note, 5000),
-                     "value_note": bound(rec.value_note, 200), "languages": list(rec.languages),
-                     "first_seen_at": rec.first_seen_at or now, "last_seen_at": now,
-                     "last_changed_at": rec.last_changed_at or rec.first_seen_at or now,
-                     "content_hash": digest, "raw": rec.raw, "warnings": list(rec.warnings),
-                     "extra": extra})
+        rows.append(notice_row(rec, values, uid=uid, call_uid=call_uid or uid, organisation_id=org_id,
+                               reference_key=ref_key, digest=digest, now=now))
         fresh.append((len(out), rec, uid, scores))
         out.append(rec)  # replaced by its result below
     if not rows:
@@ -179,19 +165,10 @@ def insert_new(store: Store, records: list[NoticeRecord], unclean: set[int]) -> 
     sightings, areas, lots, awards = [], [], [], []
     for position, rec, uid, scores in fresh:
         nid = ids[uid]
-        sightings.append({"notice_id": nid, "source_name": rec.source, "external_id": rec.external_id,
-                          "url": rec.url, "alias_id": rec.alias_id,
-                          "amends": rec.previous_notice if is_amendment(rec) else None, "content_hash": hashes[uid],
-                          "first_seen_at": now, "last_seen_at": now})
-        areas += [{"notice_id": nid, "area_id": a.id, "score": a.score, "evidence": a.evidence}
-                  for a in scores or [] if a.id in store.known_areas]
-        lots += [{"notice_id": nid, "lot_number": lot.lot_number, "title": bound(lot.title, MAX_TITLE),
-                  "cpv_codes": lot.cpv_codes, "value_amount": lot.value.amount if lot.value else None,
-                  "value_currency": lot.value.currency if lot.value else None} for lot in rec.lots]
-        awards += [{"notice_id": nid, "lot_number": a.lot_number, "winner_name": bound(a.winner_name, 1000) or "",
-                    "winner_country": a.winner_country, "awarded_at": a.awarded_at,
-                    "value_amount": a.value.amount if a.value else None,
-                    "value_currency": a.value.currency if a.value else None} for a in rec.awards]
+        sightings.append({"notice_id": nid, **sighting_row(rec, hashes[uid], now)})
+        areas += [{"notice_id": nid, **row} for row in area_rows(scores, store.known_areas)]
+        lots += [{"notice_id": nid, **row} for row in lot_rows(rec)]
+        awards += [{"notice_id": nid, **row} for row in award_rows(rec)]
         out[position] = uid
     for model, batch in ((NoticeSource, sightings), (NoticeArea, areas), (Lot, lots), (Award, awards)):
         if batch:

@@ -31,10 +31,10 @@ from pipeline import lifecycle
 from pipeline.classify import Classifier
 from pipeline.cleaning import clean_record
 from pipeline.fuzzy_match import find_fuzzy_match
+from pipeline.notice_rows import area_rows, award_rows, lot_rows, notice_row, sighting_row
 from pipeline.notice_values import (
     AMENDMENT_KEEPS,
     TRACKED_FIELDS,
-    bound,
     content_hash,
     is_amendment,
     jsonable,
@@ -44,7 +44,7 @@ from pipeline.notice_values import (
     same_value,
 )
 from pipeline.organisation_sources import OrganisationSources
-from pipeline.records import MAX_TITLE, AreaScore, NoticeRecord
+from pipeline.records import AreaScore, NoticeRecord
 from tenderwatch.db.models import (
     Award,
     Lot,
@@ -175,11 +175,7 @@ class Store:
 
     def _add_sighting(self, notice: Notice, rec: NoticeRecord, now: datetime, digest: str | None = None) -> None:
         self.seen_on(notice.organisation_id, rec.source)
-        notice.sightings.append(
-            NoticeSource(source_name=rec.source, external_id=rec.external_id, url=rec.url, alias_id=rec.alias_id,
-                         amends=rec.previous_notice if is_amendment(rec) else None, content_hash=digest,
-                         first_seen_at=now, last_seen_at=now)
-        )
+        notice.sightings.append(NoticeSource(**sighting_row(rec, digest, now)))
 
     def _amend(self, notice: Notice, rec: NoticeRecord, now: datetime) -> StoreResult:
         """A change notice applied to the notice it changes: its fields win, except ``AMENDMENT_KEEPS``."""
@@ -242,25 +238,8 @@ class Store:
         call_uid = rec.call_id or lifecycle.find_call_uid(self.session, org_id, ref_key, rec.previous_notice) or uid
         values = record_values(rec)
         digest = digest or content_hash(rec, values)
-        notice = Notice(
-            uid=uid,
-            call_uid=call_uid,
-            organisation_id=org_id,
-            reference_key=ref_key,
-            buyer_name=bound(rec.buyer_name, 1000),
-            buyer_country=rec.buyer_country,
-            eligibility_note=bound(rec.eligibility_note, 5000),
-            value_note=bound(rec.value_note, 200),
-            languages=list(rec.languages),
-            first_seen_at=rec.first_seen_at or now,
-            last_seen_at=now,
-            last_changed_at=rec.last_changed_at or rec.first_seen_at or now,
-            content_hash=digest,
-            raw=rec.raw,
-            warnings=list(rec.warnings),
-            extra=dict(rec.extra, previous_notice=rec.previous_notice) if rec.previous_notice else dict(rec.extra),
-        )
-        self._assign(notice, values)
+        notice = Notice(**notice_row(rec, values, uid=uid, call_uid=call_uid, organisation_id=org_id,
+                                     reference_key=ref_key, digest=digest, now=now))
         self.session.add(notice)
         self._add_sighting(notice, rec, now, digest)
         for extra_src in rec.sources:
@@ -339,20 +318,9 @@ class Store:
 
     def _set_details(self, notice: Notice, rec: NoticeRecord) -> None:
         if rec.lots:
-            notice.lots = [
-                Lot(lot_number=lot.lot_number, title=bound(lot.title, MAX_TITLE), cpv_codes=lot.cpv_codes,
-                    value_amount=lot.value.amount if lot.value else None,
-                    value_currency=lot.value.currency if lot.value else None)
-                for lot in rec.lots
-            ]
+            notice.lots = [Lot(**row) for row in lot_rows(rec)]
         if rec.awards:
-            notice.awards = [
-                Award(lot_number=a.lot_number, winner_name=bound(a.winner_name, 1000) or "",
-                      winner_country=a.winner_country, awarded_at=a.awarded_at,
-                      value_amount=a.value.amount if a.value else None,
-                      value_currency=a.value.currency if a.value else None)
-                for a in rec.awards
-            ]
+            notice.awards = [Award(**row) for row in award_rows(rec)]
 
     def classify(self, notice: Notice, language: str | None = None) -> list[AreaScore]:
         if self.classifier is None:
@@ -368,6 +336,4 @@ class Store:
         self.set_areas(notice, areas)
 
     def set_areas(self, notice: Notice, areas: list[AreaScore]) -> None:
-        notice.areas = [
-            NoticeArea(area_id=a.id, score=a.score, evidence=a.evidence) for a in areas if a.id in self.known_areas
-        ]
+        notice.areas = [NoticeArea(**row) for row in area_rows(areas, self.known_areas)]
