@@ -362,13 +362,16 @@ class Classifier:
             if len(words) == 1:
                 view.keys.setdefault(lang, {}).setdefault(words[0], []).append(rule)
                 # another language's notice looks an English word up as written (``key``'s strict
-                # form): jargon the English dictionary lacks ("microtca", "bolometers") is stemmed
-                # here, so it is indexed as written too ("Châssis MicroTCA", "Bolometer-Arrays")
+                # form): jargon the English dictionary lacks ("microtca", "gyrotrons") is stemmed
+                # here, so it is indexed as written too ("Châssis MicroTCA", "Sistema SpaceWire")
                 strict = key(found[0], lang, strict=True)
                 if lang == view.lingua and strict != words[0]:
                     view.keys[lang].setdefault(strict, []).append(rule)
             else:
                 view.phrases.setdefault(lang, {}).setdefault(words[0], []).append((words, rule))
+                strict_words = tuple(key(t, lang, strict=True) for t in found)
+                if lang == view.lingua and strict_words != words:  # the same for a phrase's words
+                    view.phrases[lang].setdefault(strict_words[0], []).append((strict_words, rule))
 
     @staticmethod
     def _word(view: _Compiled, word: str) -> _WordEntry:

@@ -94,12 +94,13 @@ def test_everyday_notices_get_exactly_their_areas(
     ("Châssis et cartes MicroTCA", "fr", "electronics"), ("Chasis y tarjetas MicroTCA", "es", "electronics"),
     ("Lieferung von Beamformer-Modulen", "de", "electronics"), ("Levering van cubesats", "nl", "space"),
     ("Fornitura di un gyrotron", "it", "rf"), ("Sistema SpaceWire", "it", "space"),
+    ("Nitrogen liquefier pour le laboratoire", "fr", "cryogenics"), ("Cristales de lead tungstate", "es", "detectors"),
 ])
 def test_english_jargon_the_dictionary_lacks_is_found_in_every_language(
         classifier: Classifier, title: str, language: str, area: str) -> None:
     """Another language's notice looks an English word up as written; an English keyword the English
     dictionary does not know is stemmed when compiled ("microtca" -> "microtc"), so it is indexed as
-    written as well."""
+    written as well, alone and in a phrase ("nitrogen liquefier", "lead tungstate")."""
     assert area in {a.id for a in classifier.classify(title, None, [], language)}
 
 
