@@ -182,7 +182,8 @@ def _money(money: Money | None, where: str, warnings: list[str]) -> Money | None
     if currency is None or not money.amount.is_finite() or abs(money.amount) >= _MAX_AMOUNT:
         warnings.append(f"{where} dropped: not an amount with an ISO 4217 currency code")
         return None
-    money.currency = currency
+    if money.currency != currency:  # assigned only when it changes (pydantic's ``__setattr__`` costs more)
+        money.currency = currency
     return money
 
 

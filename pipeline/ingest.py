@@ -30,8 +30,10 @@ from tenderwatch.config import Config
 from tenderwatch.db.engine import sessionmaker_for
 
 MAX_ERRORS_KEPT = 1000
-BULK_GC_THRESHOLD = 20_000
-"""Allocations between two young-generation collections during a bulk import (Python's default: 700)."""
+BULK_GC_THRESHOLD = 100_000
+"""Allocations between two young-generation collections during a bulk import (Python's default: 700): a bound on
+what a young collection walks, whatever the import's size. At 20,000 the collections of a 6,000-notice import
+cost about 0.1 s of CPU, at 100,000 about 0.04 s, peak memory the same (147 and 148 MB)."""
 
 
 @contextmanager
@@ -44,7 +46,7 @@ def fewer_collections() -> Iterator[None]:
     is frozen (``gc.freeze``: never walked) and young collections run every ``BULK_GC_THRESHOLD``
     allocations; both are undone on exit. Memory stays bounded: collections still run, less often.
     On 5,000 generated eForms notices the import's CPU from parse to store fell by 8% (3.35x -> 3.08x a
-    bare parse), peak memory unchanged.
+    bare parse) with young collections every 20,000 allocations, peak memory unchanged.
     """
     gc.collect()
     gc.freeze()

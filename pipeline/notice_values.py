@@ -152,6 +152,13 @@ def notice_values(n: Notice) -> dict[str, Any]:
 
 _HASH_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 """What ``json.dumps(..., sort_keys=True, default=str)`` builds on every call, built once."""
+_HASH_MARKERS: dict[int, Any] = {}
+_HASH_ENCODE = (json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    _HASH_MARKERS, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", True, False, True)
+    if json.encoder.c_make_encoder is not None else None)  # type: ignore[attr-defined]
+"""The C encoder ``_HASH_ENCODER.encode`` makes anew on each call (same settings), made once."""
+_AS_IS = frozenset({str, list, dict, type(None)})
+"""Types of tracked values ``jsonable`` leaves as they are (most of them: texts, codes, lists)."""
 
 
 def content_hash(rec: NoticeRecord, values: dict[str, Any] | None = None) -> str:
@@ -160,7 +167,14 @@ def content_hash(rec: NoticeRecord, values: dict[str, Any] | None = None) -> str
     CPV codes are hashed sorted: their order is no change (so a hash stored before codes kept their order
     still matches)."""
     values = record_values(rec) if values is None else values
-    hashed = {k: jsonable(v) for k, v in values.items()}
+    hashed = {k: v if type(v) in _AS_IS else jsonable(v) for k, v in values.items()}
     hashed["cpv_codes"] = sorted(hashed["cpv_codes"])
-    payload = _HASH_ENCODER.encode(hashed)
+    if _HASH_ENCODE is None:
+        payload = _HASH_ENCODER.encode(hashed)
+    else:
+        try:
+            payload = "".join(_HASH_ENCODE(hashed, 0))
+        except Exception:  # what json.dumps would raise (a circular value), and the markers left clean
+            _HASH_MARKERS.clear()
+            raise
     return hashlib.sha256(payload.encode()).hexdigest()
