@@ -142,13 +142,13 @@ def test_german_adjectives_meet_their_phrases_in_every_case(classifier: Classifi
 
 def test_held_out_forms_stay_at_least_where_they_were_measured(classifier: Classifier) -> None:
     """``specification_heldout.txt`` is never tuned on: its pass count measures how far the vocabulary
-    carries to wordings nobody wrote rules for (166 of 252 when written). A rise is welcome; a fall
-    means a rule change broke words it was not aimed at."""
+    carries to wordings nobody wrote rules for (168 of the first 252 and 164 of the second 240 at the
+    session's end). A rise is welcome; a fall means a rule change broke words it was not aimed at."""
     rows = table("specification_heldout.txt")
     passed = sum(gets(expected, {a.id for a in classifier.classify(title, None, [], lang)})
                  for expected, _, lang, title in rows)
-    assert len(rows) == 252
-    assert passed >= 166
+    assert len(rows) == 492
+    assert passed >= 332
 
 
 def test_the_tables_cover_every_area_in_every_language() -> None:
