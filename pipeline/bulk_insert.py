@@ -1,12 +1,14 @@
 """The store's bulk path for imports and backfills: records known to be new, inserted in a few
-multi-row statements (``insert_new``); everything else is handed back for ``Store.upsert``.
+multi-row statements (``insert_new``), and records seen before and unchanged, marked seen in two; everything
+else is handed back for ``Store.upsert``.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select, update
 
 from pipeline import lifecycle
 from pipeline.fuzzy_match import find_fuzzy_match
@@ -18,7 +20,7 @@ from tenderwatch.db.bulk import insert_rows
 from tenderwatch.db.models import Award, Lot, Notice, NoticeArea, NoticeSource
 
 
-def insert_new(store: Store, records: list[NoticeRecord], unclean: set[int]) -> list[str | NoticeRecord]:
+def insert_new(store: Store, records: list[NoticeRecord], unclean: set[int]) -> list[str | NoticeRecord | None]:
     """Insert records known to be new in a few multi-row statements instead of one ORM flush each.
 
     The records come cleaned (``clean_record``, run once by ``Ingestor.add_many``); those whose ``id()`` is
@@ -38,20 +40,31 @@ def insert_new(store: Store, records: list[NoticeRecord], unclean: set[int]) -> 
     (its sighting names the notice it changes); a record inserted gives its new notice's uid
     (no ORM object: a backfill needs no more). One driver ``executemany`` per table on the session's
     connection (``tenderwatch.db.bulk.insert_rows``): no unit of work, no per-row flush.
+
+    A record seen before under its (source, external id) whose content hash is its sighting's (a re-import
+    of the same files, an overlapping package) is what ``upsert`` calls unchanged: its sighting and notice
+    are marked seen now in two ``executemany`` updates and it gives None. Only the first record of its key
+    in the batch, and only against a sighting that keeps its own hash; anything else of a stored key goes
+    through ``upsert``.
     """
 
     now = store.current_time()
     keys = {(r.source, r.external_id) for r in records}
-    seen = set()
+    stored: dict[tuple[str, str], tuple[int, int, str | None]] = {}  # key -> (sighting id, notice id, hash)
     if keys:
         by_source: dict[str, list[str]] = {}
         for source, ext in keys:
             by_source.setdefault(source, []).append(ext)
         for source, exts in by_source.items():
             for i in range(0, len(exts), 500):
-                seen |= {(source, e) for e in store.session.scalars(select(NoticeSource.external_id).where(
-                    NoticeSource.source_name == source, NoticeSource.external_id.in_(exts[i:i + 500])))}
-    out: list[str | NoticeRecord] = []
+                for ext, sid, nid, digest in store.session.execute(select(
+                        NoticeSource.external_id, NoticeSource.id, NoticeSource.notice_id, NoticeSource.content_hash,
+                ).where(NoticeSource.source_name == source, NoticeSource.external_id.in_(exts[i:i + 500]))):
+                    stored[(source, ext)] = (sid, nid, digest)
+    seen = set(stored)
+    batch_keys: set[tuple[str, str]] = set()  # the keys of the records met so far in this batch
+    unchanged: list[dict[str, Any]] = []  # sightings (and notices) of unchanged records, marked seen now
+    out: list[str | NoticeRecord | None] = []
     rows: list[dict[str, Any]] = []
     fresh: list[tuple[int, NoticeRecord, str, list[AreaScore] | None]] = []
     handed_back = False
@@ -80,10 +93,18 @@ def insert_new(store: Store, records: list[NoticeRecord], unclean: set[int]) -> 
     amended = lifecycle.stored_amendments(store.session, {i for r in records for i in (r.external_id, r.alias_id)
                                                          if i is not None})
     for rec in records:
+        key = (rec.source, rec.external_id)
+        first_of_key = key not in batch_keys
+        batch_keys.add(key)
         if id(rec) in unclean:
             out.append(rec)
             continue
-        key = (rec.source, rec.external_id)
+        if first_of_key and key in stored:
+            sid, nid, previous = stored[key]
+            if content_hash(rec) == previous:  # ``upsert``: seen again, unchanged (never a sighting without hash)
+                unchanged.append({"b_sighting": sid, "b_notice": nid, "b_url": rec.url or None})
+                out.append(None)
+                continue
         org_id = store.organisation_id(rec.organisation)
         change = is_amendment(rec)
         if (key in seen or rec.sources or rec.changes or (rec.organisation and (org_id is None or handed_back))
@@ -151,6 +172,8 @@ def insert_new(store: Store, records: list[NoticeRecord], unclean: set[int]) -> 
                                reference_key=ref_key, digest=digest, now=now))
         fresh.append((len(out), rec, uid, scores))
         out.append(rec)  # replaced by its result below
+    if unchanged:
+        _mark_seen(store, unchanged, now)
     if not rows:
         return out
     conn = store.session.connection()
@@ -189,3 +212,14 @@ def _changes_known(store: Store, rec: NoticeRecord, org_id: int | None, stored_c
         return False
     ref_key = store.rules.reference_key(rec.organisation, rec.reference)
     return lifecycle.find_amended(store.session, org_id, ref_key, None) is not None
+
+
+def _mark_seen(store: Store, unchanged: list[dict[str, Any]], now: datetime) -> None:
+    """What ``Store._seen_again`` does for an unchanged record, for many at once: the sighting is seen now
+    (with the record's URL when it gives one) and so is its notice."""
+    conn = store.session.connection()
+    sightings, notices = NoticeSource.__table__, Notice.__table__
+    conn.execute(update(sightings).where(sightings.c.id == bindparam("b_sighting")).values(
+        last_seen_at=now, url=func.coalesce(bindparam("b_url", type_=sightings.c.url.type), sightings.c.url)),
+        unchanged)
+    conn.execute(update(notices).where(notices.c.id == bindparam("b_notice")).values(last_seen_at=now), unchanged)

@@ -177,7 +177,8 @@ class Ingestor:
         return result
 
     def add_many(self, records: list[NoticeRecord]) -> None:
-        """Store a batch (imports, backfills): new records in multi-row inserts, the rest one by one.
+        """Store a batch (imports, backfills): new records in multi-row inserts, records seen before and
+        unchanged in two multi-row updates (``insert_new``), the rest one by one.
 
         Each record is prepared and cleaned here, once (``clean_record``): the bulk rows and the records
         handed back to ``upsert`` are not cleaned again. The bulk insert runs in one savepoint; if the
@@ -202,7 +203,7 @@ class Ingestor:
             if isinstance(item, NoticeRecord):
                 self.add(item, cleaned=id(item) not in unclean)
                 continue
-            self.stats.counts["new"] += 1
+            self.stats.counts["new" if item is not None else "unchanged"] += 1  # None: seen again, unchanged
             self._pending += 1
         if self._pending >= self.batch_size:
             self.flush()
