@@ -56,3 +56,6 @@ def test_keys_of_known_and_unknown_words() -> None:
     assert morphology.key("xqzvtungen", "de") == "xqzvt"  # unknown: the stem
     assert morphology.key("xqzvtungen", "de", strict=True) == "xqzvtungen"
     assert morphology.key("12345", "en") == "12345"
+    # a known word that is its own lemma keeps it (an unknown one would lose an ending: "glas", "proc")
+    assert morphology.key("glass", "en") == "glass"
+    assert morphology.key("process", "en") == "process"
