@@ -113,30 +113,33 @@ def import_(
     missing = [p for p in paths if p != "-" and not Path(p).exists()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing)} (nothing imported)", 2)
-    engine = app_ctx.prepare_database()
     limits = ImportLimits(max_bytes=int(max_gib * GIB))
-    items = read_jsonl(sys.stdin, "<stdin>") if paths == ["-"] else iter_items((Path(p) for p in paths), limits)
     shown_problems: list[tuple[str, str]] = []  # the first SHOWN_PROBLEMS, without their raw input
     problem_count = 0
-    with fewer_collections(), Ingestor(engine, app_ctx.config) as ing, Progress(
-        TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=app_ctx.err, transient=True, disable=not app_ctx.err.is_terminal,
-    ) as progress:
-        task = progress.add_task("import", total=None)
-        batch = []  # new notices go in multi-row inserts (Ingestor.add_many): backfills of 100k+ notices
-        for item in items:
-            if isinstance(item, Problem):
-                problem_count += 1
-                if len(shown_problems) < SHOWN_PROBLEMS:
-                    shown_problems.append((item.location, item.reason))
-                ing.reject(stage="import", location=item.location, reason=item.reason, raw=item.raw)
-            else:
-                batch.append(item)
-                if len(batch) >= 500:
-                    ing.add_many(batch)
-                    batch = []
-            progress.advance(task)
-        ing.add_many(batch)
+    # collections scaled to a bulk import from the start (``fewer_collections``): reading the configuration,
+    # mirroring it and building the classifier allocate as much as a few hundred notices do
+    with fewer_collections():
+        engine = app_ctx.prepare_database()
+        items = read_jsonl(sys.stdin, "<stdin>") if paths == ["-"] else iter_items((Path(p) for p in paths), limits)
+        with Ingestor(engine, app_ctx.config) as ing, Progress(
+            TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=app_ctx.err, transient=True, disable=not app_ctx.err.is_terminal,
+        ) as progress:
+            task = progress.add_task("import", total=None)
+            batch = []  # new notices go in multi-row inserts (Ingestor.add_many): backfills of 100k+ notices
+            for item in items:
+                if isinstance(item, Problem):
+                    problem_count += 1
+                    if len(shown_problems) < SHOWN_PROBLEMS:
+                        shown_problems.append((item.location, item.reason))
+                    ing.reject(stage="import", location=item.location, reason=item.reason, raw=item.raw)
+                else:
+                    batch.append(item)
+                    if len(batch) >= 500:
+                        ing.add_many(batch)
+                        batch = []
+                progress.advance(task)
+            ing.add_many(batch)
     counts: Counter[str] = ing.stats.counts
     for location, reason in shown_problems:
         app_ctx.err.print(f"[red]rejected[/] {shown(location)}: {shown(reason)}", highlight=False)
