@@ -93,6 +93,30 @@ def test_insert_rows_converts_each_moment_once_and_equal_moments_alike(engine: E
         insert_rows(conn, Award.__table__, late_naive)
 
 
+def test_a_time_zone_aware_column_is_converted_once_per_moment(engine: Engine,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """``UTCDateTime`` columns (every moment of a notice) go through the per-call conversion too: their type's
+    own ``python_type`` is ``object``, which once left them out (converted again for every row)."""
+    from tenderwatch.db import bulk
+    from tenderwatch.db.types import UTCDateTime
+
+    calls: list[datetime | None] = []
+    convert = UTCDateTime.process_bind_param
+
+    def counted(self: UTCDateTime, value: datetime | None, dialect: object) -> datetime | None:
+        calls.append(value)
+        return convert(self, value, dialect)
+
+    monkeypatch.setattr(UTCDateTime, "process_bind_param", counted)
+    monkeypatch.setattr(bulk, "_PLANS", {})  # plans made before hold the processor as it was
+    nid = _notice_id(engine)
+    rows = [dict(row, lot_number=f"t-{i}") for i, row in enumerate(_rows(nid, "t") * 3)]
+    with engine.begin() as conn:
+        insert_rows(conn, Award.__table__, rows)
+    assert sorted(calls, key=lambda v: v is None) == [datetime(2026, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=1))),
+                                                       None]
+
+
 def test_insert_rows_keeps_json_and_text_exactly(engine: Engine) -> None:
     """Every character a text or JSON value may hold arrives as the core ``INSERT`` stores it, on PostgreSQL
     (where the rows go by ``COPY``, whose text format escapes tabs, line breaks and backslashes) as on SQLite."""
