@@ -67,7 +67,10 @@ _SLOTS = re.compile(rb'(?P<number>(?:NoticePublicationID[^>]*>)\d+-\d{4}(?=<)|DO
                     rb'<(?:TITLE|TI_TEXT)>\s*<P>[^<]*(?=</P>))')
 """What a copy varies: its identifiers (publication number, notice id, the buyer's reference: copies
 are distinct calls, not stages of one call, which the lifecycle rules would link) and, in a realistic
-year, every date (shifted together, so deadlines stay after publication) and every title."""
+year, every date (shifted together, so deadlines stay after publication) and every title. In eForms the
+title's pattern (``cbc:Name`` with a language) also matches every organisation's name: each copy names new
+buyers and winners, which is harder than a real import, where the same buyers come again and again (each
+new buyer costs the organisation matcher and the classifier's buyer overlay about 9 us together)."""
 _PREFIX = {"number": re.compile(rb'^(?:NoticePublicationID[^>]*>|DOC_ID=")'), "uuid": re.compile(rb'^[^>]*>'),
            "reference": re.compile(rb'^(?:<REFERENCE_NUMBER>|schemeName="InternalID">)')}
 
