@@ -363,8 +363,9 @@ class Classifier:
         compiled the first time a view needs them; views share them and never change them."""
         tables = self._tables.get(lang)
         if tables is None:
-            tables = self._tables[lang] = _Compiled(lingua=self._lingua)
+            tables = _Compiled(lingua=self._lingua)
             self._add_rules(tables, {lang}, affixes=False)
+            self._tables[lang] = tables  # whole before it is shared: another thread may compile a view meanwhile
         return tables
 
     @staticmethod

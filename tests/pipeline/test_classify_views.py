@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.classify import Classifier, _Compiled
+from pipeline.classify import Classifier, _Compiled, _Rule
 from pipeline.evaluation import load_classifier
 from pipeline.morphology import LANGUAGES
 from tenderwatch.config.taxonomy import TaxonomyConfig
@@ -54,3 +54,26 @@ def test_rules_without_a_language_are_compiled_one_by_one_in_the_rules_order() -
     for name in FIELDS:
         assert getattr(view, name) == getattr(whole, name), name
     assert [r.area for _, r in view.phrases["en"]["vacuum"]] == ["vacuum", "cryogenics"]
+
+
+def test_a_view_compiled_while_a_languages_tables_are_being_compiled_is_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A language's tables are shared only once they are whole: a view another thread compiles while the
+    English tables are being filled (simulated here from inside that compilation) holds every rule."""
+    classifier = load_classifier()
+    add = Classifier._add
+    meanwhile: list[_Compiled] = []
+    started: list[bool] = []
+
+    def interrupted(view: _Compiled, keyword: str, rule: _Rule, gaps: frozenset[str] = frozenset(), *,
+                    affixes: bool = True, words: bool = True) -> None:
+        if not started and not affixes and rule.lang == classifier._lingua:
+            started.append(True)
+            meanwhile.append(classifier._view("de"))
+        add(view, keyword, rule, gaps, affixes=affixes, words=words)
+
+    monkeypatch.setattr(Classifier, "_add", staticmethod(interrupted))
+    classifier._view("fr")
+    monkeypatch.undo()
+    whole = rule_by_rule(classifier, "de")
+    for name in FIELDS:
+        assert getattr(meanwhile[0], name) == getattr(whole, name), name
