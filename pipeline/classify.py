@@ -766,7 +766,7 @@ class Classifier:
             if score >= tax.threshold and area in named:
                 # validated: pydantic's compiled validator builds the model faster than model_construct
                 scored.append(AreaScore(id=area, score=score, evidence=evidence[area]))
-        chosen = self._select(scored, alone_only, title_objects)
+        chosen = self._select(scored, alone_only, title_objects, _ancillary_tags(cpv_codes))
         if len(chosen) > 1:
             chosen = sorted(chosen, key=_best_first)
         features = self._terms(title, description, cpv_codes, lang, names) if terms else {}
@@ -796,13 +796,14 @@ class Classifier:
         return out
 
     def _select(self, scored: list[AreaScore], alone_only: dict[str, bool], title_objects: set[str] | None = None,
-                ) -> list[AreaScore]:
+                ancillary: frozenset[str] = frozenset()) -> list[AreaScore]:
         """The areas a notice gets from those above the threshold, by the labelling rules.
 
         An area resting only on its ``alone`` words (a service whose object decides) goes when
         another area applies (``findings`` already left those words out where another area's strong
-        keyword names the title's object); an area named only in the description goes beside one named in the
-        title or by a CPV code unless it scores ``description_secondary``; then areas below
+        keyword names the title's object); an area named only in the description, or only by the
+        notice's further CPV codes (``ancillary``: their tags), goes beside one named otherwise unless
+        it scores ``description_secondary``; then areas below
         ``relative_threshold`` of the best go; then an exclusive area (services) goes when a
         technical area scores higher than it, and when it stays on top, the technical areas that no
         strong title keyword names as the product (``title_objects``: a destination, a description,
@@ -813,11 +814,13 @@ class Classifier:
             return scored
         scored = [a for a in scored if not alone_only[a.id]] or scored
         # a description tells the context ("for the cavities of the linac"): an area named only there
-        # stays beside one the title or a CPV code names when the description keeps coming back to it
-        told = [a for a in scored if not _described_only(a)]
+        # stays beside one the title or a CPV code names when the description keeps coming back to it;
+        # the further CPV codes list a job's ancillary parts (the trenching, the cabling, the fittings
+        # of a works lot): an area only they name is no second area by itself (LABELLING.md, rule 2)
+        told = [a for a in scored if not _secondary_only(a, ancillary)]
         if told and len(told) < len(scored):
             floor = self.taxonomy.description_secondary
-            scored = [a for a in scored if a.score >= floor or not _described_only(a)]
+            scored = [a for a in scored if a.score >= floor or not _secondary_only(a, ancillary)]
         floor = round(max(a.score for a in scored) * self.taxonomy.relative_threshold, 3)  # no float ties
         scored = [a for a in scored if a.score >= floor]
         technical = [a for a in scored if a.id not in self._exclusive]
@@ -847,8 +850,17 @@ def _best_first(area: AreaScore) -> tuple[float, str]:
     return -area.score, area.id
 
 
-def _described_only(area: AreaScore) -> bool:
-    return all(tag.startswith("description:") for tag in area.evidence)
+def _secondary_only(area: AreaScore, ancillary: frozenset[str]) -> bool:
+    """Whether an area rests only on the description, or only on the further CPV codes (``ancillary``)."""
+    evidence = area.evidence
+    return all(tag.startswith("description:") for tag in evidence) or ancillary.issuperset(evidence)
+
+
+def _ancillary_tags(cpv_codes: list[str] | None) -> frozenset[str]:
+    """The evidence tags of a notice's CPV codes after the main (first) one, less the main one's."""
+    if not cpv_codes or len(cpv_codes) < 2:
+        return frozenset()
+    return frozenset(f"cpv:{code}" for code in cpv_codes[1:]) - {f"cpv:{cpv_codes[0]}"}
 
 
 def _phrase_starts(view: _Compiled, keys: dict[str, tuple[str, ...]]) -> _Starts:

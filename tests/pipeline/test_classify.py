@@ -498,3 +498,30 @@ def test_compound_with_a_generic_head_is_read_by_its_modifier(classifier: Classi
     """'Gebäudereinigungsarbeiten' is cleaning work ('-reinigung-'), not a building."""
     assert areas_in(classifier, "Gebäudereinigungsarbeiten im Institut", "de") == {"services"}
     assert areas_in(classifier, "Elektroinstallationsarbeiten", "de") == {"power"}
+
+
+def _dev_notice(notice_id: str) -> dict:
+    return next(n for n in load_part("dev") if n["id"] == notice_id)
+
+
+def _chosen(classifier: Classifier, notice: dict, cpv: list[str] | None = None) -> set[str]:
+    return {a.id for a in classifier.classify(notice["title"], notice.get("description"),
+                                              notice["cpv_codes"] if cpv is None else cpv, notice["language"])}
+
+
+def test_further_cpv_codes_alone_add_no_second_area(classifier: Classifier) -> None:
+    """A notice's CPV codes after the main one list the job's parts (LABELLING.md, rule 2): an area
+    only they name is dropped beside an area the title, the main code or the description names, like
+    an area named only in the description. Real dev notices."""
+    # gas pre-heaters and heat exchangers (main 42000000, mechanical): the cooling codes after it are
+    # no civil lot
+    gas = _dev_notice("ted-437260-2019")
+    assert "civil" in {c.id for c in classifier.findings(gas["title"], gas.get("description"), gas["cpv_codes"],
+                                                          gas["language"]).candidates}
+    assert _chosen(classifier, gas) == {"mechanical"}
+    # the same codes decide when they come first: the heat-exchange code as the main one names civil
+    assert "civil" in _chosen(classifier, gas, [*gas["cpv_codes"][1:], gas["cpv_codes"][0]])
+    # further codes that the description backs keep their area: Sibelga's 230/400 V conversion works
+    # (main 45230000, civil; electrical wiring after it, 'installations électriques' in the text)
+    conversion = _dev_notice("ted-547700-2023")
+    assert "power" in _chosen(classifier, conversion)
