@@ -766,7 +766,7 @@ class Classifier:
             if score >= tax.threshold and area in named:
                 # validated: pydantic's compiled validator builds the model faster than model_construct
                 scored.append(AreaScore(id=area, score=score, evidence=evidence[area]))
-        chosen = self._select(scored, alone_only, title_objects, _ancillary_tags(cpv_codes))
+        chosen = self._select(scored, alone_only, _ancillary_tags(cpv_codes))
         if len(chosen) > 1:
             chosen = sorted(chosen, key=_best_first)
         features = self._terms(title, description, cpv_codes, lang, names) if terms else {}
@@ -795,8 +795,8 @@ class Classifier:
                     out.setdefault(f"c:{digits[:n]}", f"cpv:{code}")
         return out
 
-    def _select(self, scored: list[AreaScore], alone_only: dict[str, bool], title_objects: set[str] | None = None,
-                ancillary: frozenset[str] = frozenset()) -> list[AreaScore]:
+    def _select(self, scored: list[AreaScore], alone_only: dict[str, bool], ancillary: frozenset[str] = frozenset(),
+                ) -> list[AreaScore]:
         """The areas a notice gets from those above the threshold, by the labelling rules.
 
         An area resting only on its ``alone`` words (a service whose object decides) goes when
@@ -805,10 +805,10 @@ class Classifier:
         notice's further CPV codes (``ancillary``: their tags), goes beside one named otherwise unless
         it scores ``description_secondary``; then areas below
         ``relative_threshold`` of the best go; then an exclusive area (services) goes when a
-        technical area scores higher than it, and when it stays on top, the technical areas that no
-        strong title keyword names as the product (``title_objects``: a destination, a description,
-        a CPV code) go with it, except a licensed one (``licensed: true``: radioactive transport is
-        nuclear and services).
+        technical area scores as much as it (LABELLING.md: services is normally exclusive; a tie is
+        no plain service), unless that area is a licensed one (``licensed: true``: radioactive
+        transport is nuclear and services), and when it stays on top, the technical areas go with it
+        except the licensed ones.
         """
         if len(scored) < 2:
             return scored
@@ -826,12 +826,13 @@ class Classifier:
         technical = [a for a in scored if a.id not in self._exclusive]
         if technical and len(technical) < len(scored):
             best = max(a.score for a in technical)
-            scored = [a for a in scored if a.id not in self._exclusive or a.score >= best]
-            if len(scored) > len(technical) and title_objects is not None:
-                # services stayed, so it scores at least as much as any technical area (LABELLING.md:
-                # services is normally exclusive)
-                scored = [a for a in scored if a.id in self._exclusive or a.id in title_objects
-                          or a.id in self._licensed]
+            licensed_top = any(a.id in self._licensed for a in technical if a.score == best)
+            scored = [a for a in scored if a.id not in self._exclusive or a.score > best
+                      or (a.score == best and licensed_top)]
+            if len(scored) > len(technical):
+                # services stayed, so it scores more than any technical area, or as much as a licensed
+                # one: only the licensed areas stay beside it
+                scored = [a for a in scored if a.id in self._exclusive or a.id in self._licensed]
         return scored
 
 

@@ -525,3 +525,14 @@ def test_further_cpv_codes_alone_add_no_second_area(classifier: Classifier) -> N
     # (main 45230000, civil; electrical wiring after it, 'installations électriques' in the text)
     conversion = _dev_notice("ted-547700-2023")
     assert "power" in _chosen(classifier, conversion)
+
+
+def test_services_yields_on_a_tie_and_stands_alone_on_top(classifier: Classifier) -> None:
+    """LABELLING.md: services is normally exclusive; beside it only a licensed area (nuclear). Real
+    dev notices whose services and technical words score alike."""
+    # installation and assistance of detection systems for waste collection: a tie, the technical area wins
+    assert _chosen(classifier, _dev_notice("ted-405739-2021")) == {"detectors"}
+    # guarding and fire-safety staff: services on top, the fire-safety words go with it
+    assert _chosen(classifier, _dev_notice("ted-198419-2018")) == {"services"}
+    # a radioactive laundry service: a tie with the licensed area keeps both
+    assert _chosen(classifier, _dev_notice("uk-ocds-h6vhtk-06920d")) == {"nuclear", "services"}
