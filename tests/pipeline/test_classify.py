@@ -123,6 +123,9 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     ("50531400", ["mechanical"]),  # repair of cranes
     ("50531100", ["civil"]),  # repair of boilers
     ("31625100", ["civil"]),  # fire-detection systems
+    ("71410000", ["services"]),  # urban planning: planning consultancy, no infrastructure study ...
+    ("71420000", ["civil"]),  # ... landscape architecture designs outdoor works
+    ("71221000", ["civil"]),  # architectural services for buildings
 ])
 def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
     assert classifier.cpv_areas(code)[1] == expected
