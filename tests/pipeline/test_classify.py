@@ -126,6 +126,8 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     ("71410000", ["services"]),  # urban planning: planning consultancy, no infrastructure study ...
     ("71420000", ["civil"]),  # ... landscape architecture designs outdoor works
     ("71221000", ["civil"]),  # architectural services for buildings
+    ("33600000", []),  # pharmaceuticals: medical supplies have no area (specification_everyday.txt) ...
+    ("33700000", ["services"]),  # ... personal care products are a plain supply
 ])
 def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
     assert classifier.cpv_areas(code)[1] == expected
