@@ -128,6 +128,9 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     ("71221000", ["civil"]),  # architectural services for buildings
     ("33600000", []),  # pharmaceuticals: medical supplies have no area (specification_everyday.txt) ...
     ("33700000", ["services"]),  # ... personal care products are a plain supply
+    ("41110000", []),  # drinking water: the utility's own product, as water distribution (651) ...
+    ("90400000", []),  # ... and running the sewerage
+    ("90500000", ["services"]),  # refuse services stay a plain service
 ])
 def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
     assert classifier.cpv_areas(code)[1] == expected
@@ -276,7 +279,9 @@ NAMESAKES: dict[str, list[str]] = {
     "electronics": ["en: Electronic health records", "en: Electronic monitoring of offenders",
                     "en: Electronic library resources", "en: Electronic cigarettes", "fr: Bracelet électronique",
                     "it: Cartella clinica elettronica", "nl: Elektronisch patiëntendossier",
-                    "en: Timing and scoring services for the marathon"],
+                    "en: Timing and scoring services for the marathon",
+                    # French 'DSP' is a délégation de service public (a concession), no signal processing
+                    "fr: Délégation de service public (DSP) pour la gestion du service de l'eau potable"],
     # mechanical ventilation is HVAC and mechanical sweeping a street service
     "mechanical": ["en: Mechanical ventilation with heat recovery", "en: Mechanical street sweeping",
                    "fr: Ventilation mécanique contrôlée", "fr: Balayage mécanique des voies",
