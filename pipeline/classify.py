@@ -79,7 +79,7 @@ _CARRIER_REACH = 3
 _ARTICLES = frozenset({"the", "der", "die", "das", "de", "het", "la", "le", "les", "il", "lo", "el", "los", "las"})
 """Words after a context word in which an object word ("supply", "fornitura") cancels the destination."""
 
-STRONG, WEAK, NEGATIVE, ALONE = "strong", "weak", "negative", "alone"
+STRONG, WEAK, NEGATIVE, ALONE, SALE = "strong", "weak", "negative", "alone", "sale"
 PRODUCT, DESTINATION, MODIFIER, CARRIED = "product", "destination", "modifier", "carried"
 _ISO639_2 = {"eng": "en", "fra": "fr", "fre": "fr", "deu": "de", "ger": "de", "nld": "nl", "dut": "nl",
              "ita": "it", "spa": "es"}
@@ -95,6 +95,10 @@ class _Rule:
     area: str
     kind: str  # strong | weak | negative | alone
     lang: str = ""  # the language table of the taxonomy it comes from
+
+
+_SOLD = _Rule("", SALE)
+"""What ``matches`` yields, alone, for a title that names a sale by the buyer (``sale_words``)."""
 
 
 @dataclass
@@ -121,6 +125,8 @@ class _Compiled:
     """Words that open a title with building work ("Construction", "Neubau"): with a carrier word
     after them, what follows is the building, and a services word there names its use, not a service."""
     """Words that, after a services keyword, make what follows its object ("transport of the coils")."""
+    sale: frozenset[str] = frozenset()
+    """Words that name a sale by the buyer ("Verkauf", "vendita"): as a title's object, no delivery."""
     exclusive: frozenset[str] = frozenset()
     """Words that, right after a context word, say the object itself follows ("for the supply of")."""
     procedure: frozenset[str] = frozenset()
@@ -338,6 +344,8 @@ class Classifier:
                                  if langs is None or lang in langs for w in words)
         view.building = frozenset(fold(w) for lang, words in self.taxonomy.building_words.items()
                                   if langs is None or lang in langs for w in words)
+        view.sale = frozenset(fold(w) for lang, words in self.taxonomy.sale_words.items()
+                              if langs is None or lang in langs for w in words)
         view.carriers = frozenset(fold(w) for lang, words in self.taxonomy.carrier_words.items()
                                   if langs is None or lang in langs for w in words)
         view.exclusive = self._exclusive
@@ -514,7 +522,8 @@ class Classifier:
         ``DESTINATION`` (after a context word; only with ``destinations``, which a description does not
         need), ``CARRIED`` (what a title's opening service carries or serves: a destination too) or
         ``MODIFIER`` (a compound's modifier). Words of
-        ``names`` (default: the classifier's organisation names) are blanked out first."""
+        ``names`` (default: the classifier's organisation names) are blanked out first. A title (with
+        ``destinations``) whose object is a sale by the buyer yields that word alone, with ``_SOLD``."""
         raw = _TOKEN.findall(text.casefold())
         if destinations and language is not None and language != self._lingua and not (
                 self._lingua_markers.isdisjoint(raw)) and self._plain_english(raw, language):
@@ -533,6 +542,13 @@ class Classifier:
         # unless an object word follows it closely and none came before: "Procedura per la fornitura di
         # rivelatori" names the object after "per", but in "Fornitura di niobio per la realizzazione
         # delle cavità" the object is named already and "per la realizzazione" says what it is for
+        if destinations and not view.sale.isdisjoint(words):
+            # a title whose object (its first word that names no procedure, object, context, article or
+            # number) is a sale by the buyer: the supplier delivers nothing to it (LABELLING.md, rule 1)
+            first = next((i for i, w in enumerate(words) if w not in view.procedure and not w.isdigit()), None)
+            if first is not None and words[first] in view.sale:
+                yield first, 1, words[first], _SOLD, PRODUCT
+                return
         first_context = len(words)
         destination = DESTINATION
         if destinations and len(words) > 1 and not view.context.isdisjoint(words[1:]):
@@ -695,6 +711,8 @@ class Classifier:
             found = list(self.matches(text, lang, names, destinations=name == "title"))
             if not found:
                 continue
+            if found[0][3] is _SOLD:  # a sale by the buyer ("Verkauf von ...", "vendita di ..."): no area
+                return Findings([], [], self._terms(title, description, cpv_codes, lang, names) if terms else {})
             vetoed = {rule.area for *_, rule, _ in found if rule.kind == NEGATIVE}
             # a phrase is one signal: its own words do not count again for the same area
             phrases = [(i, n, rule.area) for i, n, _, rule, _ in found if n > 1 and rule.kind != NEGATIVE]

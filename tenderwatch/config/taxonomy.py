@@ -90,6 +90,10 @@ class TaxonomyConfig(Strict):
     """Language code -> words that open a title with building work ("construction", "Neubau",
     "costruzione"): followed by a carrier word, they name a building, whose services words ("canteen",
     "training centre") say what it is for, not a service ("Construction of the staff canteen": civil)."""
+    sale_words: dict[str, list[str]] = {}
+    """Language code -> words that name a sale by the buyer ("sale", "Verkauf", "vente", "vendita"): a
+    title whose object is one of them (its first word that names no procedure, object, context,
+    article or number) gets no area, the supplier delivering nothing to the buyer."""
     carrier_words: dict[str, list[str]] = {}
     """Language code -> words that, right after a title keyword of an exclusive area (services), say
     that what follows is what the service carries or serves ("transport of the coils", "formation des

@@ -546,3 +546,22 @@ def test_services_yields_on_a_tie_and_stands_alone_on_top(classifier: Classifier
     assert _chosen(classifier, _dev_notice("ted-198419-2018")) == {"services"}
     # a radioactive laundry service: a tie with the licensed area keeps both
     assert _chosen(classifier, _dev_notice("uk-ocds-h6vhtk-06920d")) == {"nuclear", "services"}
+
+
+@pytest.mark.parametrize(("title", "language", "cpv"), [
+    ("Verkauf von kommunalen Leerrohren (Speedpipes)", "de", ["44141000"]),  # real dev notice ted-206731-2021
+    ("Avviso pubblico esplorativo di manifestazione di interesse per la vendita in 3 lotti di autobus usati", "it",
+     ["79342400", "34121000"]),  # real dev notice ted-27483-2019
+    ("Sale of surplus laboratory equipment", "en", []),
+    ("Vente de véhicules réformés", "fr", []),
+    ("Verkoop van afgeschreven servers", "nl", []),
+    ("Venta de transformadores usados", "es", []),
+])
+def test_a_sale_by_the_buyer_gets_no_area(classifier: Classifier, title: str, language: str, cpv: list[str]) -> None:
+    """LABELLING.md rule 1: what the supplier must deliver decides; in a sale it delivers nothing."""
+    assert classifier.classify(title, None, cpv, language) == []
+
+
+def test_a_sale_word_that_is_not_the_object_leaves_the_areas(classifier: Classifier) -> None:
+    assert "ict" in areas_in(classifier, "Supply of point of sale terminals and servers", "en")
+    assert "power" in areas_in(classifier, "Fornitura di trasformatori per la vendita di energia", "it")
