@@ -131,6 +131,8 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     ("41110000", []),  # drinking water: the utility's own product, as water distribution (651) ...
     ("90400000", []),  # ... and running the sewerage
     ("90500000", ["services"]),  # refuse services stay a plain service
+    ("38652120", ["electronics"]),  # video projectors: audio-visual equipment, as sound and video (3233) ...
+    ("38651000", ["detectors"]),  # ... while cameras stay detectors
 ])
 def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
     assert classifier.cpv_areas(code)[1] == expected
