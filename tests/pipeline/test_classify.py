@@ -133,6 +133,11 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     ("90500000", ["services"]),  # refuse services stay a plain service
     ("38652120", ["electronics"]),  # video projectors: audio-visual equipment, as sound and video (3233) ...
     ("38651000", ["detectors"]),  # ... while cameras stay detectors
+    ("34330000", ["mechanical"]),  # spare parts of vehicles, as parts of rolling stock (34630000) ...
+    ("34913000", ["mechanical"]),  # ... and miscellaneous spare parts
+    ("34350000", ["services"]),  # tyres: a plain supply
+    ("51120000", ["mechanical"]),  # installing mechanical equipment ...
+    ("51900000", ["electronics"]),  # ... and guidance and control systems
 ])
 def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
     assert classifier.cpv_areas(code)[1] == expected
