@@ -138,6 +138,9 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     ("34350000", ["services"]),  # tyres: a plain supply
     ("51120000", ["mechanical"]),  # installing mechanical equipment ...
     ("51900000", ["electronics"]),  # ... and guidance and control systems
+    ("43830000", ["mechanical"]),  # power tools: workshop equipment is tooling, not site works ...
+    ("43720000", ["mechanical"]),  # ... as casting machines for metallurgy
+    ("43210000", ["civil"]),  # earthmoving machinery stays with construction
 ])
 def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
     assert classifier.cpv_areas(code)[1] == expected
