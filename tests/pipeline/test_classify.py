@@ -575,3 +575,25 @@ def test_a_sale_by_the_buyer_gets_no_area(classifier: Classifier, title: str, la
 def test_a_sale_word_that_is_not_the_object_leaves_the_areas(classifier: Classifier) -> None:
     assert "ict" in areas_in(classifier, "Supply of point of sale terminals and servers", "en")
     assert "power" in areas_in(classifier, "Fornitura di trasformatori per la vendita di energia", "it")
+
+
+@pytest.mark.parametrize(("title", "language"), [
+    ("Specifications for the injection dipoles of ThomX", "en"),  # real dev notice
+    ("Lieferung von Quadrupolen für den Speicherring", "de"), ("Fourniture de quadripôles", "fr"),
+    ("Levering van quadrupolen", "nl"), ("Fornitura di dipoli per l'anello", "it"),
+    ("Suministro de cuadrupolos", "es"),
+])
+def test_multipole_magnets_are_accelerator_magnets(classifier: Classifier, title: str, language: str) -> None:
+    """LABELLING.md: accelerator magnets are accelerator (beam line) and magnets, as sextupoles were."""
+    assert {"accelerator", "magnets"} <= areas_in(classifier, title, language)
+
+
+@pytest.mark.parametrize(("title", "language"), [
+    ("Supply of dipole antennas", "en"), ("Triple quadrupole mass spectrometer", "en"),
+    ("Lieferung eines Quadrupol-Massenspektrometers", "de"), ("Spectromètre de masse à quadripôle", "fr"),
+    ("Levering van een quadrupool-massaspectrometer", "nl"),
+    ("Fornitura di uno spettrometro di massa a quadrupolo", "it"),
+    ("Suministro de un espectrómetro de masas de cuadrupolo", "es"),
+])
+def test_multipole_namesakes_are_no_magnets(classifier: Classifier, title: str, language: str) -> None:
+    assert not {"accelerator", "magnets"} & areas_in(classifier, title, language)
