@@ -130,6 +130,7 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     ("33700000", ["services"]),  # ... personal care products are a plain supply
     ("41110000", []),  # drinking water: the utility's own product, as water distribution (651) ...
     ("90400000", []),  # ... and running the sewerage
+    ("90470000", ["services"]),  # sewer cleaning is a plain service, as cleaning is
     ("90500000", ["services"]),  # refuse services stay a plain service
     ("38652120", ["electronics"]),  # video projectors: audio-visual equipment, as sound and video (3233) ...
     ("38651000", ["detectors"]),  # ... while cameras stay detectors
