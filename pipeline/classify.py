@@ -538,10 +538,6 @@ class Classifier:
         if names.any_in(words):
             for j in _name_positions(words, names):
                 words[j], looked[j] = "", _BLANK
-        # every word from the first context word after the first word on is in the DESTINATION role,
-        # unless an object word follows it closely and none came before: "Procedura per la fornitura di
-        # rivelatori" names the object after "per", but in "Fornitura di niobio per la realizzazione
-        # delle cavità" the object is named already and "per la realizzazione" says what it is for
         if destinations and not view.sale.isdisjoint(words):
             # a title whose object (its first word that names no procedure, object, context, article or
             # number) is a sale by the buyer: the supplier delivers nothing to it (LABELLING.md, rule 1)
@@ -549,6 +545,10 @@ class Classifier:
             if first is not None and words[first] in view.sale:
                 yield first, 1, words[first], _SOLD, PRODUCT
                 return
+        # every word from the first context word after the first word on is in the DESTINATION role,
+        # unless an object word follows it closely and none came before: "Procedura per la fornitura di
+        # rivelatori" names the object after "per", but in "Fornitura di niobio per la realizzazione
+        # delle cavità" the object is named already and "per la realizzazione" says what it is for
         first_context = len(words)
         destination = DESTINATION
         if destinations and len(words) > 1 and not view.context.isdisjoint(words[1:]):
