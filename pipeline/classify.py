@@ -674,6 +674,12 @@ class Classifier:
         # CPV codes are one signal per area: the strongest code counts (the main, first code fully,
         # the others by cpv_secondary), the rest are listed as evidence only
         cpv_best: dict[str, float] = {}
+        catch_all = tax.cpv_catch_all
+        if catch_all and cpv_codes and len(cpv_codes) >= catch_all and len(
+                {code.strip()[:2] for code in cpv_codes}) >= catch_all:
+            # a register of suppliers for everything (codes from a dozen divisions and more) names no
+            # object: its codes say nothing of the notice's areas
+            cpv_codes = []
         for position, code in enumerate(cpv_codes or []):
             found = self.cpv_areas(code)
             if found is None:

@@ -68,6 +68,9 @@ class TaxonomyConfig(Strict):
     cpv_vocabulary: list[str] = []
     """CPV prefixes whose official labels (``pipeline/data/cpv_labels.tsv.gz``, six languages) become
     keywords of the areas the ``cpv`` table gives them (``pipeline.cpv.vocabulary``)."""
+    cpv_catch_all: int = Field(default=0, ge=0)
+    """A notice whose CPV codes come from this many CPV divisions or more (a supplier register for
+    everything) gets no evidence from them; 0 turns the rule off."""
     cpv_secondary: float = Field(default=1.0, ge=0, le=1)
     """Weight multiplier of a notice's CPV codes after the first (the main code)."""
     cpv_specificity: list[float] = Field(default=[0.3, 0.5, 0.7, 1.0], min_length=4, max_length=4)

@@ -598,3 +598,16 @@ def test_multipole_magnets_are_accelerator_magnets(classifier: Classifier, title
 ])
 def test_multipole_namesakes_are_no_magnets(classifier: Classifier, title: str, language: str) -> None:
     assert not {"accelerator", "magnets"} & areas_in(classifier, title, language)
+
+
+def test_a_register_for_everything_names_no_area_by_its_codes(classifier: Classifier) -> None:
+    """A supplier register whose CPV codes span dozens of divisions (real dev notice ted-272902-2017,
+    33 divisions) names no object: its codes give no area. The same title with the codes of fewer
+    divisions than ``cpv_catch_all`` still gets the areas they name."""
+    register = _dev_notice("ted-272902-2017")
+    assert _chosen(classifier, register) == set()
+    by_division: dict[str, str] = {}
+    for code in register["cpv_codes"]:
+        by_division.setdefault(code[:2], code)
+    fewer = list(by_division.values())[: classifier.taxonomy.cpv_catch_all - 1]
+    assert _chosen(classifier, register, fewer)
