@@ -142,6 +142,9 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     ("43830000", ["mechanical"]),  # power tools: workshop equipment is tooling, not site works ...
     ("43720000", ["mechanical"]),  # ... as casting machines for metallurgy
     ("43210000", ["civil"]),  # earthmoving machinery stays with construction
+    ("65400000", ["civil"]),  # heat and cold distribution, as district heating (09323000) ...
+    ("65410000", ["power"]),  # ... while running a power plant is power
+    ("09310000", ["services"]),  # and electricity itself a commodity (LABELLING.md)
 ])
 def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
     assert classifier.cpv_areas(code)[1] == expected
