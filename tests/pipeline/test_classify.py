@@ -145,6 +145,9 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     ("65400000", ["civil"]),  # heat and cold distribution, as district heating (09323000) ...
     ("65410000", ["power"]),  # ... while running a power plant is power
     ("09310000", ["services"]),  # and electricity itself a commodity (LABELLING.md)
+    ("44163120", ["civil"]),  # distance-heating pipes: heating water is civil, as water mains (44161200) ...
+    ("44162500", ["civil"]),  # ... and drinking-water piping
+    ("44164200", ["mechanical"]),  # tubing stays mechanical
 ])
 def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
     assert classifier.cpv_areas(code)[1] == expected
