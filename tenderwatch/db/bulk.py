@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, TypeDecorator
@@ -140,15 +141,21 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     keys = tuple(rows[0])
     sql, names, processors, moments, positional = _plan(conn, table, keys)
-    pairs = [(name, _once_each(fn) if moment else fn)  # type: ignore[arg-type]
-             for name, fn, moment in zip(names, processors, moments, strict=True)]
+    # the row's values in the statement's order in one C call, then only the columns with a processor
+    # converted: most of a row's columns (ids, texts, codes) go to the driver as they are
+    take = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    convert = [(i, _once_each(fn) if moment else fn)  # type: ignore[arg-type]
+               for i, (fn, moment) in enumerate(zip(processors, moments, strict=True)) if fn is not None]
+    width = len(keys)
     copy = _copies(conn)
     params: list[Any] = []
     try:
         for row in rows:
-            if len(row) != len(keys):
+            if len(row) != width:
                 raise KeyError
-            values = [row[name] if fn is None else fn(row[name]) for name, fn in pairs]
+            values = list(take(row))
+            for i, fn in convert:
+                values[i] = fn(values[i])
             params.append(tuple(values) if positional or copy else dict(zip(names, values, strict=True)))
     except KeyError:
         raise ValueError(f"insert_rows into {table.name}: rows do not all give the same columns") from None
