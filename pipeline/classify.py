@@ -380,9 +380,9 @@ class Classifier:
     def _tables_overlap(tables: list[_Compiled]) -> bool:
         """Whether two languages' tables fill one table language (rules without a language go to the
         lingua franca's): then the view is compiled rule by rule, so each table keeps the rules' order."""
-        filled = [lang for t in tables for lang in t.keys] + [lang for t in tables for lang in t.phrases]
-        return len(filled) != len({lang for t in tables for lang in t.keys}) + len(
-            {lang for t in tables for lang in t.phrases})
+        keys = [lang for t in tables for lang in t.keys]
+        phrases = [lang for t in tables for lang in t.phrases]
+        return len(keys) != len(set(keys)) or len(phrases) != len(set(phrases))
 
     @staticmethod
     def _add(view: _Compiled, keyword: str, rule: _Rule, gaps: frozenset[str] = frozenset(), *,

@@ -117,7 +117,7 @@ def _json_text(convert: Callable[[Any], Any], dialect: Any) -> Callable[[Any], A
     if _ENCODE is None or getattr(dialect, "_json_serializer", None) is not None or convert(probe) != json.dumps(probe):
         return convert
 
-    none: list[Any] = []  # what ``convert`` makes of None, once (a TED notice has no eligible countries)
+    null = convert(None)  # what a None becomes, once (a TED notice has no eligible countries)
 
     def process(value: Any) -> Any:
         kind = type(value)
@@ -127,9 +127,7 @@ def _json_text(convert: Callable[[Any], Any], dialect: Any) -> Callable[[Any], A
             except Exception:  # not JSON, or circular: json.dumps says why, below
                 _MARKERS.clear()
         elif value is None:
-            if not none:
-                none.append(convert(None))
-            return none[0]
+            return null
         return convert(value)
 
     return process
