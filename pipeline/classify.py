@@ -832,10 +832,12 @@ class Classifier:
         technical area scores as much as it (LABELLING.md: services is normally exclusive; a tie is
         no plain service), unless that area is a licensed one (``licensed: true``: radioactive
         transport is nuclear and services), and when it stays on top, the technical areas go with it
-        except the licensed ones.
+        except the licensed ones. Last, the areas a kept area's CPV code names beside it come back
+        (``_with_partners``).
         """
         if len(scored) < 2:
             return scored
+        offered = scored
         scored = [a for a in scored if not alone_only[a.id]] or scored
         # a description tells the context ("for the cavities of the linac"): an area named only there
         # stays beside one the title or a CPV code names when the description keeps coming back to it;
@@ -857,7 +859,27 @@ class Classifier:
                 # services stayed, so it scores more than any technical area, or as much as a licensed
                 # one: only the licensed areas stay beside it
                 scored = [a for a in scored if a.id in self._exclusive or a.id in self._licensed]
-        return scored
+        return self._with_partners(scored, offered) if len(scored) < len(offered) else scored
+
+    def _with_partners(self, kept: list[AreaScore], offered: list[AreaScore]) -> list[AreaScore]:
+        """``kept`` and the areas of ``offered`` that a CPV code of a kept area names beside it.
+
+        A table entry of two areas names one object that is both (LABELLING.md: radiation monitors
+        and dosimeters are detectors and nuclear, telescopes telescopes and optics, radar rf and
+        detectors): when words of one of them outscore the other, the relative threshold must not
+        part them ("Exhaust air measurement system", CPV 38940000 nuclear evaluation instruments).
+        """
+        partners: set[str] = set()
+        for area in kept:
+            for tag in area.evidence:
+                if tag.startswith("cpv:"):
+                    found = self.cpv_areas(tag[4:])
+                    if found and len(found[1]) > 1:
+                        partners.update(found[1])
+        if not partners:
+            return kept
+        partners.difference_update(a.id for a in kept)
+        return kept + [a for a in offered if a.id in partners]
 
 
 def _inner_phrases(phrases: list[tuple[int, int, str]]) -> set[tuple[int, int, str]]:

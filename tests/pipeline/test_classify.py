@@ -159,6 +159,9 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     ("34928400", ["services"]),  # ... but urban furniture is furniture
     ("34947100", ["civil"]),  # sleepers: track, as track construction materials
     ("34954000", ["mechanical"]),  # gantries: handling and lifting equipment
+    ("24111600", ["services"]),  # hydrogen: industrial gases are a plain supply, as basic chemicals ...
+    ("24111500", []),  # ... medical gases none, as medical supplies ...
+    ("24111300", ["cryogenics"]),  # ... helium cryogenics
 ])
 def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
     assert classifier.cpv_areas(code)[1] == expected
@@ -628,3 +631,19 @@ def test_a_register_for_everything_names_no_area_by_its_codes(classifier: Classi
         by_division.setdefault(code[:2], code)
     fewer = list(by_division.values())[: classifier.taxonomy.cpv_catch_all - 1]
     assert _chosen(classifier, register, fewer)
+
+
+def test_areas_one_cpv_code_names_together_stay_together(classifier: Classifier) -> None:
+    """A CPV entry of two areas names one object that is both (LABELLING.md: radiation monitors are
+    detectors and nuclear): the relative threshold does not part them. Real dev notice: FAIR's exhaust
+    air measurement system, CPV 38940000 (nuclear evaluation instruments) after the main code."""
+    exhaust = _dev_notice("fair-dtvp-cxs0yyeytsd05bhl")
+    found = classifier.findings(exhaust["title"], exhaust.get("description"), exhaust["cpv_codes"],
+                                exhaust["language"])
+    scores = {a.id: a.score for a in found.candidates}
+    # nuclear scores below the relative threshold of the detectors' title and CPV evidence ...
+    assert scores["nuclear"] < scores["detectors"] * classifier.taxonomy.relative_threshold
+    # ... and stays beside it, as the code names both
+    assert {"detectors", "nuclear"} <= _chosen(classifier, exhaust)
+    # without that code, the measurement system is detectors alone
+    assert "nuclear" not in _chosen(classifier, exhaust, [c for c in exhaust["cpv_codes"] if c != "38940000"])
