@@ -162,6 +162,10 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     ("24111600", ["services"]),  # hydrogen: industrial gases are a plain supply, as basic chemicals ...
     ("24111500", []),  # ... medical gases none, as medical supplies ...
     ("24111300", ["cryogenics"]),  # ... helium cryogenics
+    ("35631300", ["space"]),  # navigation satellites: spacecraft, military or not
+    ("35723000", ["rf"]),  # air defence radar, as radar (35722000)
+    ("35125100", ["detectors"]),  # sensors
+    ("35125300", []),  # security cameras: the object decides (CCTV services are ict)
 ])
 def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
     assert classifier.cpv_areas(code)[1] == expected
