@@ -166,6 +166,12 @@ def test_most_specific_cpv_prefix_wins(classifier: Classifier) -> None:
     ("35723000", ["rf"]),  # air defence radar, as radar (35722000)
     ("35125100", ["detectors"]),  # sensors
     ("35125300", []),  # security cameras: the object decides (CCTV services are ict)
+    ("71333000", ["mechanical"]),  # mechanical engineering services: the technical area ...
+    ("71336000", []),  # ... engineering support in general: the object decides
+    ("38634000", ["detectors", "optics"]),  # optical microscopes: scientific instruments
+    ("48614000", ["electronics"]),  # data-acquisition systems
+    ("24315100", ["nuclear"]),  # heavy water and isotopes
+    ("44315200", ["mechanical"]),  # welding materials, not cable (443)
 ])
 def test_cpv_branches_follow_their_official_labels(classifier: Classifier, code: str, expected: list[str]) -> None:
     assert classifier.cpv_areas(code)[1] == expected
