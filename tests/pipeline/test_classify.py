@@ -38,11 +38,12 @@ def test_quality_bar_on_the_real_test_part(classifier: Classifier) -> None:
         pytest.skip("tests/data/real_test.jsonl is not there yet")
     result = evaluate(classifier, test)
     micro, macro = round(result.micro_f1, 3), round(result.macro_f1, 3)
-    # Measured 2026-12-05 on 582 notices: micro-F1 0.780, macro-F1 0.740 (2026-12-04: 0.773 / 0.733;
-    # the first 476 notices before 106 random ordinary TED notices joined: 0.750 / 0.730). Issue 14's targets
-    # (micro >= 0.90, macro >= 0.85) are NOT reached; these floors guard what is.
-    assert micro >= 0.772, f"micro-F1 {micro}"
-    assert macro >= 0.732, f"macro-F1 {macro}"
+    # Measured 2026-12-05 on 650 notices: micro-F1 0.764, macro-F1 0.729 (the 582 before stage 8: 0.781 /
+    # 0.740, 0.780 / 0.740 before the last rule round; the 68 stage-8 notices, technical TED notices chosen
+    # by CPV code and never tuned on: 0.613 / 0.386). Issue 14's targets (micro >= 0.90, macro >= 0.85)
+    # are NOT reached; these floors guard what is.
+    assert micro >= 0.757, f"micro-F1 {micro}"
+    assert macro >= 0.722, f"macro-F1 {macro}"
 
 
 def test_quality_on_the_written_set(classifier: Classifier) -> None:
