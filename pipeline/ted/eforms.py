@@ -159,14 +159,22 @@ class _Organisations:
         company = self._companies.get(oid)
         if company is None:
             return default
-        found = children(company, _COMPANY)
-        names = [name for party_name in found.get(PARTY_NAME, ()) for name in party_name if name.tag == NAME]
-        country = _first_below(found.get(ADDRESS), COUNTRY)
+        names: list[etree._Element] = []
+        country = identifier = None
+        for child in company:  # one pass, tags compared
+            tag = child.tag
+            if tag == PARTY_NAME:
+                names += [name for name in child if name.tag == NAME]
+            elif tag == ADDRESS:
+                if country is None:  # the first address that names a country
+                    country = _first_below([child], COUNTRY)
+            elif tag == LEGAL and identifier is None:
+                identifier = _first_below([child], COMPANY_ID)
         known = self._read[oid] = {
             "name": self.lang.pick(names),
             "country": codelists.country_alpha2(_text_below([country] if country is not None else None,
                                                             COUNTRY_CODE)),
-            "identifier": _text_below(found.get(LEGAL), COMPANY_ID),
+            "identifier": leaf_text(identifier),
         }
         return known
 
