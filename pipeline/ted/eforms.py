@@ -145,12 +145,17 @@ class _Organisations:
         self.lang = lang
         self._companies: dict[str, etree._Element] = {}
         self._read: dict[str, dict[str, str | None]] = {}
+        companies = self._companies
         for organizations_el in organizations or ():
-            for organization in organizations_el.iterchildren(ORGANIZATION):
-                for company in organization.iterchildren(COMPANY):
-                    oid = _company_id(company)
-                    if oid:
-                        self._companies[oid] = company
+            # tags compared rather than ``iterchildren``'s matcher, which would be built anew for each organisation
+            for organization in organizations_el:
+                if organization.tag != ORGANIZATION:
+                    continue
+                for company in organization:
+                    if company.tag == COMPANY:
+                        oid = _company_id(company)
+                        if oid:
+                            companies[oid] = company
 
     def get(self, oid: str, default: dict[str, str | None]) -> dict[str, str | None]:
         known = self._read.get(oid)
@@ -213,12 +218,12 @@ class _Project:
                     more.append(child)
                 elif tag == MAIN_CPV:
                     if main is None:  # the first main classification that gives a code
-                        main = _first_below([child], CPV_CODE)
+                        main = next((c for c in child if c.tag == CPV_CODE), None)
                 elif tag == ID:
                     if ident is None:
                         ident = child
                 elif tag == TOTAL and total is None:
-                    total = _first_below([child], ESTIMATE)
+                    total = next((c for c in child if c.tag == ESTIMATE), None)
         self.names, self.descriptions, self.ident = names, descriptions, ident
         self.main_cpv, self.more_cpv, self.total = main, more, total
 
