@@ -6,6 +6,11 @@ extension's ``efac:Organizations`` referenced by id (ORG-xxxx), results in ``efa
 (lot result -> lot tender -> tendering party -> organisation). A change notice carries
 ``efac:Changes`` with the identifier of the notice it changes. Texts repeat per language: the
 notice's own language (``cbc:NoticeLanguageCode``) is kept.
+
+Long on purpose: one reader of every subtype, run on every notice of a bulk import (a year of TED is
+~700,000), so its hot parts are written out: each parent's children read in one pass comparing tags, the
+elements the record takes kept as they come, rather than through small helpers and mappings of lists
+looked up again per field (``bench/ted_ingest.py --stages``: the extraction is a quarter of an import).
 """
 
 from __future__ import annotations
@@ -89,18 +94,12 @@ TENDERER, GROUP_LEAD = _tag("efac:Tenderer"), _tag("efbc:GroupLeadIndicator")
 _ROOT = frozenset({NOTICE_TYPE, NOTICE_LANGUAGE, ADDITIONAL_LANGUAGE, CONTRACTING_PARTY, PROJECT, ID, VERSION,
                    ISSUE_DATE, ISSUE_TIME, LOT, FOLDER, EXTENSIONS[0]})
 _EXTENSION = frozenset({SUBTYPE, CHANGES, MODIFICATION, ORGANIZATIONS, PUBLICATION, RESULT})
-_PROJECT = frozenset({NAME, DESCRIPTION, ID, MAIN_CPV, MORE_CPV, TOTAL})
-_LOT = frozenset({ID, PROJECT, TENDERING})
-_PERIODS = frozenset({SUBMISSION, REQUESTS})
-_PERIOD = frozenset({END_DATE, END_TIME})
-_COMPANY = frozenset({PARTY_IDENTIFICATION, PARTY_NAME, ADDRESS, LEGAL})
 _RESULT = frozenset({LOT_TENDER, TENDERING_PARTY, SETTLED, LOT_RESULT})
 _TENDER = frozenset({ID, MONETARY_TOTAL, TENDERING_PARTY, TENDER_LOT})
 _TENDERING_PARTY = frozenset({ID, TENDERER})
 _TENDERER = frozenset({ID, GROUP_LEAD})
 _LOT_RESULT = frozenset({RESULT_CODE, TENDER_LOT, LOT_TENDER})
 _SETTLED = frozenset({ISSUE_DATE, LOT_TENDER})
-_ONLY_ID = frozenset({ID})
 
 
 def is_eforms(root: etree._Element) -> bool:
