@@ -67,31 +67,41 @@ IMPORTERS: dict[str, Importer] = {".jsonl": _jsonl_file, ".json": _jsonl_file, "
 """File suffix -> importer; ``_register_optional`` adds TED's .xml, .tar.gz, .tgz."""
 
 
-def _suffix(path: Path) -> str:
+def _suffix(path: Path, suffixes: Iterable[str] | None = None) -> str:
+    """The importer suffix of a file name (``suffixes``: ``IMPORTERS``' keys, longest first, when the caller
+    sorted them already)."""
     name = path.name.lower()
-    for suffix in sorted(IMPORTERS, key=len, reverse=True):
+    for suffix in suffixes if suffixes is not None else sorted(IMPORTERS, key=len, reverse=True):
         if name.endswith(suffix):
             return suffix
     return path.suffix.lower()
 
 
-def iter_paths(paths: Iterable[Path]) -> Iterator[Path]:
+def _listed(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
+    """Each file of ``paths`` (a folder's files in sorted order), and whether it was just found in a folder
+    listing as a file (it exists: not asked again, one ``stat`` fewer a file of a folder of notices)."""
     for path in paths:
         if path.is_dir():
-            yield from (p for p in sorted(path.rglob("*")) if p.is_file())
+            yield from ((p, True) for p in sorted(path.rglob("*")) if p.is_file())
         else:
-            yield path
+            yield path, False
+
+
+def iter_paths(paths: Iterable[Path]) -> Iterator[Path]:
+    for path, _ in _listed(paths):
+        yield path
 
 
 def iter_items(paths: Iterable[Path], limits: ImportLimits | None = None) -> Iterator[Item]:
     """Every record or problem from the given paths, in order; never raises for bad content."""
     limits = limits or ImportLimits()
     _register_optional()
-    for path in iter_paths(paths):
-        if not path.exists():
+    suffixes = sorted(IMPORTERS, key=len, reverse=True)
+    for path, listed in _listed(paths):
+        if not listed and not path.exists():
             yield Problem(str(path), "no such file")
             continue
-        importer = IMPORTERS.get(_suffix(path))
+        importer = IMPORTERS.get(_suffix(path, suffixes))
         if importer is None:
             yield Problem(str(path), f"unknown file type {path.suffix!r} (known: {', '.join(sorted(IMPORTERS))})")
             continue

@@ -6,6 +6,11 @@ extension's ``efac:Organizations`` referenced by id (ORG-xxxx), results in ``efa
 (lot result -> lot tender -> tendering party -> organisation). A change notice carries
 ``efac:Changes`` with the identifier of the notice it changes. Texts repeat per language: the
 notice's own language (``cbc:NoticeLanguageCode``) is kept.
+
+Long on purpose: one reader of every subtype, run on every notice of a bulk import (a year of TED is
+~700,000), so its hot parts are written out: each parent's children read in one pass comparing tags, the
+elements the record takes kept as they come, rather than through small helpers and mappings of lists
+looked up again per field (``bench/ted_ingest.py --stages``: the extraction is a quarter of an import).
 """
 
 from __future__ import annotations
@@ -89,18 +94,12 @@ TENDERER, GROUP_LEAD = _tag("efac:Tenderer"), _tag("efbc:GroupLeadIndicator")
 _ROOT = frozenset({NOTICE_TYPE, NOTICE_LANGUAGE, ADDITIONAL_LANGUAGE, CONTRACTING_PARTY, PROJECT, ID, VERSION,
                    ISSUE_DATE, ISSUE_TIME, LOT, FOLDER, EXTENSIONS[0]})
 _EXTENSION = frozenset({SUBTYPE, CHANGES, MODIFICATION, ORGANIZATIONS, PUBLICATION, RESULT})
-_PROJECT = frozenset({NAME, DESCRIPTION, ID, MAIN_CPV, MORE_CPV, TOTAL})
-_LOT = frozenset({ID, PROJECT, TENDERING})
-_PERIODS = frozenset({SUBMISSION, REQUESTS})
-_PERIOD = frozenset({END_DATE, END_TIME})
-_COMPANY = frozenset({PARTY_IDENTIFICATION, PARTY_NAME, ADDRESS, LEGAL})
 _RESULT = frozenset({LOT_TENDER, TENDERING_PARTY, SETTLED, LOT_RESULT})
 _TENDER = frozenset({ID, MONETARY_TOTAL, TENDERING_PARTY, TENDER_LOT})
 _TENDERING_PARTY = frozenset({ID, TENDERER})
 _TENDERER = frozenset({ID, GROUP_LEAD})
 _LOT_RESULT = frozenset({RESULT_CODE, TENDER_LOT, LOT_TENDER})
 _SETTLED = frozenset({ISSUE_DATE, LOT_TENDER})
-_ONLY_ID = frozenset({ID})
 
 
 def is_eforms(root: etree._Element) -> bool:
@@ -145,12 +144,17 @@ class _Organisations:
         self.lang = lang
         self._companies: dict[str, etree._Element] = {}
         self._read: dict[str, dict[str, str | None]] = {}
+        companies = self._companies
         for organizations_el in organizations or ():
-            for organization in organizations_el.iterchildren(ORGANIZATION):
-                for company in organization.iterchildren(COMPANY):
-                    oid = _company_id(company)
-                    if oid:
-                        self._companies[oid] = company
+            # tags compared rather than ``iterchildren``'s matcher, which would be built anew for each organisation
+            for organization in organizations_el:
+                if organization.tag != ORGANIZATION:
+                    continue
+                for company in organization:
+                    if company.tag == COMPANY:
+                        oid = _company_id(company)
+                        if oid:
+                            companies[oid] = company
 
     def get(self, oid: str, default: dict[str, str | None]) -> dict[str, str | None]:
         known = self._read.get(oid)
@@ -159,14 +163,22 @@ class _Organisations:
         company = self._companies.get(oid)
         if company is None:
             return default
-        found = children(company, _COMPANY)
-        names = [name for party_name in found.get(PARTY_NAME, ()) for name in party_name if name.tag == NAME]
-        country = _first_below(found.get(ADDRESS), COUNTRY)
+        names: list[etree._Element] = []
+        country = identifier = None
+        for child in company:  # one pass, tags compared
+            tag = child.tag
+            if tag == PARTY_NAME:
+                names += [name for name in child if name.tag == NAME]
+            elif tag == ADDRESS:
+                if country is None:  # the first address that names a country
+                    country = _first_below([child], COUNTRY)
+            elif tag == LEGAL and identifier is None:
+                identifier = _first_below([child], COMPANY_ID)
         known = self._read[oid] = {
             "name": self.lang.pick(names),
             "country": codelists.country_alpha2(_text_below([country] if country is not None else None,
                                                             COUNTRY_CODE)),
-            "identifier": _text_below(found.get(LEGAL), COMPANY_ID),
+            "identifier": leaf_text(identifier),
         }
         return known
 
@@ -183,21 +195,54 @@ def _company_id(company: etree._Element) -> str | None:
 
 
 class _Project:
-    """A ``cac:ProcurementProject`` (the procedure's or a lot's), its children read in one pass."""
+    """A ``cac:ProcurementProject`` (the procedure's or a lot's), its children read in one pass: the elements
+    the record takes kept as they come (each lot has one, so the pass compares tags rather than filling a
+    mapping of lists that each field then looks up again)."""
+
+    __slots__ = ("descriptions", "ident", "main_cpv", "more_cpv", "names", "total")
 
     def __init__(self, el: etree._Element | None) -> None:
-        self.found = children(el, _PROJECT)
+        names: list[etree._Element] = []
+        descriptions: list[etree._Element] = []
+        more: list[etree._Element] = []
+        ident = main = total = None
+        if el is not None:
+            for child in el:
+                tag = child.tag
+                if tag == NAME:
+                    names.append(child)
+                elif tag == DESCRIPTION:
+                    descriptions.append(child)
+                elif tag == MORE_CPV:
+                    more.append(child)
+                elif tag == MAIN_CPV:
+                    if main is None:  # the first main classification that gives a code
+                        main = next((c for c in child if c.tag == CPV_CODE), None)
+                elif tag == ID:
+                    if ident is None:
+                        ident = child
+                elif tag == TOTAL and total is None:
+                    total = next((c for c in child if c.tag == ESTIMATE), None)
+        self.names, self.descriptions, self.ident = names, descriptions, ident
+        self.main_cpv, self.more_cpv, self.total = main, more, total
 
     def cpvs(self) -> list[str]:
-        found = self.found
-        if not found:
-            return []
-        codes = [cpv(_text_below(found.get(MAIN_CPV), CPV_CODE))]
-        codes += [cpv(c.text) for more in found.get(MORE_CPV, ()) for c in more if c.tag == CPV_CODE]
-        return [c for c in codes if c]
+        codes = []
+        main = self.main_cpv
+        if main is not None:
+            code = cpv(leaf_text(main))
+            if code:
+                codes.append(code)
+        for more in self.more_cpv:
+            for c in more:
+                if c.tag == CPV_CODE:
+                    code = cpv(c.text)
+                    if code:
+                        codes.append(code)
+        return codes
 
     def value(self) -> Money | None:
-        amount = _first_below(self.found.get(TOTAL), ESTIMATE)
+        amount = self.total
         return None if amount is None else money(amount.text, amount.get("currencyID"))
 
 
@@ -210,8 +255,15 @@ def _is_group(id_el: etree._Element | None, lot_id: str) -> bool:
 def _deadline(period: etree._Element | None, buyer_tz: str) -> Deadline | None:
     if period is None:
         return None
-    found = children(period, _PERIOD)
-    deadline = eforms_deadline(leaf_text(first(found, END_DATE)), leaf_text(first(found, END_TIME)), buyer_tz)
+    end_date = end_time = None
+    for child in period:
+        tag = child.tag
+        if tag == END_DATE:
+            if end_date is None:
+                end_date = child
+        elif tag == END_TIME and end_time is None:
+            end_time = child
+    deadline = eforms_deadline(leaf_text(end_date), leaf_text(end_time), buyer_tz)
     return deadline if deadline.at is not None else None
 
 
@@ -275,25 +327,41 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
     deadlines: list[Deadline] = []
     requests: list[Deadline] = []  # restricted/negotiated procedures: requests to participate (BT-1311)
     for lot_el in top.get(LOT, ()):
-        found = children(lot_el, _LOT)
-        id_el = first(found, ID)
+        id_el = project_el = None
+        tenderings = []
+        for child in lot_el:  # one pass, tags compared: a lot's few children, no mapping of lists
+            tag = child.tag
+            if tag == ID:
+                if id_el is None:
+                    id_el = child
+            elif tag == PROJECT:
+                if project_el is None:
+                    project_el = child
+            elif tag == TENDERING:
+                tenderings.append(child)
         lot_id = leaf_text(id_el)
         if not lot_id or _is_group(id_el, lot_id):
             continue  # a group of lots (GLO-...) describes lots listed on their own; it is not one
-        lot_project = _Project(first(found, PROJECT))
-        lots.append(LotRecord(lot_number=lot_id, title=lang.pick(lot_project.found.get(NAME)),
+        lot_project = _Project(project_el)
+        lots.append(LotRecord(lot_number=lot_id, title=lang.pick(lot_project.names),
                               cpv_codes=lot_project.cpvs(), value=lot_project.value()))
-        periods: dict[str, etree._Element] = {}
-        for tendering in found.get(TENDERING, ()):
+        submission = participation = None
+        for tendering in tenderings:
             for child in tendering:
-                if child.tag in _PERIODS:
-                    periods.setdefault(child.tag, child)
-        deadline = _deadline(periods.get(SUBMISSION), buyer_tz)
-        if deadline is not None:
-            deadlines.append(deadline)
-        deadline = _deadline(periods.get(REQUESTS), buyer_tz)
-        if deadline is not None:
-            requests.append(deadline)
+                tag = child.tag
+                if tag == SUBMISSION:
+                    if submission is None:
+                        submission = child
+                elif tag == REQUESTS and participation is None:
+                    participation = child
+        if submission is not None:
+            deadline = _deadline(submission, buyer_tz)
+            if deadline is not None:
+                deadlines.append(deadline)
+        if participation is not None:
+            deadline = _deadline(participation, buyer_tz)
+            if deadline is not None:
+                requests.append(deadline)
 
     value = project.value()
     value_note = None
@@ -310,7 +378,7 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
     result = first(found_ext, RESULT)
     awards = _awards(result, orgs) if result is not None else []
     first_deadline = min(deadlines, key=lambda d: d.at) if deadlines else None  # the earliest lot's deadline
-    title = lang.pick(project.found.get(NAME))
+    title = lang.pick(project.names)
     if title is None and lots:
         title = lots[0].title
     return Extracted(
@@ -320,8 +388,8 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
         notice_type=notice_type,
         type_code=f"{type_code}/{subtype}" if subtype else type_code,
         title=title,
-        description=lang.pick(project.found.get(DESCRIPTION)),
-        reference=leaf_text(first(project.found, ID)),
+        description=lang.pick(project.descriptions),
+        reference=leaf_text(project.ident),
         buyer_name=buyer.get("name"),
         buyer_country=buyer.get("country"),
         buyer_identifier=buyer.get("identifier"),
