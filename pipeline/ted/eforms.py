@@ -15,6 +15,7 @@ looked up again per field (``bench/ted_ingest.py --stages``: the extraction is a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -252,17 +253,26 @@ def _is_group(id_el: etree._Element | None, lot_id: str) -> bool:
     return scheme.casefold() == "lotsgroup" or lot_id.upper().startswith("GLO-")
 
 
+def _first_two(parents: Iterable[etree._Element], one: str, other: str,
+               ) -> tuple[etree._Element | None, etree._Element | None]:
+    """The first child tagged ``one`` and the first tagged ``other`` among the parents' children, in one
+    pass comparing tags (a period's end date and time, a lot's submission and participation periods)."""
+    first_one = first_other = None
+    for parent in parents:
+        for child in parent:
+            tag = child.tag
+            if tag == one:
+                if first_one is None:
+                    first_one = child
+            elif tag == other and first_other is None:
+                first_other = child
+    return first_one, first_other
+
+
 def _deadline(period: etree._Element | None, buyer_tz: str) -> Deadline | None:
     if period is None:
         return None
-    end_date = end_time = None
-    for child in period:
-        tag = child.tag
-        if tag == END_DATE:
-            if end_date is None:
-                end_date = child
-        elif tag == END_TIME and end_time is None:
-            end_time = child
+    end_date, end_time = _first_two((period,), END_DATE, END_TIME)
     deadline = eforms_deadline(leaf_text(end_date), leaf_text(end_time), buyer_tz)
     return deadline if deadline.at is not None else None
 
@@ -345,23 +355,13 @@ def parse_eforms(root: etree._Element, where: str) -> Extracted:
         lot_project = _Project(project_el)
         lots.append(LotRecord(lot_number=lot_id, title=lang.pick(lot_project.names),
                               cpv_codes=lot_project.cpvs(), value=lot_project.value()))
-        submission = participation = None
-        for tendering in tenderings:
-            for child in tendering:
-                tag = child.tag
-                if tag == SUBMISSION:
-                    if submission is None:
-                        submission = child
-                elif tag == REQUESTS and participation is None:
-                    participation = child
-        if submission is not None:
-            deadline = _deadline(submission, buyer_tz)
-            if deadline is not None:
-                deadlines.append(deadline)
-        if participation is not None:
-            deadline = _deadline(participation, buyer_tz)
-            if deadline is not None:
-                requests.append(deadline)
+        submission, participation = _first_two(tenderings, SUBMISSION, REQUESTS)
+        deadline = _deadline(submission, buyer_tz)
+        if deadline is not None:
+            deadlines.append(deadline)
+        deadline = _deadline(participation, buyer_tz)
+        if deadline is not None:
+            requests.append(deadline)
 
     value = project.value()
     value_note = None
