@@ -61,6 +61,7 @@ from itertools import compress
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from pipeline import cpv, morphology, rule_cache
 from pipeline.cpv import vocabulary
 from pipeline.linear_layer import Findings, LinearLayer
 from pipeline.morphology import compound, fold, key, known, prefixed_noun, split
@@ -71,6 +72,8 @@ if TYPE_CHECKING:
     from tenderwatch.config import Config
 
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
+_COMPILER_FILES = (__file__, morphology.__file__, cpv.__file__, cpv.DATA)
+"""What compiled tables are computed by, besides the taxonomy: their cache key (``pipeline.rule_cache``)."""
 _CACHE_LIMIT = 200_000
 _BUYER_CACHE_LIMIT = 10_000
 _OBJECT_REACH = 3
@@ -190,28 +193,26 @@ class Classifier:
         if layer is None and taxonomy.learned_layer:
             layer = LinearLayer.shipped({a.id for a in taxonomy.areas})
         self.layer = layer
-        self._all_rules: list[tuple[str, _Rule]] = []
-        for area in taxonomy.areas:
-            for kind, table in ((STRONG, area.keywords), (WEAK, area.weak), (NEGATIVE, area.negative),
-                                (ALONE, area.alone)):
-                for lang, words in table.items():
-                    for word in words:
-                        self._all_rules.append((word, _Rule(area.id, kind, lang)))
         self._cpv = {prefix.rstrip("0").ljust(2, "0"): areas for prefix, areas in taxonomy.cpv.items()}
         self._cpv_lengths = sorted({len(k) for k in self._cpv}, reverse=True)
         self._cpv_seen: dict[str, tuple[str, list[str]] | None] = {}
-        if taxonomy.cpv_vocabulary:  # the official CPV labels of reviewed branches, as keywords
-            self._all_rules += self._vocabulary_rules(taxonomy.cpv_vocabulary)
-        self._languages = {r.lang for _, r in self._all_rules} | set(taxonomy.context_words)
-        self._views: dict[str | None, _Compiled] = {}
-        self._tables: dict[str, _Compiled] = {}
         self._gap_words = {lang: frozenset(fold(w) for w in words)
                            for lang, words in taxonomy.phrase_gap_words.items()}
-        for word, rule in self._all_rules:  # a bad keyword fails at start-up, before any view is compiled
-            if not _TOKEN.findall(fold(word).strip().strip("=*")):
-                raise ValueError(f"taxonomy keyword {word!r} of area {rule.area!r} has no letters or digits")
-        # views are compiled per notice language when first needed: each loads only its languages'
-        # dictionaries (all six take seconds to load, and most processes see one or two languages)
+        self._views: dict[str | None, _Compiled] = {}
+        # the rules and every language's word and phrase tables, compiled once per machine and taxonomy
+        # (``pipeline.rule_cache``); without a cache, each language's tables are compiled when a view
+        # first needs them
+        self._cache_key = rule_cache.entry_key(_COMPILER_FILES, taxonomy.model_dump_json())
+        cached = rule_cache.load(self._cache_key)
+        self._tables: dict[str, _Compiled]
+        if cached is not None:
+            self._all_rules, self._tables = cached
+            self._cached = True
+        else:
+            self._all_rules = self._rules(taxonomy)
+            self._tables = {}
+            self._cached = False
+        self._languages = {r.lang for _, r in self._all_rules} | set(taxonomy.context_words)
         self._areas = {a.id for a in taxonomy.areas}
         self._exclusive = frozenset(a.id for a in taxonomy.areas if a.exclusive)
         # the labelling rules that weigh a title's destination fully, or keep an area beside services
@@ -232,12 +233,39 @@ class Classifier:
             self._add_name(self._names, name)
         self._shared = _NameTable(self._names, {})
 
-    def _vocabulary_rules(self, prefixes: list[str]) -> list[tuple[str, _Rule]]:
+    def _rules(self, taxonomy: TaxonomyConfig) -> list[tuple[str, _Rule]]:
+        """Every keyword of the taxonomy with its rule, hand-written ones first, then the official CPV
+        labels' (``cpv_vocabulary``); equal rules are one object (a few hundred for 14,000 keywords).
+        A keyword without letters or digits fails here, before any view is compiled."""
+        interned: dict[_Rule, _Rule] = {}
+        rules: list[tuple[str, _Rule]] = []
+        for area in taxonomy.areas:
+            for kind, table in ((STRONG, area.keywords), (WEAK, area.weak), (NEGATIVE, area.negative),
+                                (ALONE, area.alone)):
+                for lang, words in table.items():
+                    rule = interned.setdefault(_Rule(area.id, kind, lang), _Rule(area.id, kind, lang))
+                    rules += [(word, rule) for word in words]
+        if taxonomy.cpv_vocabulary:  # the official CPV labels of reviewed branches, as keywords
+            rules += [(word, interned.setdefault(rule, rule))
+                      for word, rule in self._vocabulary_rules(rules, taxonomy.cpv_vocabulary)]
+        for word, rule in rules:
+            if not _TOKEN.findall(fold(word).strip().strip("=*")):
+                raise ValueError(f"taxonomy keyword {word!r} of area {rule.area!r} has no letters or digits")
+        return rules
+
+    def _all_tables(self) -> None:
+        """Compile every language's tables and keep them in the cache for the next process (after a miss)."""
+        for lang in sorted({r.lang for _, r in self._all_rules}):
+            self._language_tables(lang)
+        rule_cache.store(self._cache_key, (self._all_rules, self._tables))
+        self._cached = True
+
+    def _vocabulary_rules(self, hand_rules: list[tuple[str, _Rule]], prefixes: list[str]) -> list[tuple[str, _Rule]]:
         """Strong rules from the official labels of the CPV branches ``prefixes``, except a term that
         a hand-written rule of the same language gives to another area (the labels are not
         reviewed one by one: French "Restauration" names error-monitoring equipment there)."""
         hand: dict[tuple[str, tuple[str, ...]], set[str]] = {}
-        for word, rule in self._all_rules:
+        for word, rule in hand_rules:
             hand.setdefault(self._term_key(word, rule.lang), set()).add(rule.area)
         out: list[tuple[str, _Rule]] = []
         terms = vocabulary(prefixes, lambda code: (self.cpv_areas(code) or ("", []))[1])
@@ -324,6 +352,8 @@ class Classifier:
         view = self._views.get(language)
         if view is not None:
             return view
+        if not self._cached:
+            self._all_tables()
         langs = None if language is None else {language, self._lingua}
         view = _Compiled(lingua=self._lingua)
         chosen = sorted({r.lang for _, r in self._all_rules if langs is None or r.lang in langs})

@@ -1,6 +1,6 @@
 """Shared fixtures: a config folder per test, a fresh database (SQLite, or PostgreSQL when
-``TENDERWATCH_TEST_DATABASE_URL`` is set), the loopback fixture server, and a decorator to await
-Scrapy crawls inside pytest-twisted's asyncio reactor.
+``TENDERWATCH_TEST_DATABASE_URL`` is set), the loopback fixture server, a private cache folder for the
+whole run, and a decorator to await Scrapy crawls inside pytest-twisted's asyncio reactor.
 """
 
 from __future__ import annotations
@@ -36,6 +36,21 @@ def deferred_test(fn: Callable[..., Any]) -> Callable[..., Any]:
         return deferred_from_coro(fn(*args, **kwargs))
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The run's own ``TENDERWATCH_CACHE_DIR`` (commands started as processes inherit it): tests that patch
+    the classifier's compilation never write the user's cache of compiled rule tables, and what a test
+    finds there is what this run wrote (``pipeline.rule_cache``)."""
+    folder = tmp_path_factory.mktemp("cache")
+    before = os.environ.get("TENDERWATCH_CACHE_DIR")
+    os.environ["TENDERWATCH_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        del os.environ["TENDERWATCH_CACHE_DIR"]
+    else:
+        os.environ["TENDERWATCH_CACHE_DIR"] = before
 
 
 @pytest.fixture
