@@ -21,12 +21,10 @@ today's metric (``pipeline.evaluation.compare``), split into the notices the com
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.commit_copy import extract, git  # noqa: E402
 from pipeline.evaluation import compare, load_part, load_taxonomy  # noqa: E402
 
 TREES = ("pipeline", "tenderwatch", "config")
@@ -48,23 +47,9 @@ for line in sys.stdin:
 """
 
 
-def git(*args: str) -> bytes:
-    """Output of a git command in this checkout; a clear error when git refuses."""
-    done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, check=False)
-    if done.returncode:
-        raise SystemExit(f"error: git {' '.join(args)}: {done.stderr.decode(errors='replace').strip()}")
-    return done.stdout
-
-
 def seen_ids(commit: str) -> set[str]:
     """The ids of the dev notices the commit held: the rows its rules could be tuned on."""
     return {json.loads(line)["id"] for line in git("show", f"{commit}:{DEV}").decode().splitlines() if line.strip()}
-
-
-def extract(commit: str, folder: Path) -> None:
-    """The commit's code and configuration, written into ``folder``."""
-    with tarfile.open(fileobj=io.BytesIO(git("archive", commit, *TREES))) as archive:
-        archive.extractall(folder, filter="data")
 
 
 def predictions(copy: Path, notices: list[dict[str, Any]]) -> list[set[str]]:
@@ -118,11 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep.exists() and any(args.keep.iterdir()):
             parser.exit(1, f"error: {args.keep} is not empty\n")
         args.keep.mkdir(parents=True, exist_ok=True)
-        extract(args.commit, args.keep)
+        extract(args.commit, args.keep, TREES)
         report(args.commit, args.keep, args.errors)
         return 0
     with tempfile.TemporaryDirectory() as folder:
-        extract(args.commit, Path(folder))
+        extract(args.commit, Path(folder), TREES)
         report(args.commit, Path(folder), args.errors)
     return 0
 

@@ -18,6 +18,11 @@ database (``--postgres URL``: a new schema of that PostgreSQL database) against 
 the same files (a Python process walking the folder, reading each file and calling ``etree.fromstring``,
 nothing else), for generated eForms notices written one file each (6k and 20k by default), each pair run
 twice (``--repeat``). CPU time (user + system) is the steadier figure on a shared machine.
+``--against COMMIT`` adds that commit's import to each turn (its code and config extracted,
+``bench/commit_copy.py``) and prints this checkout's import CPU over the commit's, pair by pair, and their
+median: the two sides see the same hour of a shared machine, which single runs hours apart do not. On a
+busy machine pairs still scatter (2026-12-06, load 0.6-1.0: 0.85-1.07 for a change worth about 0.99), so
+take many pairs, and take a small change's figure from a quiet hour.
 
 ``--stages`` says where an import's CPU goes (parse, extraction, store, classification), each stage timed
 on its own beside the bare parse of the same document.
@@ -28,6 +33,7 @@ that the records are unchanged byte for byte on generated copies too.
 
     .venv/bin/python bench/ted_ingest.py [--sizes 1000,10000,100000] [--cases year,hard,typical]
     .venv/bin/python bench/ted_ingest.py --whole-process [--sizes 6000,20000] [--cases eforms] [--postgres URL]
+    .venv/bin/python bench/ted_ingest.py --whole-process --sizes 20000 --repeat 4 --against 0ec77aa
     .venv/bin/python bench/ted_ingest.py --digest --sizes 3000 --cases year,hard,eforms
     .venv/bin/python bench/ted_ingest.py --stages --sizes 3000 --cases eforms
 """
@@ -40,6 +46,7 @@ import json
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -325,12 +332,13 @@ def write_documents(n: int, case: str, folder: Path) -> int:
     return total
 
 
-def run_process(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, str]:
+def run_process(argv: list[str], env: dict[str, str] | None = None,
+                cwd: Path = ROOT) -> tuple[float, float, float, str]:
     """(wall seconds, CPU seconds (user + system), peak RSS MB of the process, its last output line); the
     process must succeed. CPU time is the steadier figure on a shared machine: a busy neighbour stretches
     the wall time of whichever process it overlaps, not the work each one does."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = proc.stdout.read() if proc.stdout else b""
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
@@ -366,24 +374,53 @@ def new_database(tmp: Path, run: int, postgres: str | None) -> Iterator[str]:
         server.dispose()
 
 
-def whole_process(n: int, case: str, repeat: int, postgres: str | None = None) -> None:
+def timed_import(folder: Path, tmp: Path, run: int, postgres: str | None,
+                 copy: Path | None = None) -> tuple[float, float, float, str]:
+    """``run_process`` of ``tenderwatch import FOLDER`` into a new database, by this checkout or by the
+    extracted ``copy`` of another commit (its own code and configuration: ``bench/commit_copy.py``)."""
+    with new_database(tmp, run, postgres) as url:
+        env = {**os.environ, "TENDERWATCH_DATABASE_URL": url, "TENDERWATCH_REJECTS_DIR": str(tmp / "rejects"),
+               "COLUMNS": "200"}
+        command, cwd = tenderwatch_command(), ROOT
+        if copy is not None:
+            env["PYTHONPATH"] = str(copy)
+            command, cwd = [sys.executable, "-m", "tenderwatch"], copy
+        run_process([*command, "db", "upgrade"], env, cwd)  # not timed: done once per database
+        return run_process([*command, "import", str(folder)], env, cwd)
+
+
+def whole_process(n: int, case: str, repeat: int, postgres: str | None = None, against: str | None = None) -> None:
     """``tenderwatch import FOLDER`` (a new SQLite database, or PostgreSQL schema, each time) against the bare
-    process, in turns. On PostgreSQL the import's CPU is the command's own (the server's work is not in it)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "notices"
+    process, in turns. On PostgreSQL the import's CPU is the command's own (the server's work is not in it).
+    With ``against`` (a commit), that commit's import runs in each turn too, and the line after each turn
+    gives this checkout's CPU time over the commit's: a difference too small to see across a day of a shared
+    machine shows in pairs run minutes apart."""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        folder = tmp / "notices"
         size = write_documents(n, case, folder)
+        copy = None
+        if against:
+            from bench.commit_copy import extract
+
+            copy = tmp / "against"
+            extract(against, copy)
+        pairs: list[float] = []
         for run in range(1, repeat + 1):
             bare, bare_cpu, bare_mb, _ = run_process([sys.executable, "-c", BARE_PROCESS, str(folder)])
-            with new_database(Path(tmp), run, postgres) as url:
-                env = {**os.environ, "TENDERWATCH_DATABASE_URL": url,
-                       "TENDERWATCH_REJECTS_DIR": str(Path(tmp) / "rejects"), "COLUMNS": "200"}
-                run_process([*tenderwatch_command(), "db", "upgrade"], env)  # not timed: done once per database
-                ingest, ingest_cpu, ingest_mb, summary = run_process([*tenderwatch_command(), "import", str(folder)],
-                                                                     env)
+            ingest, ingest_cpu, ingest_mb, summary = timed_import(folder, tmp, run, postgres)
             print(f"{case:>7} {n:>8} {run:>3} {n / bare:>9.0f} {n / ingest:>9.0f} {ingest / bare:>5.2f}x "
                   f"{bare:>7.1f} {ingest:>7.1f} {ingest_cpu / bare_cpu:>8.2f}x {bare_cpu:>7.1f} {ingest_cpu:>7.1f} "
                   f"{bare_mb:>8.0f} {ingest_mb:>9.0f}  {size / 1e6:.0f} MB of XML, load {os.getloadavg()[0]:.1f}; "
                   f"{summary}", flush=True)
+            if copy is not None:
+                _, old_cpu, old_mb, _ = timed_import(folder, tmp, -run, postgres, copy)
+                pairs.append(ingest_cpu / old_cpu)
+                print(f"{'':>20} {against}: import {old_cpu:.1f} s CPU ({old_cpu / bare_cpu:.2f}x bare), "
+                      f"{old_mb:.0f} MB; this checkout / {against}: {pairs[-1]:.3f}", flush=True)
+        if pairs:
+            print(f"{'':>20} this checkout / {against}, CPU of the import: median {statistics.median(pairs):.3f} "
+                  f"over {len(pairs)} pairs (range {min(pairs):.3f}-{max(pairs):.3f})", flush=True)
 
 
 def print_digests(n: int, case: str) -> None:
@@ -412,6 +449,9 @@ def main() -> None:
                         help="time the tenderwatch import command against a bare parse process, both from start "
                              "to exit, on the documents written as files")
     parser.add_argument("--repeat", type=int, default=2, help="--whole-process: runs of each pair (default 2)")
+    parser.add_argument("--against", metavar="COMMIT",
+                        help="--whole-process: run that commit's import too in each turn (its code and config, "
+                             "extracted) and print this checkout's CPU time over its, pair by pair")
     parser.add_argument("--postgres", metavar="URL",
                         help="--whole-process: import into a new schema of this PostgreSQL database (dropped after) "
                              "instead of a new SQLite file")
@@ -453,7 +493,7 @@ def main() -> None:
               f"{'import s':>7} {'cpu ratio':>9} {'bare cpu':>7} {'imp cpu':>7} {'bare MB':>8} {'import MB':>9}")
         for case in cases:
             for n in sizes:
-                whole_process(n, case, args.repeat, args.postgres)
+                whole_process(n, case, args.repeat, args.postgres, args.against)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         print("target: the whole import of 20,000 eForms notices within 3x the bare parse; peak memory flat in N")
         return

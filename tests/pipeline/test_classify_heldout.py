@@ -7,7 +7,6 @@ code and a real child process; no git history is needed except where a test says
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,17 +15,14 @@ from types import ModuleType
 import pytest
 
 from pipeline.evaluation import load_classifier, load_part, predict
+from tests.bench_scripts import load_bench
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_COMMIT = "49f7da5"  # the rules before the real set's stage 5 (tests/data/README.md): 519 dev rows
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("classify_heldout", ROOT / "bench" / "classify_heldout.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("classify_heldout")
 
 
 def _has_commit(commit: str) -> bool:
