@@ -200,8 +200,7 @@ class Classifier:
                            for lang, words in taxonomy.phrase_gap_words.items()}
         self._views: dict[str | None, _Compiled] = {}
         # the rules and every language's word and phrase tables, compiled once per machine and taxonomy
-        # (``pipeline.rule_cache``); without a cache, each language's tables are compiled when a view
-        # first needs them
+        # (``pipeline.rule_cache``); on a miss, the first view compiles every language's tables and stores them
         self._cache_key = rule_cache.entry_key(_COMPILER_FILES, taxonomy.model_dump_json())
         cached = rule_cache.load(self._cache_key)
         self._tables: dict[str, _Compiled]
@@ -243,7 +242,8 @@ class Classifier:
             for kind, table in ((STRONG, area.keywords), (WEAK, area.weak), (NEGATIVE, area.negative),
                                 (ALONE, area.alone)):
                 for lang, words in table.items():
-                    rule = interned.setdefault(_Rule(area.id, kind, lang), _Rule(area.id, kind, lang))
+                    rule = _Rule(area.id, kind, lang)
+                    rule = interned.setdefault(rule, rule)
                     rules += [(word, rule) for word in words]
         if taxonomy.cpv_vocabulary:  # the official CPV labels of reviewed branches, as keywords
             rules += [(word, interned.setdefault(rule, rule))
@@ -398,7 +398,7 @@ class Classifier:
 
     def _language_tables(self, lang: str) -> _Compiled:
         """The word and phrase tables of the rules of taxonomy language ``lang`` (``_add``'s ``words``),
-        compiled the first time a view needs them; views share them and never change them."""
+        compiled once (``_all_tables``, after a cache miss); views share them and never change them."""
         tables = self._tables.get(lang)
         if tables is None:
             tables = _Compiled(lingua=self._lingua)

@@ -28,6 +28,7 @@ import pickle
 import sys
 import tempfile
 from collections.abc import Iterable
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,21 @@ def folder() -> Path:
 def entry_key(files: Iterable[str | Path], text: str) -> str:
     """The key of what is computed from ``text`` (the taxonomy's ``model_dump_json()``) by the code and
     data of ``files``, with this Python and simplemma."""
+    digest = hashlib.sha256(_code_digest(tuple(map(str, files))))
+    digest.update(text.encode())
+    return digest.hexdigest()[:32]
+
+
+@cache
+def _code_digest(files: tuple[str, ...]) -> bytes:
+    """The digest of the compiling code, its data and versions: read once per process (about 0.6 MB; a
+    process may build many classifiers, the web site one per configuration reload, the tests hundreds)."""
     digest = hashlib.sha256()
     digest.update(f"{_FORMAT} {sys.version_info[:2]} {_simplemma_version()}\0".encode())
     for source in files:
         digest.update(Path(source).read_bytes())
         digest.update(b"\0")
-    digest.update(text.encode())
-    return digest.hexdigest()[:32]
+    return digest.digest()
 
 
 def _simplemma_version() -> str:
