@@ -274,7 +274,7 @@ def _row(line: int, values: dict[str, str], orgs: dict[str, str],
 def store_list(session: Session, result: ImportResult, *, replace: bool = False) -> ImportResult:
     """Add the good rows of ``result`` (known rows are left as they are); ``replace`` first removes the
     rows an earlier import of the same file name added that this one no longer has."""
-    org_ids = dict(session.execute(select(Organisation.code, Organisation.id)).tuples().all())
+    org_ids = dict(session.execute(select(Organisation.code, Organisation.id)).all())
     companies = {supplier_key(c.name): c.id for c in session.scalars(select(Company))}
     refs = {row.ref(): row for row in result.rows}
     existing = set(session.scalars(select(AwardRecord.origin_ref).where(

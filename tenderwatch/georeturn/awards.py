@@ -158,7 +158,7 @@ def _followup(session: Session, *, organisation: str | None = None, start: date 
         return []
     areas = call_areas(session, [w.call_uid for w in wins])
     ids = dict(session.execute(select(Company.key, Company.id).where(
-        Company.key.in_(sorted({w.company_key for w in wins})))).tuples().all())
+        Company.key.in_(sorted({w.company_key for w in wins})))).all())
     return [AwardFact(
         key=f"followup:{w.follow_up_uid}", origin="followup", organisation=w.organisation or "",
         day=w.won_at.astimezone(UTC).date(), supplier=w.winner_name, country=w.winner_country,
