@@ -820,6 +820,8 @@ class Classifier:
             if score >= tax.threshold and area in named:
                 # validated: pydantic's compiled validator builds the model faster than model_construct
                 scored.append(AreaScore(id=area, score=score, evidence=evidence[area]))
+        if len(scored) > 1 and cpv_codes and tax.cpv_works and cpv_codes[0].strip().startswith(tuple(tax.cpv_works)):
+            scored = _works_use(scored, f"cpv:{cpv_codes[0]}", self._exclusive)
         chosen = self._select(scored, alone_only, _ancillary_tags(cpv_codes))
         if len(chosen) > 1:
             chosen = sorted(chosen, key=_best_first)
@@ -931,6 +933,16 @@ def _secondary_only(area: AreaScore, ancillary: frozenset[str]) -> bool:
     """Whether an area rests only on the description, or only on the further CPV codes (``ancillary``)."""
     evidence = area.evidence
     return all(tag.startswith("description:") for tag in evidence) or ancillary.issuperset(evidence)
+
+
+def _works_use(scored: list[AreaScore], main_tag: str, exclusive: frozenset[str]) -> list[AreaScore]:
+    """``scored`` without the exclusive areas that only words name, when the notice's main CPV code (``main_tag``,
+    a construction work: ``cpv_works``) gives an area: the supplier builds, and the services words name what
+    the building is for (LABELLING.md, rule 1). An exclusive area a CPV code names too stays (a works lot
+    beside a service lot)."""
+    if not any(main_tag in a.evidence for a in scored if a.id not in exclusive):
+        return scored
+    return [a for a in scored if a.id not in exclusive or any(t.startswith("cpv:") for t in a.evidence)]
 
 
 def _ancillary_tags(cpv_codes: list[str] | None) -> frozenset[str]:

@@ -73,6 +73,10 @@ class TaxonomyConfig(Strict):
     everything) gets no evidence from them; 0 turns the rule off."""
     cpv_secondary: float = Field(default=1.0, ge=0, le=1)
     """Weight multiplier of a notice's CPV codes after the first (the main code)."""
+    cpv_works: list[str] = []
+    """CPV prefixes of construction work (``["45"]``): when the notice's main code is one of them and gives
+    its area, the exclusive area's words (services: "restauration", "déchets") name what the building is
+    for, not the object, and that area goes unless a CPV code names it too."""
     cpv_specificity: list[float] = Field(default=[0.3, 0.5, 0.7, 1.0], min_length=4, max_length=4)
     """Multiplier of cpv_weight by the length of the matching prefix: 2, 3, 4, 5+ digits."""
     relative_threshold: float = Field(default=0.0, ge=0, le=1)

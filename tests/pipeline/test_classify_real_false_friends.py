@@ -1,4 +1,4 @@
-"""False friends found on real TED notices outside the labelled parts.
+"""False friends and misread titles found on real TED notices outside the labelled parts.
 
 The titles are real notices from the test data of the EU Publications Office's RDF mapping of TED
 (github.com/OP-TED/ted-rdf-mapping at 2004fef, EUPL-1.2; © European Union), imported with
@@ -58,3 +58,17 @@ def test_a_computed_tomography_scanner_in_either_spelling_is_no_computer(classif
     # test_data (OP-TED/ted-rdf-mapping): "Lieferung ... eines sliding Gantry Computertomografen samt Schienensystems"
     for word in ("Computertomografen", "Computertomographen"):
         assert "ict" not in areas(classifier, f"Lieferung eines {word} samt Schienensystems", "de", ["33115100"])
+
+
+def test_the_services_words_of_a_works_contract_name_what_the_building_is_for(classifier: Classifier) -> None:
+    # test_data (OP-TED/ted-rdf-mapping): a design-build-operate contract for a nursery school "and its canteen"
+    title = ("Marché global de performance — Conception-réalisation exploitation maintenance (CREM) d'une école "
+             "maternelle de huit classes et sa restauration dans le secteur Jean Jaurès de Châtillon (92320)")
+    cpv = ["45214200", "50700000", "50721000", "45321000", "45300000"]
+    assert areas(classifier, title, "fr", cpv) == {"civil"}
+    # the same words under a catering code, or with no code, are the catering service itself
+    assert areas(classifier, "Restauration scolaire des écoles maternelles", "fr", ["55524000"]) == {"services"}
+    assert areas(classifier, "Restauration scolaire des écoles maternelles", "fr", []) == {"services"}
+    # a services area a CPV code names too is not the building's use: it stays (a works lot and a cleaning lot)
+    assert "services" in areas(classifier, "Travaux de rénovation et nettoyage des locaux", "fr",
+                               ["45453100", "90910000"])
