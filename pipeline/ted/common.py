@@ -287,7 +287,9 @@ def build_record(ex: Extracted, *, now: datetime | None = None) -> NoticeRecord:
     now = now or datetime.now(UTC)
     title = clean_text(ex.title, MAX_TITLE)
     if not title:
-        raise TedParseError(f"{ex.format} notice {ex.publication_number or ex.notice_id}: no title")
+        ident = ex.publication_number or ex.notice_id
+        raise TedParseError(f"{ex.format} notice {ident}: no title" if ident
+                            else f"{ex.format} notice without a title, publication number or notice identifier")
     if ex.publication_number:
         external_id = ex.publication_number
     elif ex.notice_id:

@@ -11,6 +11,7 @@ import pytest
 from pipeline.ted import TedParseError, parse_notice
 from pipeline.ted.buyers import OrganisationMatcher
 from pipeline.ted.codelists import country_alpha2, publication_number
+from pipeline.ted.common import Extracted, build_record
 from tenderwatch.config import Config
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "api.ted.europa.eu" / "notices"
@@ -97,6 +98,19 @@ def test_not_a_ted_notice_and_missing_title() -> None:
         b"<TITLE><P>Supraleitende Magnete f\xc3\xbcr den SIS100-Ring</P></TITLE>", b"")
     with pytest.raises(TedParseError, match="no title"):
         parse_notice(data, "x.xml")
+
+
+def test_a_notice_without_title_or_identity_is_named_by_its_file_only() -> None:
+    # the eForms SDK's deliberately invalid examples ("just the elements required by the schema") are such
+    # notices: the reason said "eforms notice None: no title"
+    bare = Extracted(format="eforms", publication_number=None, notice_id=None, notice_type="other", type_code=None,
+                     title="  ")
+    with pytest.raises(TedParseError) as raised:
+        build_record(bare)
+    assert str(raised.value) == "eforms notice without a title, publication number or notice identifier"
+    with pytest.raises(TedParseError, match=r"^eforms notice 123-2024: no title$"):
+        build_record(Extracted(format="eforms", publication_number="123-2024", notice_id=None, notice_type="other",
+                               type_code=None, title=None))
 
 
 def test_hostile_text_is_cleaned() -> None:
