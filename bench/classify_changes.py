@@ -13,7 +13,6 @@ test part; notices of the dev part are marked ``dev``. ``OLD_TAXONOMY`` is a tax
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from sqlalchemy import Engine, select  # noqa: E402
 
 from pipeline.classify import Classifier  # noqa: E402
 from pipeline.evaluation import load_part, load_taxonomy, organisation_names  # noqa: E402
+from pipeline.ted.codelists import publication_number  # noqa: E402
 from tenderwatch.db.engine import make_engine  # noqa: E402
 from tenderwatch.db.models import Notice  # noqa: E402
 
@@ -44,10 +44,10 @@ class Change:
     """The old rules' evidence per area they gave."""
 
 
-def labelled_id(publication_number: str | None) -> str | None:
+def labelled_id(number: str | None) -> str | None:
     """The id a TED notice has in the labelled parts (``ted-NUMBER-YEAR``), from its publication number."""
-    match = re.fullmatch(r"0*(\d+)-(\d{4})", (publication_number or "").strip())
-    return f"ted-{int(match.group(1))}-{match.group(2)}" if match else None
+    normal = publication_number(number)
+    return f"ted-{normal}" if normal else None
 
 
 def changes(engine: Engine, before: Classifier, after: Classifier, languages: Collection[str] = SIX,

@@ -98,6 +98,11 @@ class WeightSearch:
                 break
         return chosen, best
 
+    @property
+    def classified(self) -> int:
+        """How many sets of weights the notices were classified under."""
+        return len(self._seen)
+
     def changed(self, weights: Weights) -> Weights:
         return {name: value for name, value in weights.items() if value != self.shipped[name]}
 
@@ -132,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"chosen on all of dev (for information: measured where it was chosen): "
           f"{json.dumps(search.changed(everywhere))} micro {micro:.3f} macro {macro:.3f}, "
           f"shipped {base[0]:.3f}/{base[1]:.3f}")
-    print(f"{len(search._seen)} sets of weights classified in {time.process_time() - start:.0f} s of CPU")
+    print(f"{search.classified} sets of weights classified in {time.process_time() - start:.0f} s of CPU")
     return 0
 
 

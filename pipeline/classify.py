@@ -214,6 +214,7 @@ class Classifier:
         self._languages = {r.lang for _, r in self._all_rules} | set(taxonomy.context_words)
         self._areas = {a.id for a in taxonomy.areas}
         self._exclusive = frozenset(a.id for a in taxonomy.areas if a.exclusive)
+        self._works = tuple(taxonomy.cpv_works)  # CPV prefixes of construction work (``_works_use``)
         # the labelling rules that weigh a title's destination fully, or keep an area beside services
         self._platforms = frozenset(a.id for a in taxonomy.areas if a.platform)
         self._tested = frozenset(a.id for a in taxonomy.areas if a.tested)
@@ -820,7 +821,7 @@ class Classifier:
             if score >= tax.threshold and area in named:
                 # validated: pydantic's compiled validator builds the model faster than model_construct
                 scored.append(AreaScore(id=area, score=score, evidence=evidence[area]))
-        if len(scored) > 1 and cpv_codes and tax.cpv_works and cpv_codes[0].strip().startswith(tuple(tax.cpv_works)):
+        if len(scored) > 1 and cpv_codes and self._works and cpv_codes[0].strip().startswith(self._works):
             scored = _works_use(scored, f"cpv:{cpv_codes[0]}", self._exclusive)
         chosen = self._select(scored, alone_only, _ancillary_tags(cpv_codes))
         if len(chosen) > 1:

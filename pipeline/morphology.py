@@ -171,6 +171,7 @@ PART_CACHE = 4_096
 were answered from a 200,000-entry cache 3-5 % of the time on those notices, and the four caches together held
 81 MB after 1,600 of them (17 MB at these sizes, the same CPU time)."""
 
+
 @lru_cache(maxsize=KEY_CACHE)
 def key(word: str, lang: str, strict: bool = False) -> str:
     """The matching key of a lower-cased word of language ``lang``: its folded lemma when the

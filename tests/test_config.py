@@ -67,3 +67,12 @@ def test_config_check_command_exit_codes(config_dir: Path) -> None:
 def test_config_dir_from_environment(config_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TENDERWATCH_CONFIG_DIR", str(config_dir))
     assert load_config().directory == str(config_dir)
+
+
+def test_a_cpv_works_prefix_that_is_no_cpv_prefix_is_named(config_dir: Path) -> None:
+    path = config_dir / "taxonomy.yaml"
+    path.write_text(path.read_text().replace('cpv_works: ["45"]', 'cpv_works: ["4 5"]', 1))
+    with pytest.raises(ConfigError) as err:
+        load_config(config_dir)
+    assert any("taxonomy.yaml" in p and "cpv_works prefix '4 5' must be 2 to 8 digits" in p
+               for p in err.value.problems)

@@ -132,6 +132,8 @@ class TaxonomyConfig(Strict):
             raise ValueError("duplicate area id")
         for prefix in self.cpv_vocabulary:
             check_cpv_prefix(prefix, "cpv_vocabulary prefix")
+        for prefix in self.cpv_works:
+            check_cpv_prefix(prefix, "cpv_works prefix")
         for prefix, areas in self.cpv.items():
             check_cpv_prefix(prefix, "cpv prefix")
             for a in areas:
