@@ -9,6 +9,9 @@ title could run even if escaping had failed.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from alerts.ledger import OUTBOX, PruneReport, prune
 from alerts.render import environment
+from alerts.transport import atomic_write
 from tenderwatch.config import Config
 from tenderwatch.db.models import Delivery
 
@@ -33,10 +37,29 @@ def prune_outbox(engine: Engine, config: Config, *, now: datetime | None = None,
     return report
 
 
+@contextmanager
+def _index_lock(root: Path) -> Iterator[None]:
+    """One writer of ``index.html`` at a time, across threads and processes: the health check, a
+    crawl's check and ``run --once`` may all finish a delivery run at once. Without it two writers
+    raced on one temporary file (one failed), and a writer that read the ledger first could replace
+    a newer index with its older list."""
+    with open(root / ".index.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def write_index(engine: Engine, config: Config) -> Path:
     """(Re)write ``index.html`` of the outbox from the ledger; returns its path."""
     root = Path(config.settings.mail.outbox)
     root.mkdir(parents=True, exist_ok=True)
+    with _index_lock(root):
+        return _write_index(engine, root)
+
+
+def _write_index(engine: Engine, root: Path) -> Path:
     in_outbox = Delivery.location.like(f"{OUTBOX}%")
     with engine.connect() as conn:
         total = conn.scalar(select(func.count(Delivery.id)).where(in_outbox)) or 0
@@ -56,7 +79,5 @@ def write_index(engine: Engine, config: Config) -> Path:
         rows=listed, total=total, more=max(0, total - len(listed)),
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     index = root / "index.html"
-    tmp = index.with_suffix(".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(index)
+    atomic_write(index, page.encode("utf-8"))
     return index
