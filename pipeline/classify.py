@@ -88,6 +88,15 @@ STRONG, WEAK, NEGATIVE, ALONE, SALE = "strong", "weak", "negative", "alone", "sa
 PRODUCT, DESTINATION, MODIFIER, CARRIED = "product", "destination", "modifier", "carried"
 _ISO639_2 = {"eng": "en", "fra": "fr", "fre": "fr", "deu": "de", "ger": "de", "nld": "nl", "dut": "nl",
              "ita": "it", "spa": "es"}
+FOREIGN = "*"
+"""The view key of a notice in a language the taxonomy does not list (Polish, Greek, Finnish, ...): it is
+read with the lingua franca's rules only, each word as written (strict keys, no stemming, no compound
+split), as a word of a listed language is read with another language's rules. Read with every listed
+language's dictionaries, Polish "roboty" (works) was a German robot, Romanian "transportoare" (conveyors)
+a transport service and Czech "sítě" (networks) a building site, at 2.5-4.5 ms a notice of cold
+dictionary lookups; loanwords (software, kV, ETCS, router) still match."""
+_NO_LANGUAGE = frozenset({"mul", "und", "zxx", "mis"})
+"""Tags that name no one language (ISO 639-2): such a notice is read with every language's rules."""
 
 
 def tokens(text: str) -> list[str]:
@@ -341,8 +350,9 @@ class Classifier:
         return own.isdisjoint(words)
 
     def language_key(self, language: str | None) -> str | None:
-        """The taxonomy language of a notice's language tag ('de', 'DE', 'de-CH', 'deu'), or None
-        (every language's rules) when it is missing or not one the taxonomy lists."""
+        """The taxonomy language of a notice's language tag ('de', 'DE', 'de-CH', 'deu'); ``FOREIGN`` for a
+        language the taxonomy does not list; None (every language's rules) when the tag is missing or
+        names no one language."""
         if not language:
             return None
         known_key = self._language_keys.get(language)
@@ -350,7 +360,7 @@ class Classifier:
             return known_key or None
         code = language.strip().lower().replace("_", "-").split("-", 1)[0]
         code = _ISO639_2.get(code, code)
-        found = code if code in self._languages else None
+        found = code if code in self._languages else (None if not code or code in _NO_LANGUAGE else FOREIGN)
         if len(self._language_keys) < _BUYER_CACHE_LIMIT:
             self._language_keys[language] = found or ""
         return found
@@ -368,7 +378,7 @@ class Classifier:
             return view
         if not self._cached:
             self._all_tables()
-        langs = None if language is None else {language, self._lingua}
+        langs = None if language is None else {self._lingua} if language == FOREIGN else {language, self._lingua}
         view = _Compiled(lingua=self._lingua)
         chosen = sorted({r.lang for _, r in self._all_rules if langs is None or r.lang in langs})
         tables = [self._language_tables(lang) for lang in chosen]
@@ -861,7 +871,7 @@ class Classifier:
         names it: ``t:<lemma key>`` -> ``title:<word>``, ``d:<key>`` -> ``description:<word>``,
         ``c:<2-5 digit prefix>`` -> ``cpv:<code>``. Name words are left out, as for the rules."""
         out: dict[str, str] = {}
-        klang = lang or self._lingua
+        klang = self._lingua if lang in (None, FOREIGN) else lang
         for field_name, prefix, text in (("title", "t", title), ("description", "d", description)):
             if not text:
                 continue

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.classify import Classifier
+from pipeline.classify import FOREIGN, Classifier
 from pipeline.evaluation import evaluate, load_classifier, load_part
 from pipeline.morphology import compound, key
 from tenderwatch.config import Config
@@ -489,7 +489,8 @@ def test_language_selects_its_rules_plus_english(classifier: Classifier) -> None
     assert areas_in(classifier, "Lassen van RVS leidingen", "nl") == {"mechanical"}
     assert "mechanical" not in areas_in(classifier, "Wir lassen Büromöbel liefern", "de")
     assert "electronics" in areas_in(classifier, "Lieferung von FPGA-Boards", "de")  # English in a German title
-    assert classifier.language_key("de-CH") == "de" and classifier.language_key("pl") is None
+    assert classifier.language_key("de-CH") == "de" and classifier.language_key("pl") == FOREIGN
+    assert "optics" not in areas_in(classifier, "Evenement in de lente", "pl")  # another language: English rules
 
 
 def test_compound_head_decides(classifier: Classifier) -> None:

@@ -72,3 +72,39 @@ def test_the_services_words_of_a_works_contract_name_what_the_building_is_for(cl
     # a services area a CPV code names too is not the building's use: it stays (a works lot and a cleaning lot)
     assert "services" in areas(classifier, "Travaux de rénovation et nettoyage des locaux", "fr",
                                ["45453100", "90910000"])
+
+
+def test_a_notice_in_an_unlisted_language_is_read_with_the_english_rules_only(classifier: Classifier) -> None:
+    """Polish "roboty" (works) was a German robot and Romanian "transportoare" (conveyors) a transport
+    service while such notices were read with every listed language's dictionaries (``FOREIGN``)."""
+    # test_data/sampling_2014_2022/R2.0.9.S03.E01/form_number_F04/118114-2019.xml
+    title = ("Roboty budowlane w zakresie wykonania sieci ciepłowniczych związanych z podłączeniami do sieci "
+             "nowych odbiorców na terenie m. Lublin.")
+    description = "Przedmiot zamówienia obejmuje roboty niezbędne do budowy sieci ciepłowniczych."
+    cpv = ["45231000", "45111000", "45112000", "45320000", "45232000", "45233000", "45330000", "45312000"]
+    assert {a.id for a in classifier.classify(title, description, cpv, "pl")} == {"civil"}
+    # test_data/sampling_2021/eforms_subtype_30/145090-2021.xml
+    belts = classifier.classify("Benzi transportoare din cauciuc", "Benzile de cauciuc solicitate sunt necesare "
+                                "pentru transportoarelor cu banda.", ["34312600"], "ro")
+    assert [(a.id, a.evidence) for a in belts] == [("mechanical", ["cpv:34312600"])]
+
+
+def test_english_loanwords_in_an_unlisted_language_still_count(classifier: Classifier) -> None:
+    # mappings/package_F06/test_data/form_number_F06_S04/303403-2021.xml
+    found = classifier.classify("Maintenance produktů Check Point", "Předmětem veřejné zakázky je poskytování "
+                                "služeb maintenance (softwarovou aktualizaci, software, technickou podporu).",
+                                ["50312600"], "cs")
+    assert [a.id for a in found] == ["ict"] and "description:software" in found[0].evidence
+    # test_data/sampling_2014_2022/R2.0.9.S04.E01/eforms_subtype_29/107140-2021.xml (no CPV code given here)
+    assert {a.id for a in classifier.classify("IT-Klientudstyr 2021-2025", "Bærbar Pc'er, tablets, små "
+                                              "printere.", [], "da")} == {"ict"}
+
+
+def test_only_a_tag_of_no_one_language_reads_every_languages_rules(classifier: Classifier) -> None:
+    from pipeline.classify import FOREIGN
+
+    assert [classifier.language_key(tag) for tag in ("pl", "POL", "el-GR", "de-CH", "deu", "mul", "und", "", None)] == [
+        FOREIGN, FOREIGN, FOREIGN, "de", "de", None, None, None, None]
+    # a notice whose language nobody gave may be German: "Ladeinfrastruktur" is read as German there
+    assert areas(classifier, "Ladeinfrastruktur", None, []) == {"power"}  # type: ignore[arg-type]
+    assert areas(classifier, "Ladeinfrastruktur", "de", []) == {"power"}
