@@ -24,6 +24,13 @@ median: the two sides see the same hour of a shared machine, which single runs h
 busy machine pairs still scatter (2026-12-06, load 0.6-1.0: 0.85-1.07 for a change worth about 0.99), so
 take many pairs, and take a small change's figure from a quiet hour.
 
+``--whole-process --folder DIR`` times the same on a folder of real TED XML files instead of generated
+ones. Generated copies of 49 samples repeat their vocabulary, so the classifier is warm after the first
+few; real notices bring new words all the time, in two dozen languages (a word seen first costs a
+dictionary lookup). On the 3,476 real notices of ``OP-TED/ted-rdf-mapping``'s test data (commit
+2004fef; see ``README.md``) the import was 8x the bare parse on 2026-12-06, where the generated eForms
+case is 3.2-3.5x.
+
 ``--stages`` says where an import's CPU goes (parse, extraction, store, classification), each stage timed
 on its own beside the bare parse of the same document.
 
@@ -34,6 +41,7 @@ that the records are unchanged byte for byte on generated copies too.
     .venv/bin/python bench/ted_ingest.py [--sizes 1000,10000,100000] [--cases year,hard,typical]
     .venv/bin/python bench/ted_ingest.py --whole-process [--sizes 6000,20000] [--cases eforms] [--postgres URL]
     .venv/bin/python bench/ted_ingest.py --whole-process --sizes 20000 --repeat 4 --against 0ec77aa
+    .venv/bin/python bench/ted_ingest.py --whole-process --folder DIR_OF_REAL_TED_XML [--repeat 3]
     .venv/bin/python bench/ted_ingest.py --digest --sizes 3000 --cases year,hard,eforms
     .venv/bin/python bench/ted_ingest.py --stages --sizes 3000 --cases eforms
 """
@@ -389,7 +397,8 @@ def timed_import(folder: Path, tmp: Path, run: int, postgres: str | None,
         return run_process([*command, "import", str(folder)], env, cwd)
 
 
-def whole_process(n: int, case: str, repeat: int, postgres: str | None = None, against: str | None = None) -> None:
+def whole_process(n: int, case: str, repeat: int, postgres: str | None = None, against: str | None = None,
+                  real: Path | None = None) -> None:
     """``tenderwatch import FOLDER`` (a new SQLite database, or PostgreSQL schema, each time) against the bare
     process, in turns. On PostgreSQL the import's CPU is the command's own (the server's work is not in it).
     With ``against`` (a commit), that commit's import runs in each turn too, and the line after each turn
@@ -398,7 +407,11 @@ def whole_process(n: int, case: str, repeat: int, postgres: str | None = None, a
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         folder = tmp / "notices"
-        size = write_documents(n, case, folder)
+        if real is None:
+            size = write_documents(n, case, folder)
+        else:
+            folder, files = real, [p for p in real.rglob("*") if p.is_file()]
+            n, size = len(files), sum(p.stat().st_size for p in files)
         copy = None
         if against:
             from bench.commit_copy import extract
@@ -455,6 +468,9 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL",
                         help="--whole-process: import into a new schema of this PostgreSQL database (dropped after) "
                              "instead of a new SQLite file")
+    parser.add_argument("--folder", type=Path, metavar="DIR",
+                        help="--whole-process: import the real TED XML files of DIR (every file under it) instead "
+                             "of generated ones")
     parser.add_argument("--digest", action="store_true",
                         help="print digests of the records and stored rows instead of timing (compare them "
                              "before and after a change)")
@@ -491,9 +507,14 @@ def main() -> None:
               "(reads each file and parses it with etree.fromstring)")
         print(f"{'case':>7} {'notices':>8} {'run':>3} {'bare/s':>9} {'import/s':>9} {'ratio':>6} {'bare s':>7} "
               f"{'import s':>7} {'cpu ratio':>9} {'bare cpu':>7} {'imp cpu':>7} {'bare MB':>8} {'import MB':>9}")
-        for case in cases:
-            for n in sizes:
-                whole_process(n, case, args.repeat, args.postgres, args.against)
+        if args.folder is not None:
+            if not args.folder.is_dir():
+                raise SystemExit(f"--folder {args.folder}: not a folder")
+            whole_process(0, "real", args.repeat, args.postgres, args.against, real=args.folder)
+        else:
+            for case in cases:
+                for n in sizes:
+                    whole_process(n, case, args.repeat, args.postgres, args.against)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         print("target: the whole import of 20,000 eForms notices within 3x the bare parse; peak memory flat in N")
         return

@@ -37,3 +37,17 @@ def test_the_other_side_of_a_pair_runs_the_copys_own_import(tmp_path: Path) -> N
     *_, theirs = bench.timed_import(folder, tmp_path, -1, None, copy)
     assert ours.startswith("✓ imported: 20 new")
     assert theirs.startswith("✓ imported by the copy: 20 new")
+
+
+def test_a_folder_of_real_files_is_timed_as_it_is(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``--whole-process --folder DIR``: every file of DIR is imported as it is (none generated), and the
+    line counts them."""
+    bench = _bench()
+    folder = tmp_path / "real"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "api.ted.europa.eu" / "notices", folder)
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    bench.whole_process(0, "real", 1, real=folder)
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.split()[:3] == ["real", str(len(files)), "1"]
+    assert "✓ imported: " in line and " 0 rejected" in line
+    assert sorted(p for p in folder.rglob("*") if p.is_file()) == sorted(files)  # nothing written into DIR
