@@ -115,6 +115,8 @@ def speed(console: Console, classifier: Classifier) -> None:
     cold = Classifier(classifier.taxonomy, names=classifier.names)
     for language in {n.get("language") for n in sample}:
         cold.classify("", None, [], language)  # compile each language's rules first (start-up, not per notice)
+    for view in cold._views.values():  # and forget the word entries earlier imports kept (``keep_words``)
+        view.word_cache.clear()
     morphology.key.cache_clear()
     morphology.compound.cache_clear()
     start = time.perf_counter()

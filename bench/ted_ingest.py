@@ -31,6 +31,10 @@ dictionary lookup). On the 3,476 real notices of ``OP-TED/ted-rdf-mapping``'s te
 2004fef; see ``README.md``) the import was 8x the bare parse on 2026-12-06, where the generated eForms
 case is 3.2-3.5x.
 
+Each timed import gets a cache folder with the user's compiled rule tables and no word entries, so it
+meets its words for the first time; ``--kept-words`` lets it keep and reuse them in the user's cache
+folder instead, as a machine's daily imports do (``Classifier.keep_words``).
+
 ``--stages`` says where an import's CPU goes (parse, extraction, store, classification), each stage timed
 on its own beside the bare parse of the same document.
 
@@ -54,6 +58,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -382,13 +387,30 @@ def new_database(tmp: Path, run: int, postgres: str | None) -> Iterator[str]:
         server.dispose()
 
 
+def first_sight_cache(tmp: Path, run: int) -> Path:
+    """A cache folder for one import that holds the user's compiled rule tables but no word entries
+    (``pipeline.rule_cache.WORDS``): each timed import meets its words for the first time, as the first
+    import on a machine does, not the words an earlier run of the bench kept."""
+    from pipeline import rule_cache
+
+    cache = tmp / f"cache-{run}"
+    tables = rule_cache.folder(rule_cache.TABLES)
+    if not cache.exists() and tables.is_dir():
+        shutil.copytree(tables, cache / rule_cache.TABLES)
+    return cache
+
+
 def timed_import(folder: Path, tmp: Path, run: int, postgres: str | None,
-                 copy: Path | None = None) -> tuple[float, float, float, str]:
+                 copy: Path | None = None, kept_words: bool = False) -> tuple[float, float, float, str]:
     """``run_process`` of ``tenderwatch import FOLDER`` into a new database, by this checkout or by the
-    extracted ``copy`` of another commit (its own code and configuration: ``bench/commit_copy.py``)."""
+    extracted ``copy`` of another commit (its own code and configuration: ``bench/commit_copy.py``); with
+    ``kept_words`` in the user's own cache folder (word entries earlier imports kept), else in a
+    ``first_sight_cache``."""
     with new_database(tmp, run, postgres) as url:
         env = {**os.environ, "TENDERWATCH_DATABASE_URL": url, "TENDERWATCH_REJECTS_DIR": str(tmp / "rejects"),
                "COLUMNS": "200"}
+        if not kept_words:
+            env["TENDERWATCH_CACHE_DIR"] = str(first_sight_cache(tmp, run))
         command, cwd = tenderwatch_command(), ROOT
         if copy is not None:
             env["PYTHONPATH"] = str(copy)
@@ -398,7 +420,7 @@ def timed_import(folder: Path, tmp: Path, run: int, postgres: str | None,
 
 
 def whole_process(n: int, case: str, repeat: int, postgres: str | None = None, against: str | None = None,
-                  real: Path | None = None) -> None:
+                  real: Path | None = None, kept_words: bool = False) -> None:
     """``tenderwatch import FOLDER`` (a new SQLite database, or PostgreSQL schema, each time) against the bare
     process, in turns. On PostgreSQL the import's CPU is the command's own (the server's work is not in it).
     With ``against`` (a commit), that commit's import runs in each turn too, and the line after each turn
@@ -421,7 +443,7 @@ def whole_process(n: int, case: str, repeat: int, postgres: str | None = None, a
         pairs: list[float] = []
         for run in range(1, repeat + 1):
             bare, bare_cpu, bare_mb, _ = run_process([sys.executable, "-c", BARE_PROCESS, str(folder)])
-            ingest, ingest_cpu, ingest_mb, summary = timed_import(folder, tmp, run, postgres)
+            ingest, ingest_cpu, ingest_mb, summary = timed_import(folder, tmp, run, postgres, kept_words=kept_words)
             print(f"{case:>7} {n:>8} {run:>3} {n / bare:>9.0f} {n / ingest:>9.0f} {ingest / bare:>5.2f}x "
                   f"{bare:>7.1f} {ingest:>7.1f} {ingest_cpu / bare_cpu:>8.2f}x {bare_cpu:>7.1f} {ingest_cpu:>7.1f} "
                   f"{bare_mb:>8.0f} {ingest_mb:>9.0f}  {size / 1e6:.0f} MB of XML, load {os.getloadavg()[0]:.1f}; "
@@ -471,6 +493,9 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, metavar="DIR",
                         help="--whole-process: import the real TED XML files of DIR (every file under it) instead "
                              "of generated ones")
+    parser.add_argument("--kept-words", action="store_true",
+                        help="--whole-process: the import keeps and reuses the classifier's word entries in the "
+                             "user's cache folder, as daily imports do (default: each run meets its words first)")
     parser.add_argument("--digest", action="store_true",
                         help="print digests of the records and stored rows instead of timing (compare them "
                              "before and after a change)")
@@ -510,11 +535,12 @@ def main() -> None:
         if args.folder is not None:
             if not args.folder.is_dir():
                 raise SystemExit(f"--folder {args.folder}: not a folder")
-            whole_process(0, "real", args.repeat, args.postgres, args.against, real=args.folder)
+            whole_process(0, "real", args.repeat, args.postgres, args.against, real=args.folder,
+                          kept_words=args.kept_words)
         else:
             for case in cases:
                 for n in sizes:
-                    whole_process(n, case, args.repeat, args.postgres, args.against)
+                    whole_process(n, case, args.repeat, args.postgres, args.against, kept_words=args.kept_words)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         print("target: the whole import of 20,000 eForms notices within 3x the bare parse; peak memory flat in N")
         return

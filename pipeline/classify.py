@@ -78,6 +78,8 @@ _CACHE_LIMIT = 50_000
 """Words per generation of a view's word cache (``_Compiled.word_cache``): at most twice this many are kept
 per view, about 260 bytes each (measured on 3,465 real TED notices in 22 languages)."""
 _BUYER_CACHE_LIMIT = 10_000
+_KEPT_VIEWS = 8 * rule_cache.KEEP
+"""Kept views' word files: the eight views (six languages, foreign, none) of as many taxonomies as tables."""
 _OBJECT_REACH = 3
 _CARRIER_REACH = 3
 """The first words of a title in which a services keyword followed by a carrier word opens a destination."""
@@ -161,6 +163,8 @@ class _Compiled:
     the older one moves back. Frequent words survive every turn, so a long import of new vocabulary
     never recomputes them (emptying a full cache did: cold, a word costs about 300 us)."""
     older_words: dict[str, _WordEntry] = field(default_factory=dict)
+    fresh: int = 0
+    """Entries computed since the view's words were last loaded or kept (``Classifier.keep_words``)."""
 
 
 _Starts = tuple[tuple[str, dict[str, tuple[tuple[tuple[str, ...], _Rule], ...]]], ...]
@@ -410,8 +414,32 @@ class Classifier:
         view.procedure = view.objects | view.context | _ARTICLES | {""} | frozenset(
             fold(w) for lang, words in self.taxonomy.procedure_words.items() if langs is None or lang in langs
             for w in words)
+        view.word_cache = self._stored_words(language)
         self._views[language] = view
         return view
+
+    def _words_key(self, language: str | None) -> str:
+        return f"{self._cache_key}-{'all' if language is None else 'foreign' if language == FOREIGN else language}"
+
+    def _stored_words(self, language: str | None) -> dict[str, _WordEntry]:
+        """The word entries an earlier process kept for this view (``keep_words``), or none."""
+        stored = rule_cache.load(self._words_key(language), rule_cache.WORDS)
+        return stored if isinstance(stored, dict) else {}
+
+    def keep_words(self) -> None:
+        """Keep each view's word entries (the newest ``_CACHE_LIMIT``) for the next process, as the
+        compiled tables are kept (``pipeline.rule_cache``, under the same key): on real notices the
+        first sight of a word is most of the classifier's cost (about 100 us of dictionary lookups in
+        each language of the view), and a daily import meets mostly words that earlier ones met. Only
+        views that met new words are written; the ingestor calls this when it closes."""
+        for language, view in list(self._views.items()):
+            if not view.fresh:
+                continue
+            entries = {**view.older_words, **view.word_cache}
+            if len(entries) > _CACHE_LIMIT:
+                entries = dict(list(entries.items())[-_CACHE_LIMIT:])  # the newest: the current generation last
+            rule_cache.store(self._words_key(language), entries, rule_cache.WORDS, keep=_KEPT_VIEWS)
+            view.fresh = 0
 
     def _add_rules(self, view: _Compiled, langs: set[str] | None, *, affixes: bool = True,
                    words: bool = True) -> None:
@@ -570,6 +598,7 @@ class Classifier:
                       if (kept := tuple(k for k in ks if k in view.continues.get(lang, ())))}
         hit = (continuing or _NO_KEYS, unique, modifying, starts, bool(unique or modifying or starts), folded, strong)
         Classifier._keep(view, word, hit)
+        view.fresh += 1
         return hit
 
     @staticmethod

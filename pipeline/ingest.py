@@ -111,6 +111,7 @@ class Ingestor:
             self._session.rollback()
         self._session.close()
         self._session = None
+        self.classifier.keep_words()
 
     def _open(self) -> None:
         self._session = sessionmaker_for(self.engine)()

@@ -12,6 +12,11 @@ classifier names these files), the simplemma version (its dictionaries give the 
 Python version. Any change is a new key, so a stale table is never read; the newest
 ``KEEP`` entries are kept and older ones deleted as a new one is written.
 
+The classifier keeps a second kind of entry the same way (``WORDS``, one file per view): what each word
+of a notice is under the taxonomy (its lemma keys, rules and phrase starts), computed on first sight at
+about 100 us of dictionary lookups and, on real notices, most of the classifier's cost. An import leaves
+them for the next one (``Classifier.keep_words``), under the tables' key and the view's language.
+
 The cache is an optimisation and nothing else: a folder that cannot be written, a file that cannot
 be read or does not unpickle to what was stored is a miss, and the classifier compiles its tables
 as it would without a cache. The folder is the user's own (``platformdirs``' user cache folder, as
@@ -39,13 +44,18 @@ log = logging.getLogger(__name__)
 
 KEEP = 8
 """Entries kept: a few taxonomies in use at once (a checkout's and a branch's, tests' variants)."""
+TABLES = "rule-tables"
+"""The folder of the compiled tables; ``pipeline.classify`` keeps its word entries in another (``WORDS``)."""
+WORDS = "word-entries"
+"""The folder of each view's word entries (``Classifier.keep_words``): what a word of a notice is, under
+one taxonomy, computed once per machine rather than once per process."""
 _FORMAT = 1
 """Bumped when what is stored changes shape."""
 
 
-def folder() -> Path:
-    """Where entries are kept: ``TENDERWATCH_CACHE_DIR`` if set, else the user's cache folder."""
-    return Path(os.environ.get("TENDERWATCH_CACHE_DIR") or user_cache_dir("tenderwatch")) / "rule-tables"
+def folder(kind: str = TABLES) -> Path:
+    """Where entries of ``kind`` are kept: under ``TENDERWATCH_CACHE_DIR`` if set, else the user's cache folder."""
+    return Path(os.environ.get("TENDERWATCH_CACHE_DIR") or user_cache_dir("tenderwatch")) / kind
 
 
 def entry_key(files: Iterable[str | Path], text: str) -> str:
@@ -75,9 +85,9 @@ def _simplemma_version() -> str:
         return "unknown"
 
 
-def load(key: str) -> Any | None:
+def load(key: str, kind: str = TABLES) -> Any | None:
     """The entry stored under ``key``, or None (missing, unreadable or not a stored entry)."""
-    path = folder() / f"{key}.pickle"
+    path = folder(kind) / f"{key}.pickle"
     try:
         data = path.read_bytes()
     except OSError:
@@ -90,10 +100,10 @@ def load(key: str) -> Any | None:
     return payload if stored_key == key else None
 
 
-def store(key: str, payload: Any) -> None:
+def store(key: str, payload: Any, kind: str = TABLES, keep: int = KEEP) -> None:
     """Write an entry (whole or not at all: a temporary file renamed), then delete all but the newest
-    ``KEEP``; a failure is logged at debug level and otherwise ignored."""
-    where = folder()
+    ``keep``; a failure is logged at debug level and otherwise ignored."""
+    where = folder(kind)
     try:
         where.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=where, prefix=".", suffix=".tmp")
@@ -103,17 +113,17 @@ def store(key: str, payload: Any) -> None:
             os.replace(name, where / f"{key}.pickle")
         finally:
             Path(name).unlink(missing_ok=True)
-        _prune(where)
+        _prune(where, keep)
     except OSError as exc:
         log.debug("rule table cache %s not written (%s)", where, exc)
 
 
-def _prune(where: Path) -> None:
+def _prune(where: Path, keep: int) -> None:
     entries = []
     for path in where.glob("*.pickle"):
         try:
             entries.append((path.stat().st_mtime, path))
         except OSError:  # deleted meanwhile by another process's prune
             continue
-    for _, path in sorted(entries, reverse=True)[KEEP:]:
+    for _, path in sorted(entries, reverse=True)[keep:]:
         path.unlink(missing_ok=True)

@@ -11,8 +11,10 @@ from pipeline.evaluation import load_classifier
 
 
 @pytest.fixture
-def classifier() -> Classifier:
-    return load_classifier()  # a fresh one per test: the caches are what is tested
+def classifier(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Classifier:  # type: ignore[no-untyped-def]
+    """A fresh one per test, the caches being what is tested, with no word entries kept by other tests."""
+    monkeypatch.setenv("TENDERWATCH_CACHE_DIR", str(tmp_path))
+    return load_classifier()
 
 
 def test_the_cache_is_bounded_and_a_frequent_word_is_never_recomputed(
