@@ -207,6 +207,7 @@ def reclassify(ctx: typer.Context) -> None:
                   console=app_ctx.err, transient=True, disable=not app_ctx.err.is_terminal) as progress:
         task = progress.add_task("reclassify", total=count_notices(engine))
         report = run(engine, classifier, progress=lambda n: progress.advance(task, n))
+    classifier.keep_words()  # every stored notice's words under the new rules: the next import starts with them
     moves = [f"+{n} {area}" for area, n in sorted(report.gained.items())]
     moves += [f"-{n} {area}" for area, n in sorted(report.lost.items())]
     app_ctx.console.print(f"[green]✓[/] reclassified {report.total} notice(s): {report.changed} changed areas, "

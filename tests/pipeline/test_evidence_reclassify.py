@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from pipeline import rule_cache
 from pipeline.classify import Classifier
 from pipeline.evidence import evidence_text
 from pipeline.reclassify import reclassify
@@ -64,9 +67,14 @@ def test_reclassify_rewrites_changed_notices_and_counts_them(engine: Engine, con
     assert (again.total, again.changed, again.rescored) == (3, 0, 0)
 
 
-def test_reclassify_command_reports_changes(engine: Engine, config: Config, db_url: str) -> None:
+def test_reclassify_command_reports_changes(engine: Engine, config: Config, db_url: str, tmp_path: Path) -> None:
     _store(engine, Classifier(config.taxonomy.model_copy(update={"cpv": {}})), ["Supply of ion pumps"])
+    cache = tmp_path / "cache"
     proc = subprocess.run([sys.executable, "-m", "tenderwatch", "--config", config.directory, "--database", db_url,
-                           "reclassify"], check=False, capture_output=True, text=True, cwd=ROOT, timeout=120)
+                           "reclassify"], check=False, capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "TENDERWATCH_CACHE_DIR": str(cache)})
     assert proc.returncode == 0, proc.stderr
     assert "reclassified 1 notice(s): 0 changed areas, 0 changed only scores or evidence" in proc.stdout
+    # the words it met are kept for the next import (``Classifier.keep_words``)
+    kept = [pickle.loads(p.read_bytes())[1] for p in (cache / rule_cache.WORDS).glob("*.pickle")]
+    assert any({"ion", "pumps"} <= words.keys() for words in kept)
