@@ -92,11 +92,12 @@ _ISO639_2 = {"eng": "en", "fra": "fr", "fre": "fr", "deu": "de", "ger": "de", "n
              "ita": "it", "spa": "es"}
 FOREIGN = "*"
 """The view key of a notice in a language the taxonomy does not list (Polish, Greek, Finnish, ...): it is
-read with the lingua franca's rules only, each word as written (strict keys, no stemming, no compound
-split), as a word of a listed language is read with another language's rules. Read with every listed
-language's dictionaries, Polish "roboty" (works) was a German robot, Romanian "transportoare" (conveyors)
-a transport service and Czech "sítě" (networks) a building site, at 2.5-4.5 ms a notice of cold
-dictionary lookups; loanwords (software, kV, ETCS, router) still match."""
+read with the lingua franca's rules only, strictly (a word's lemma where that dictionary knows it, else
+the word as written: no stemming, no compound split), as a word of a listed language is read with another
+language's rules. A title holding the lingua franca's markers ("the", "for") is read as plain English.
+Read with every listed language's dictionaries, Polish "roboty" (works) was a German robot, Romanian
+"transportoare" (conveyors) a transport service and Czech "sítě" (networks) a building site, at 2.5-4.5 ms
+a notice of cold dictionary lookups; loanwords (software, kV, ETCS, router) still match."""
 _NO_LANGUAGE = frozenset({"mul", "und", "zxx", "mis"})
 """Tags that name no one language (ISO 639-2): such a notice is read with every language's rules."""
 
