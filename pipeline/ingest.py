@@ -84,8 +84,11 @@ class Ingestor:
     """Context manager: ``with Ingestor(engine, config) as ing: ing.add(record)``; commits on exit."""
 
     def __init__(self, engine: Engine, config: Config, *, batch_size: int = 200,
-                 now: datetime | None = None, classifier: Classifier | None = None) -> None:
+                 now: datetime | None = None, classifier: Classifier | None = None, keep_words: bool = True) -> None:
+        """``keep_words``: keep the classifier's word entries for the next process when closing
+        (``Classifier.keep_words``); off where the classifier is shared and kept once by its owner."""
         self.engine = engine
+        self.keep_words = keep_words
         self.config = config
         self.batch_size = batch_size
         self.now = now
@@ -111,7 +114,8 @@ class Ingestor:
             self._session.rollback()
         self._session.close()
         self._session = None
-        self.classifier.keep_words()
+        if self.keep_words:
+            self.classifier.keep_words()
 
     def _open(self) -> None:
         self._session = sessionmaker_for(self.engine)()

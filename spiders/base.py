@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
 import scrapy
@@ -22,6 +22,9 @@ from pipeline.normalise import lookup_notice_type
 from pipeline.records import RawNotice
 from tenderwatch.config import Config, SourceConfig
 
+if TYPE_CHECKING:
+    from spiders.ingestor import SharedClassifier
+
 
 class ConfiguredSpider(scrapy.Spider):
     kind: ClassVar[str] = ""
@@ -30,11 +33,13 @@ class ConfiguredSpider(scrapy.Spider):
     """Hosts a kind always talks to (an API), allowed besides the start URLs' hosts."""
 
     def __init__(self, *args: Any, tw_source: SourceConfig, tw_config: Config, tw_engine: Engine,
-                 **kwargs: Any) -> None:
+                 tw_classifier: SharedClassifier | None = None, **kwargs: Any) -> None:
         super().__init__(*args, name=tw_source.name, **kwargs)
         self.tw_source = tw_source
         self.tw_config = tw_config
         self.tw_engine = tw_engine
+        # the classifier the crawls of this process share (``spiders.runner``), or None: the crawl builds its own
+        self.tw_classifier = tw_classifier
         self.tw_problems: list[str] = []
         self.tw_unmapped: set[str] = set()
         self.options = self.options_model.model_validate(tw_source.options)

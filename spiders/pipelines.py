@@ -41,7 +41,7 @@ class StorePipeline:
         if self.ingestor is None:
             # batch_size=1: commit each notice at once, so that a crawl never holds a database connection
             # (or SQLite's write lock) between items while other crawls of the same process want to write
-            self.ingestor = LazyIngestor(spider.tw_engine, spider.tw_config, batch_size=1)
+            self.ingestor = LazyIngestor(spider.tw_engine, spider.tw_config, spider.tw_classifier, batch_size=1)
         ingestor = await self.ingestor.get()
         data = ItemAdapter(item).asdict()
         self.stats.inc_value("tenderwatch/items")

@@ -14,6 +14,7 @@ from scrapy.crawler import AsyncCrawlerProcess, AsyncCrawlerRunner, Crawler
 from scrapy.settings import Settings
 from sqlalchemy import Engine, select
 
+from spiders.ingestor import SharedClassifier
 from spiders.registry import spider_class
 from spiders.settings import scrapy_settings
 from tenderwatch.config import Config, SourceConfig
@@ -49,8 +50,8 @@ def select_sources(config: Config, names: list[str] | None) -> list[SourceConfig
     return chosen
 
 
-def _kwargs(source: SourceConfig, config: Config, engine: Engine) -> dict:
-    return {"tw_source": source, "tw_config": config, "tw_engine": engine}
+def _kwargs(source: SourceConfig, config: Config, engine: Engine, shared: SharedClassifier) -> dict:
+    return {"tw_source": source, "tw_config": config, "tw_engine": engine, "tw_classifier": shared}
 
 
 def latest_runs(engine: Engine, names: list[str]) -> list[RunSummary]:
@@ -78,9 +79,11 @@ def crawl_sources(config: Config, engine: Engine, names: list[str] | None = None
         settings.set(key, value)
     settings.set("LOG_INSTALL_ROOT_HANDLER", True)  # not the deprecated argument, which warns in every crawl
     process = AsyncCrawlerProcess(settings)
+    shared = SharedClassifier(config)
     for source in sources:
-        process.crawl(spider_class(source.kind), **_kwargs(source, config, engine))
+        process.crawl(spider_class(source.kind), **_kwargs(source, config, engine, shared))
     process.start()
+    shared.keep_words()  # once, with the reactor stopped: every crawl's new words
     return latest_runs(engine, [s.name for s in sources])
 
 
@@ -98,6 +101,8 @@ async def crawl_async(config: Config, engine: Engine, names: list[str] | None = 
         crawlers[source.name] = crawler
     import asyncio
 
-    await asyncio.gather(*(c.crawl_async(**_kwargs(config.source(n), config, engine))  # type: ignore[arg-type]
+    shared = SharedClassifier(config)
+    await asyncio.gather(*(c.crawl_async(**_kwargs(config.source(n), config, engine, shared))  # type: ignore[arg-type]
                            for n, c in crawlers.items()))
+    shared.keep_words()
     return crawlers

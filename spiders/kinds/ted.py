@@ -61,7 +61,7 @@ class TedSpider(ConfiguredSpider):
             state = dict(src.state or {}) if src is not None else {}
         self.window = api.window(state, self.options, datetime.now(UTC).date())
         self.query = api.build_query(self.options.query, *self.window)
-        self.ingestor = LazyIngestor(self.tw_engine, self.tw_config)
+        self.ingestor = LazyIngestor(self.tw_engine, self.tw_config, self.tw_classifier)
         yield self.search(None)
 
     def search(self, token: str | None, attempt: int = 0) -> scrapy.Request:

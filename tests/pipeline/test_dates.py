@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.dates import parse_date, plausibility
+from pipeline.dates import DATE_LANGUAGES, parse_date, plausibility
 
 ZURICH = ZoneInfo("Europe/Zurich")
 
@@ -80,3 +81,19 @@ def test_implausible_dates_are_reported() -> None:
     assert any("placeholder" in p for p in plausibility(published, datetime(2049, 12, 31, tzinfo=UTC), now))
     assert any("future" in p for p in plausibility(datetime(2026, 9, 1, tzinfo=UTC), None, now))
     assert plausibility(published, datetime(2026, 7, 1, tzinfo=UTC), now) == []
+
+
+def test_an_unreadable_date_in_words_is_tried_in_the_projects_languages_only() -> None:
+    """Without a language list dateparser tried every locale it has: the first date none could read loaded
+    them all (1.8 s of CPU on a crawl's reactor thread, long enough for a Twisted traceback in the demo)."""
+    import subprocess
+    import sys
+
+    code = ("from dateparser.languages import loader\n"
+            "from pipeline.dates import parse_date\n"
+            "print(parse_date('Closing date: when the first ships sail').problem)\n"
+            "print(','.join(sorted(loader.default_loader._loaded_locales)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2]).stdout.splitlines()
+    assert out[0].startswith("unreadable date")
+    assert out[1].split(",") == sorted(DATE_LANGUAGES) == ["de", "en", "es", "fr", "it", "nl"]

@@ -110,3 +110,39 @@ def test_every_source_states_how_well_its_format_is_known() -> None:
             assert "format: verified" in text and "evidence" in text, f"{src.name}: README names no evidence"
         else:
             assert "reconstruct" in text, f"{src.name}: README does not say the pages are reconstructed"
+
+
+@deferred_test
+async def test_the_crawls_of_one_process_share_one_classifier_and_keep_its_words_once(
+        config: Config, engine: Engine, server: FixtureServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tenderwatch crawl`` runs every enabled source at once: one classifier for all of them (eighteen built
+    side by side in the demo held the reactor), its word entries kept once when the crawls have ended."""
+    from pipeline import rule_cache
+    from pipeline.classify import Classifier
+    from pipeline.ingest import Ingestor
+
+    monkeypatch.setenv("TENDERWATCH_CACHE_DIR", str(tmp_path))
+    built: list[Classifier] = []
+    real_build = Classifier.for_config.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[Classifier], cfg: Config) -> Classifier:
+        built.append(real_build(cls, cfg))
+        return built[-1]
+
+    kept: list[bool] = []
+    real_exit = Ingestor.__exit__
+
+    def exit_noting(self: Ingestor, *args: object) -> None:
+        kept.append(self.keep_words)
+        real_exit(self, *args)
+
+    monkeypatch.setattr(Classifier, "for_config", classmethod(counted))
+    monkeypatch.setattr(Ingestor, "__exit__", exit_noting)
+    names = ["cern-forthcoming", "eso-calls", "iter-calls"]
+    hosts = [h for n in names for h in hosts_of(config.source(n))]  # type: ignore[arg-type]
+    await crawl_async(config, engine, names, url_rewrite=server.rewrite_for(*hosts), extra_settings=FAST)
+    assert all(stored(engine, n) for n in names)
+    assert len(built) == 1
+    assert kept == [False, False, False]  # no crawl keeps the words on its own
+    assert list((tmp_path / rule_cache.WORDS).glob("*.pickle"))  # the runner kept them, once
