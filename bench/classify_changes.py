@@ -24,12 +24,11 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, select  # noqa: E402
 
 from pipeline.classify import Classifier  # noqa: E402
+from pipeline.cpv import LANGUAGES  # noqa: E402
 from pipeline.evaluation import load_part, load_taxonomy, organisation_names  # noqa: E402
 from pipeline.ted.codelists import publication_number  # noqa: E402
 from tenderwatch.db.engine import make_engine  # noqa: E402
 from tenderwatch.db.models import Notice  # noqa: E402
-
-SIX = ("en", "de", "fr", "nl", "it", "es")
 
 
 @dataclass
@@ -50,7 +49,7 @@ def labelled_id(number: str | None) -> str | None:
     return f"ted-{normal}" if normal else None
 
 
-def changes(engine: Engine, before: Classifier, after: Classifier, languages: Collection[str] = SIX,
+def changes(engine: Engine, before: Classifier, after: Classifier, languages: Collection[str] = LANGUAGES,
             test_ids: Collection[str] | None = None, dev_ids: Collection[str] | None = None) -> Iterator[Change]:
     """Every stored notice in ``languages`` that is not of the test part and whose areas differ."""
     test_ids = {n["id"] for n in load_part("test")} if test_ids is None else test_ids
@@ -76,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("database", help="a Tenderwatch database URL (sqlite:///path.db, postgresql+psycopg://...)")
     parser.add_argument("--before", type=Path, required=True, help="the taxonomy file to compare with")
-    parser.add_argument("--languages", default=",".join(SIX))
+    parser.add_argument("--languages", default=",".join(LANGUAGES))
     parser.add_argument("--show", type=int, default=200, help="print at most this many changes (all are counted)")
     args = parser.parse_args(argv)
     names = organisation_names()
